@@ -1,0 +1,77 @@
+/**
+ * Bun adapter: Bun.serve + hono/bun for the upgrade; a room is a native Bun topic, so a
+ * broadcast is one `publish` call whatever the room's size.
+ * @module
+ */
+import type { ServerWebSocket } from "bun";
+import { upgradeWebSocket, websocket as honoWebsocket } from "hono/bun";
+import { boot } from "../src/boot.ts";
+import { SendResult, type Fanout, type Frame, type Transport } from "../src/core/transport.ts";
+import type { CoreEvents } from "../src/http/app.ts";
+
+type Data = { events: CoreEvents; url: URL; protocol: string; transport?: BunTransport };
+type Socket = ServerWebSocket<Data>;
+
+/** The one transport of a Bun socket, kept on `ws.data`. */
+class BunTransport implements Transport {
+  constructor(readonly ws: Socket) {}
+  send(frame: Frame): SendResult {
+    const n = this.ws.send(frame);
+    return n > 0 ? SendResult.Sent : n === -1 ? SendResult.Queued : SendResult.Dropped;
+  }
+  bufferedAmount(): number {
+    return this.ws.getBufferedAmount();
+  }
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+}
+
+let server: ReturnType<typeof Bun.serve> | undefined;
+
+const fanout: Fanout = {
+  subscribe: (t, topic) => (t as BunTransport).ws.subscribe(topic),
+  unsubscribe: (t, topic) => {
+    const ws = (t as BunTransport).ws;
+    if (ws.readyState === 1) ws.unsubscribe(topic); // Bun drops a closed socket's topics itself
+  },
+  // `ws.publish` skips the sender itself; the server's publish reaches every subscriber.
+  publish: (topic, frame, except) =>
+    void (except ? (except as BunTransport).ws.publish(topic, frame) : server?.publish(topic, frame)),
+};
+
+// Events go straight to the connection's handle: no event object or context per message.
+const websocket = {
+  open: honoWebsocket.open,
+  message: (ws: Socket, msg: string | Buffer) => ws.data.events.handle?.message(msg),
+  drain: (ws: Socket) => ws.data.events.handle?.drain(),
+  close: (ws: Socket, code: number, reason: string) => ws.data.events.handle?.closed(code, reason),
+};
+
+await boot({
+  runtime: "bun",
+  env: process.env,
+  fanout,
+  upgradeWebSocket: upgradeWebSocket as never,
+  transportOf: (raw) => {
+    const ws = raw as Socket;
+    return (ws.data.transport ??= new BunTransport(ws));
+  },
+  async listen(app, _hub, config) {
+    server = Bun.serve({
+      port: config.port,
+      hostname: config.host,
+      fetch: (req, srv) => app.fetch(req, { server: srv }),
+      websocket: { ...websocket, maxPayloadLength: config.maxMessageBytes, backpressureLimit: 16 * 1024 * 1024 },
+    });
+    // Not awaited: Bun's stop() resolves only once every open socket has closed.
+    return { port: server.port!, stopAccepting: () => void server!.stop(false) };
+  },
+  onSignal: (handler) => {
+    process.on("SIGINT", () => handler("SIGINT"));
+    process.on("SIGTERM", () => handler("SIGTERM"));
+  },
+  stdout: (line) => console.log(line),
+  stderr: (line) => console.error(line),
+  exit: (code) => process.exit(code),
+});

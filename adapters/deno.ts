@@ -1,0 +1,62 @@
+/**
+ * Deno adapter: Deno.serve + hono/deno for the upgrade; rooms fan out through a JavaScript
+ * loop (Deno has no native topics), each frame encoded once before the loop.
+ * @module
+ */
+import { upgradeWebSocket } from "hono/deno";
+import { boot } from "../src/boot.ts";
+import { LoopFanout } from "../src/core/loop-fanout.ts";
+import { SendResult, type Frame, type Transport } from "../src/core/transport.ts";
+
+const transports = new WeakMap<WebSocket, DenoTransport>();
+
+/** The one transport of a Deno socket, kept in a WeakMap keyed by the socket. */
+class DenoTransport implements Transport {
+  constructor(readonly ws: WebSocket) {
+    ws.binaryType = "arraybuffer";
+  }
+  send(frame: Frame): SendResult {
+    if (this.ws.readyState !== 1) return SendResult.Dropped;
+    this.ws.send(frame);
+    return this.ws.bufferedAmount > 0 ? SendResult.Queued : SendResult.Sent;
+  }
+  bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+  close(code: number, reason: string): void {
+    try {
+      this.ws.close(code, reason);
+    } catch {
+      // Already closing.
+    }
+  }
+}
+
+await boot({
+  runtime: "deno",
+  env: Deno.env.toObject(),
+  fanout: new LoopFanout(),
+  upgradeWebSocket: upgradeWebSocket as never,
+  transportOf: (raw) => {
+    const ws = raw as WebSocket;
+    let t = transports.get(ws);
+    if (!t) transports.set(ws, (t = new DenoTransport(ws)));
+    return t;
+  },
+  listen(app, _hub, config) {
+    return new Promise((resolve) => {
+      const server = Deno.serve({
+        port: config.port,
+        hostname: config.host,
+        onListen: ({ port }) => resolve({ port, stopAccepting: () => void server.shutdown() }),
+      }, app.fetch);
+    });
+  },
+  onSignal: (handler) => {
+    Deno.addSignalListener("SIGINT", () => handler("SIGINT"));
+    Deno.addSignalListener("SIGTERM", () => handler("SIGTERM"));
+  },
+  stdout: (line) => console.log(line),
+  stderr: (line) => console.error(line),
+  exit: (code) => Deno.exit(code),
+});

@@ -1,0 +1,79 @@
+/**
+ * Start-up and shutdown, written once for every runtime. An adapter supplies a {@link Host}
+ * (its socket I/O, environment, signals and exit) and calls {@link boot}.
+ * @module
+ */
+import type { Hono } from "hono";
+import type { UpgradeWebSocket } from "hono/ws";
+import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { Hub } from "./core/hub.ts";
+import type { Fanout, Transport } from "./core/transport.ts";
+import { createApp } from "./http/app.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { SERVER_VERSION } from "./version.ts";
+
+/** A listening server as the adapter reports it. */
+export interface Listening {
+  /** The bound port (useful with `PORT=0`). */
+  port: number;
+  /** Stops accepting new connections; open sockets stay up. */
+  stopAccepting(): void | Promise<void>;
+}
+
+/** What a runtime adapter provides. */
+export interface Host {
+  runtime: "bun" | "deno" | "node";
+  env: Record<string, string | undefined>;
+  fanout: Fanout;
+  upgradeWebSocket: UpgradeWebSocket<unknown>;
+  transportOf: (raw: unknown) => Transport;
+  /** Starts listening with the app; called once. */
+  listen(app: Hono, hub: Hub, config: Config): Promise<Listening>;
+  /** Calls `handler` on SIGINT and SIGTERM. */
+  onSignal(handler: (signal: string) => void): void;
+  /** A line to standard output / standard error. */
+  stdout(line: string): void;
+  stderr(line: string): void;
+  exit(code: number): void;
+}
+
+/** A started server (returned for embedding and tests). */
+export interface Running {
+  hub: Hub;
+  app: Hono;
+  port: number;
+  log: Logger;
+  /** Stops accepting, closes every client with 1001, and resolves when done or timed out. */
+  shutdown(): Promise<void>;
+}
+
+/** Loads config, builds the hub and app, listens, and wires graceful shutdown. */
+export async function boot(host: Host): Promise<Running | undefined> {
+  let config: Config;
+  try {
+    config = loadConfig(host.env);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    host.stderr(`graphwiz-ws: ${e.message}`);
+    host.exit(2);
+    return undefined;
+  }
+  const log = createLogger(config.logLevel, host.stdout);
+  const hub = new Hub({ config, fanout: host.fanout, log });
+  const app = createApp({ hub, upgradeWebSocket: host.upgradeWebSocket, transportOf: host.transportOf, runtime: host.runtime });
+  const listening = await host.listen(app, hub, config);
+  log.info("listening", { host: config.host, port: listening.port, runtime: host.runtime, version: SERVER_VERSION });
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = () =>
+    (stopping ??= (async () => {
+      await listening.stopAccepting();
+      const clean = await hub.closeAll(1001, "server shutting down", config.shutdownTimeoutMs);
+      log.info("shutdown", { clean, remaining: hub.connections.size });
+    })());
+  host.onSignal((signal) => {
+    log.info("signal", { signal });
+    shutdown().then(() => host.exit(0), () => host.exit(1));
+  });
+  return { hub, app, port: listening.port, log, shutdown };
+}

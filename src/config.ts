@@ -1,0 +1,87 @@
+/**
+ * Every setting of graphwiz-ws in one place: its environment variable, default and meaning.
+ * The adapters read the environment and hand it to {@link loadConfig}; nothing else under
+ * `src/` reads the environment. `docs/config.md` documents the same table (a test keeps the
+ * two in step).
+ * @module
+ */
+
+/** A setting: where it comes from, its default and how a raw string becomes its value. */
+export interface Setting<T> {
+  /** The environment variable. */
+  env: string;
+  /** The value used when the variable is unset or empty. */
+  default: T;
+  /** One sentence for the docs. */
+  doc: string;
+  /** Turns the raw string into the value; throws an `Error` with a sentence-case reason. */
+  parse: (raw: string) => T;
+}
+
+const int = (min: number, max: number) => (raw: string): number => {
+  if (!/^-?\d+$/.test(raw.trim())) throw new Error(`must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new Error(`must be between ${min} and ${max}, got ${n}`);
+  return n;
+};
+const text = (raw: string): string => raw;
+const bool = (raw: string): boolean => {
+  const v = raw.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(v)) return true;
+  if (["0", "false", "no", "off"].includes(v)) return false;
+  throw new Error(`must be true or false, got "${raw}"`);
+};
+const oneOf = <T extends string>(...values: T[]) => (raw: string): T => {
+  const v = raw.trim().toLowerCase() as T;
+  if (!values.includes(v)) throw new Error(`must be one of ${values.join(", ")}, got "${raw}"`);
+  return v;
+};
+const list = (raw: string): string[] => raw.split(",").map((s) => s.trim()).filter(Boolean);
+const define = <T>(s: Setting<T>): Setting<T> => s;
+
+/** The table of settings. Keys are the names used in code. */
+export const SETTINGS = {
+  port: define({ env: "PORT", default: 8083, parse: int(0, 65535), doc: "TCP port to listen on (0 picks a free one and logs it)." }),
+  host: define({ env: "HOST", default: "0.0.0.0", parse: text, doc: "Address to bind." }),
+  shutdownTimeoutMs: define({ env: "SHUTDOWN_TIMEOUT_MS", default: 5000, parse: int(100, 600_000), doc: "On SIGINT/SIGTERM, the longest the server waits for clients to close before it exits anyway." }),
+  logLevel: define({ env: "LOG_LEVEL", default: "info" as "debug" | "info" | "warn" | "error", parse: oneOf("debug", "info", "warn", "error"), doc: "Least severe log level written (one JSON object per line on stdout)." }),
+  maxMessageBytes: define({ env: "MAX_MESSAGE_BYTES", default: 65_536, parse: int(64, 16 * 1024 * 1024), doc: "Largest frame a client may send; a larger one closes the connection with 1009." }),
+} as const;
+
+type Settings = typeof SETTINGS;
+/** The parsed configuration: one field per entry of {@link SETTINGS}. */
+export type Config = { -readonly [K in keyof Settings]: Settings[K]["default"] };
+
+/** A bad environment value: names the variable so start-up can stop with one clear line. */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, reason: string) {
+    super(`Invalid ${variable}: ${reason}`);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Builds the configuration from an environment map (e.g. `process.env`).
+ * @throws {ConfigError} on the first invalid value.
+ */
+export function loadConfig(env: Record<string, string | undefined> = {}): Config {
+  const out: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
+    const raw = env[setting.env];
+    if (raw === undefined || raw.trim() === "") {
+      out[key] = setting.default;
+      continue;
+    }
+    try {
+      out[key] = setting.parse(raw);
+    } catch (e) {
+      throw new ConfigError(setting.env, (e as Error).message);
+    }
+  }
+  return out as Config;
+}
+
+/** The defaults alone, with optional overrides (for tests and embedding). */
+export function defaultConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({}), ...overrides };
+}

@@ -1,0 +1,59 @@
+import type { Hub } from "./hub.ts";
+import type { Format, Room } from "./room.ts";
+import type { ConnectionHandle, Frame, Transport } from "./transport.ts";
+
+/** Who a connection is, as settled before the upgrade. */
+export interface Identity {
+  roomId: string;
+  /** The authenticated (or, in development mode, claimed) user; `null` when anonymous. */
+  userId: string | null;
+  clientId: string;
+  format: Format;
+}
+
+/**
+ * One client connection. It is the {@link ConnectionHandle} the adapter calls, so the adapter
+ * keeps exactly one object per socket and no wrapper is made per event.
+ */
+export class Connection implements ConnectionHandle {
+  readonly userId: string | null;
+  readonly clientId: string;
+  readonly format: Format;
+  /** Set once the socket has closed; nothing is sent after that. */
+  isClosed = false;
+
+  constructor(
+    readonly hub: Hub,
+    readonly id: string,
+    readonly room: Room,
+    identity: Identity,
+    readonly transport: Transport,
+    readonly connectedAt: number,
+  ) {
+    this.userId = identity.userId;
+    this.clientId = identity.clientId;
+    this.format = identity.format;
+  }
+
+  message(data: Frame): void {
+    if (!this.isClosed) this.hub.inbound(this, data);
+  }
+
+  drain(): void {}
+
+  closed(code: number, reason: string): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.hub.leave(this, code, reason);
+  }
+
+  /** Sends one frame to this connection alone. */
+  send(frame: Frame): void {
+    if (!this.isClosed) this.transport.send(frame);
+  }
+
+  /** Closes from the server side; {@link closed} follows when the runtime reports it. */
+  close(code: number, reason: string): void {
+    if (!this.isClosed) this.transport.close(code, reason);
+  }
+}

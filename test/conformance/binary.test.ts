@@ -1,0 +1,27 @@
+/** The single executable from `npm run compile` runs alone in an empty directory. */
+import { afterAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as joinPath } from "node:path";
+import { join } from "../helpers/client.ts";
+import { BIN, ROOT, startServer, type RunningServer } from "../helpers/server.ts";
+
+const dir = mkdtempSync(joinPath(tmpdir(), "graphwiz-bin-"));
+let s: RunningServer | undefined;
+afterAll(async () => {
+  await s?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("compiled binary: hello and one broadcast from an empty directory", async () => {
+  const out = joinPath(dir, "graphwiz-ws");
+  const build = Bun.spawnSync([BIN("bun"), "build", "--compile", "--minify", "adapters/bun.ts", "--outfile", out], { cwd: ROOT, stderr: "pipe" });
+  expect(build.exitCode, build.stderr.toString()).toBe(0);
+  s = await startServer("binary", {}, { binary: out, cwd: dir });
+  const a = await join(s.ws, "bin-room", "client_id=a");
+  const b = await join(s.ws, "bin-room", "client_id=b");
+  expect(JSON.parse(a.inbox[0] as string)).toMatchObject({ type: "SERVER_HELLO", room_id: "bin-room", client_id: "a" });
+  a.send("from-binary");
+  await b.until((box) => box.includes("from-binary"));
+  expect(a.inbox.length).toBe(1);
+}, 120_000);

@@ -1,0 +1,15 @@
+/** Builds (once per test run) what the tests execute: the Node bundle and the compiled binary. */
+import { spawnSync } from "bun";
+import { resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dir, "../..");
+let bundle: Promise<string> | undefined;
+
+/** Runs `npm run build` once and returns the bundle's path. */
+export function ensureNodeBundle(): Promise<string> {
+  return (bundle ??= (async () => {
+    const r = spawnSync(["npm", "run", "-s", "build"], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`npm run build failed: ${r.stderr.toString()}`);
+    return resolve(ROOT, "dist/graphwiz-ws.mjs");
+  })());
+}

@@ -1,0 +1,104 @@
+/**
+ * Starts the real server as a child process on a free port (PORT=0; the port is read from the
+ * "listening" log line) for one runtime, and stops it.
+ */
+import { spawn, type Subprocess } from "bun";
+import { resolve } from "node:path";
+import { ensureNodeBundle } from "./build.ts";
+
+export const ROOT = resolve(import.meta.dir, "../..");
+export const BIN = (name: string) => resolve(ROOT, "node_modules/.bin", name);
+
+/** The runtimes the conformance suite runs against. */
+export type Runtime = "bun" | "deno" | "node";
+export const RUNTIMES: Runtime[] = (process.env.GRAPHWIZ_RUNTIMES?.split(",") as Runtime[]) ?? ["bun", "deno", "node"];
+
+/** The command that runs the server on `runtime`. */
+export async function serverCommand(runtime: Runtime | "binary", binary?: string): Promise<string[]> {
+  switch (runtime) {
+    case "bun":
+      return [BIN("bun"), "adapters/bun.ts"];
+    case "deno":
+      return [BIN("deno"), "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "adapters/deno.ts"];
+    case "node":
+      return ["node", await ensureNodeBundle()];
+    case "binary":
+      return [binary!];
+  }
+}
+
+export interface RunningServer {
+  runtime: string;
+  port: number;
+  http: string;
+  ws: string;
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  /** Every stdout line so far (JSON log lines). */
+  lines: string[];
+  stderr: () => string;
+  /** Sends a signal and waits for exit; returns the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number>;
+  exited: Promise<number>;
+}
+
+/** Starts a server and resolves once it listens. */
+export async function startServer(
+  runtime: Runtime | "binary",
+  env: Record<string, string> = {},
+  opts: { binary?: string; cwd?: string; timeoutMs?: number } = {},
+): Promise<RunningServer> {
+  const cmd = await serverCommand(runtime, opts.binary);
+  const proc = spawn(cmd, {
+    cwd: opts.cwd ?? ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", PORT: "0", HOST: "127.0.0.1", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
+  const lines: string[] = [];
+  let err = "";
+  (async () => {
+    for await (const chunk of proc.stderr) err += new TextDecoder().decode(chunk);
+  })();
+  const port = await new Promise<number>((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${runtime} server did not start: ${err}`)), opts.timeoutMs ?? 20_000);
+    proc.exited.then((code) => reject(new Error(`${runtime} server exited ${code}: ${err}`)));
+    (async () => {
+      let buf = "";
+      for await (const chunk of proc.stdout) {
+        buf += new TextDecoder().decode(chunk);
+        let i;
+        while ((i = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 1);
+          lines.push(line);
+          try {
+            const obj = JSON.parse(line);
+            if (obj.event === "listening") {
+              clearTimeout(timer);
+              resolvePort(obj.port);
+            }
+          } catch {}
+        }
+      }
+    })();
+  });
+  const http = `http://127.0.0.1:${port}`;
+  return {
+    runtime,
+    port,
+    http,
+    ws: `ws://127.0.0.1:${port}`,
+    proc,
+    lines,
+    stderr: () => err,
+    exited: proc.exited,
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      if (proc.exitCode === null) proc.kill(signal);
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+      const code = await proc.exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
