@@ -46,6 +46,7 @@ export const SETTINGS = {
   shutdownTimeoutMs: define({ env: "SHUTDOWN_TIMEOUT_MS", default: 5000, parse: int(100, 600_000), doc: "On SIGINT/SIGTERM, the longest the server waits for clients to close before it exits anyway." }),
   logLevel: define({ env: "LOG_LEVEL", default: "info" as "debug" | "info" | "warn" | "error", parse: oneOf("debug", "info", "warn", "error"), doc: "Least severe log level written (one JSON object per line on stdout)." }),
   maxMessageBytes: define({ env: "MAX_MESSAGE_BYTES", default: 65_536, parse: int(64, 16 * 1024 * 1024), doc: "Largest frame a client may send; a larger one closes the connection with 1009." }),
+  maxEntitiesPerRoom: define({ env: "MAX_ENTITIES_PER_ROOM", default: 10_000, parse: int(1, 1_000_000), doc: "Most shared entities one room may hold; a spawn beyond it gets LIMIT_EXCEEDED." }),
 } as const;
 
 type Settings = typeof SETTINGS;

@@ -1,6 +1,7 @@
 import type { Hub } from "./hub.ts";
 import type { Format, Room } from "./room.ts";
-import type { ConnectionHandle, Frame, Transport } from "./transport.ts";
+import { frameLength } from "./bytes.ts";
+import { SendResult, type ConnectionHandle, type Frame, type Transport } from "./transport.ts";
 
 /** Who a connection is, as settled before the upgrade. */
 export interface Identity {
@@ -9,6 +10,8 @@ export interface Identity {
   userId: string | null;
   clientId: string;
   format: Format;
+  /** Shown to the others in presence events; optional. */
+  displayName?: string;
 }
 
 /**
@@ -47,9 +50,10 @@ export class Connection implements ConnectionHandle {
     this.hub.leave(this, code, reason);
   }
 
-  /** Sends one frame to this connection alone. */
-  send(frame: Frame): void {
-    if (!this.isClosed) this.transport.send(frame);
+  /** Sends one frame to this connection alone; returns its byte length, or 0 if not sent. */
+  send(frame: Frame): number {
+    if (this.isClosed || this.transport.send(frame) === SendResult.Dropped) return 0;
+    return frameLength(frame);
   }
 
   /** Closes from the server side; {@link closed} follows when the runtime reports it. */

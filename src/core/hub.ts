@@ -1,11 +1,15 @@
 import type { Config } from "../config.ts";
+import { ErrorCode } from "../errors.ts";
 import { silentLogger, type Logger } from "../log.ts";
-import { SERVER_VERSION } from "../version.ts";
+import { Outbound, parseBinary, parseText } from "../protocol/codec.ts";
+import { Router } from "../protocol/router.ts";
+import { MessageType, PresenceEventType, type Envelope } from "../protocol/types.ts";
 import { frameLength } from "./bytes.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { Connection, type Identity } from "./connection.ts";
+import { helloFrames } from "./hello.ts";
 import { Metrics } from "./metrics.ts";
-import { Room } from "./room.ts";
+import { Room, type Format } from "./room.ts";
 import type { Fanout, Frame, Transport } from "./transport.ts";
 
 /** What the hub needs from its host. */
@@ -17,15 +21,18 @@ export interface HubOptions {
   clock?: Clock;
   /** @default silentLogger */
   log?: Logger;
+  /** @default new Router() with every default handler */
+  router?: Router;
 }
 
-/** One connection as listed by the stats endpoints. */
-export interface ConnectionInfo {
-  id: string;
-  room_id: string;
-  user_id: string | null;
-  client_id: string;
-  connected_at: string;
+/** How a message is broadcast. */
+export interface BroadcastOptions {
+  /** The sender, who never receives its own message. */
+  except?: Connection;
+  /** Reliable messages (chat, entities, presence) are never dropped; positions and voice are. */
+  reliable: boolean;
+  /** Deliver only to this client id's connections (WHISPER). */
+  onlyClient?: string;
 }
 
 /**
@@ -38,48 +45,49 @@ export class Hub {
   readonly clock: Clock;
   readonly log: Logger;
   readonly metrics: Metrics;
+  readonly router: Router;
   readonly rooms = new Map<string, Room>();
   readonly connections = new Set<Connection>();
+  readonly #idPrefix = crypto.randomUUID().slice(0, 8);
+  #idSeq = 0;
 
   constructor(opts: HubOptions) {
     this.config = opts.config;
     this.fanout = opts.fanout;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? silentLogger;
+    this.router = opts.router ?? new Router();
     this.metrics = new Metrics(this.clock.now());
   }
 
-  /** Admits an upgraded socket: sends SERVER_HELLO first, then joins the room's topic. */
+  /** A server-unique message id (cheaper than a UUID per message). */
+  nextMessageId(): string {
+    return `${this.#idPrefix}-${(++this.#idSeq).toString(36)}`;
+  }
+
+  /** Admits an upgraded socket: SERVER_HELLO first, then the room's topic, then PRESENCE_JOIN to the others. */
   open(identity: Identity, transport: Transport): Connection {
     const now = this.clock.now();
     let room = this.rooms.get(identity.roomId);
     if (!room) this.rooms.set(identity.roomId, (room = new Room(identity.roomId, now)));
     const conn = new Connection(this, crypto.randomUUID(), room, identity, transport, now);
-    transport.send(JSON.stringify(this.hello(conn)));
+    room.world.join({ client_id: conn.clientId, user_id: conn.userId ?? undefined, display_name: identity.displayName, connectionId: conn.id }, now);
+    for (const frame of helloFrames(this, conn)) transport.send(frame);
     room.add(conn);
     this.connections.add(conn);
     this.fanout.subscribe(transport, room.topic(conn.format));
     this.metrics.connectionsTotal++;
     this.metrics.connectionsActive++;
-    this.log.info("connection_open", { room: room.id, connection: conn.id, user: conn.userId, client: conn.clientId });
+    this.broadcast(room, {
+      type: MessageType.PRESENCE_JOIN,
+      payload: "presence_event",
+      presence_event: { client_id: conn.clientId, event_type: PresenceEventType.JOIN, data: { display_name: identity.displayName ?? "" } },
+    }, { except: conn, reliable: true });
+    this.log.info("connection_open", { room: room.id, connection: conn.id, user: conn.userId, client: conn.clientId, format: conn.format });
     return conn;
   }
 
-  /** The JSON SERVER_HELLO every client receives as its first frame. */
-  hello(conn: Connection): Record<string, unknown> {
-    return {
-      type: "SERVER_HELLO",
-      room_id: conn.room.id,
-      client_id: conn.clientId,
-      timestamp: Math.floor(conn.connectedAt / 1000),
-      connection_id: conn.id,
-      server_version: SERVER_VERSION,
-      user_id: conn.userId,
-      format: conn.format,
-    };
-  }
-
-  /** A frame arrived from `conn`. Until typed handling exists, it is relayed as is. */
+  /** A frame arrived from `conn`: typed messages are routed, other text relayed as is. */
   inbound(conn: Connection, frame: Frame): void {
     const bytes = frameLength(frame);
     if (bytes > this.config.maxMessageBytes) {
@@ -87,64 +95,103 @@ export class Hub {
       return;
     }
     const room = conn.room;
+    const now = this.clock.now();
     this.metrics.messagesReceived++;
     this.metrics.bytesReceived += bytes;
     room.messagesIn++;
     room.bytesIn += bytes;
-    room.lastActivity = this.clock.now();
-    this.relay(conn, frame, bytes);
+    room.lastActivity = now;
+    let msg: Envelope;
+    if (typeof frame === "string") {
+      const parsed = parseText(frame);
+      if (parsed.kind === "raw") return this.relayRaw(conn, frame, bytes);
+      if (parsed.kind === "bad") return this.sendError(conn, ErrorCode.BAD_MESSAGE, parsed.error.message, parsed.ref);
+      msg = parsed.msg;
+    } else {
+      const parsed = parseBinary(frame);
+      if ("error" in parsed) return this.sendError(conn, ErrorCode.BAD_MESSAGE, parsed.error.message);
+      msg = parsed.msg;
+    }
+    this.router.dispatch({ hub: this, conn, room, now, inFormat: typeof frame === "string" ? "json" : "protobuf" }, msg);
   }
 
-  /** Sends the same frame to every other member of the sender's room, whatever their format. */
-  relay(sender: Connection, frame: Frame, bytes = frameLength(frame)): void {
+  /** Stamps `msg` (id when empty, server time) and sends it to the room, encoded once per format. */
+  broadcast(room: Room, msg: Envelope, opts: BroadcastOptions): void {
+    if (!msg.message_id) msg.message_id = this.nextMessageId();
+    msg.timestamp = this.clock.now();
+    const out = new Outbound(msg);
+    const sender = opts.except;
+    if (opts.onlyClient !== undefined) {
+      for (const m of room.members) if (m !== sender && m.clientId === opts.onlyClient) this.#count(room, m.send(out.frame(m.format)));
+      return;
+    }
+    const live = sender && !sender.isClosed && sender.room === room ? sender : undefined;
+    const json = room.jsonMembers - (live?.format === "json" ? 1 : 0);
+    const pb = room.protobufMembers - (live?.format === "protobuf" ? 1 : 0);
+    if (json > 0) this.#publish(room, room.topicJson, out.json(), json, live);
+    if (pb > 0) this.#publish(room, room.topicProtobuf, out.protobuf(), pb, live);
+  }
+
+  /** Relays text that is not a typed message to every other member, whatever their format. */
+  relayRaw(sender: Connection, frame: Frame, bytes = frameLength(frame)): void {
     const room = sender.room;
     const json = room.jsonMembers - (sender.format === "json" ? 1 : 0);
     const pb = room.protobufMembers - (sender.format === "protobuf" ? 1 : 0);
-    if (json > 0) this.fanout.publish(room.topicJson, frame, sender.transport);
-    if (pb > 0) this.fanout.publish(room.topicProtobuf, frame, sender.transport);
-    const n = json + pb;
-    room.messagesOut += n;
-    room.bytesOut += n * bytes;
-    this.metrics.messagesSent += n;
-    this.metrics.bytesSent += n * bytes;
+    if (json > 0) this.#publish(room, room.topicJson, frame, json, sender, bytes);
+    if (pb > 0) this.#publish(room, room.topicProtobuf, frame, pb, sender, bytes);
   }
 
-  /** Removes a closed connection from its room; empty rooms are forgotten. */
+  #publish(room: Room, topic: string, frame: Frame, recipients: number, sender?: Connection, bytes = frameLength(frame)): void {
+    this.fanout.publish(topic, frame, sender?.transport);
+    room.messagesOut += recipients;
+    room.bytesOut += recipients * bytes;
+    this.metrics.messagesSent += recipients;
+    this.metrics.bytesSent += recipients * bytes;
+  }
+
+  #count(room: Room, bytes: number): void {
+    if (bytes <= 0) return;
+    room.messagesOut++;
+    room.bytesOut += bytes;
+    this.metrics.messagesSent++;
+    this.metrics.bytesSent += bytes;
+  }
+
+  /** Sends one message to one connection, in `format` (default: the connection's). */
+  sendMessage(conn: Connection, msg: Envelope, format: Format = conn.format): void {
+    if (!msg.message_id) msg.message_id = this.nextMessageId();
+    msg.timestamp = this.clock.now();
+    this.#count(conn.room, conn.send(new Outbound(msg).frame(format)));
+  }
+
+  /** Tells `conn` that one of its messages was refused; the connection stays up. */
+  sendError(conn: Connection, code: ErrorCode, message: string, ref?: string, extra: { retry_after_ms?: number; close_code?: number } = {}): void {
+    this.metrics.countError(code);
+    this.sendMessage(conn, { type: MessageType.ERROR, payload: "error", error: { code, message, ref_message_id: ref ?? "", ...extra } });
+  }
+
+  /** Removes a closed connection: PRESENCE_LEAVE and despawns of its entities go to the room. */
   leave(conn: Connection, code: number, reason: string): void {
     const room = conn.room;
     if (!room.remove(conn)) return;
     this.connections.delete(conn);
     this.fanout.unsubscribe(conn.transport, room.topic(conn.format));
+    const now = this.clock.now();
+    if (room.world.leave(conn.clientId, conn.id, now)) {
+      for (const id of room.world.ownedBy(conn.clientId)) {
+        room.world.entities.delete(id);
+        this.broadcast(room, { type: MessageType.ENTITY_DESPAWN, payload: "entity_despawn", entity_despawn: { entity_id: id } }, { reliable: true });
+      }
+      this.broadcast(room, {
+        type: MessageType.PRESENCE_LEAVE,
+        payload: "presence_event",
+        presence_event: { client_id: conn.clientId, event_type: PresenceEventType.LEAVE },
+      }, { reliable: true });
+    }
     if (room.members.size === 0) this.rooms.delete(room.id);
     this.metrics.connectionsActive--;
     if (code === 1006 || code === 0 || code === 1011) this.metrics.connectionErrors++;
     this.log.info("connection_close", { room: room.id, connection: conn.id, user: conn.userId, code, reason: reason || undefined });
-  }
-
-  /** `/ws/{room}/stats`. */
-  roomStats(roomId: string) {
-    const room = this.rooms.get(roomId);
-    const connections: ConnectionInfo[] = room ? [...room.members].map((c) => this.describe(c)) : [];
-    return { room_id: roomId, connection_count: connections.length, connections };
-  }
-
-  /** `/ws/stats`. */
-  globalStats() {
-    return {
-      total_connections: this.connections.size,
-      rooms: this.rooms.size,
-      timestamp: new Date(this.clock.now()).toISOString(),
-    };
-  }
-
-  describe(c: Connection): ConnectionInfo {
-    return {
-      id: c.id,
-      room_id: c.room.id,
-      user_id: c.userId,
-      client_id: c.clientId,
-      connected_at: new Date(c.connectedAt).toISOString(),
-    };
   }
 
   /** Closes every connection (shutdown). Resolves when all have closed or `timeoutMs` passed. */

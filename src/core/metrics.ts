@@ -15,9 +15,15 @@ export class Metrics {
   /** Frames handed to recipients (one broadcast to 99 peers counts 99). */
   messagesSent = 0;
   bytesSent = 0;
+  /** Error frames sent, by error code. */
+  readonly errorsByCode = new Map<string, number>();
 
   constructor(now: number) {
     this.startedAt = now;
+  }
+
+  countError(code: string): void {
+    this.errorsByCode.set(code, (this.errorsByCode.get(code) ?? 0) + 1);
   }
 
   /** The seed's human-readable report. */

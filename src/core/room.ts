@@ -1,4 +1,5 @@
 import type { Connection } from "./connection.ts";
+import { World } from "./world.ts";
 
 /** Output format of a connection: what it receives typed messages as. */
 export type Format = "json" | "protobuf";
@@ -9,6 +10,8 @@ export type Format = "json" | "protobuf";
  */
 export class Room {
   readonly members = new Set<Connection>();
+  /** Players and entities: what a late joiner is told. */
+  readonly world = new World();
   /** Fan-out topic of the room's JSON members. */
   readonly topicJson: string;
   /** Fan-out topic of the room's protobuf members. */

@@ -1,7 +1,9 @@
 import { Hono, type Context } from "hono";
 import type { UpgradeWebSocket, WSContext, WSEvents } from "hono/ws";
 import type { Hub } from "../core/hub.ts";
+import { globalStats, roomStats } from "../core/stats.ts";
 import type { Identity } from "../core/connection.ts";
+import type { Format } from "../core/room.ts";
 import type { ConnectionHandle, Transport } from "../core/transport.ts";
 import { SERVER_VERSION } from "../version.ts";
 import { checkId, checkRoomId } from "./validate.ts";
@@ -50,14 +52,14 @@ export function createApp(opts: AppOptions): Hono {
     const room = c.req.param("room");
     const bad = checkRoomId(room);
     if (bad) return jsonError(c, 400, "bad_request", bad);
-    return c.json(hub.roomStats(room));
+    return c.json(roomStats(hub, room));
   });
 
   app.get("/ws/:room", async (c): Promise<Response> => {
     const room = c.req.param("room");
     const upgrade = c.req.header("upgrade")?.toLowerCase() === "websocket";
     // `/ws/stats` is the global stats endpoint for plain GETs; an upgrade joins a room named "stats".
-    if (room === "stats" && !upgrade) return c.json(hub.globalStats());
+    if (room === "stats" && !upgrade) return c.json(globalStats(hub));
     if (!upgrade) return jsonError(c, 426, "upgrade_required", "This endpoint only accepts WebSocket upgrades");
     const identity = admit(c, room);
     if ("status" in identity) return jsonError(c, identity.status, identity.error, identity.message);
@@ -78,9 +80,25 @@ type Rejection = { status: number; error: string; message: string };
 function admit(c: Context, room: string): Identity | Rejection {
   const userId = c.req.query("user_id");
   const clientId = c.req.query("client_id");
-  const bad = checkRoomId(room) ?? checkId("user_id", userId) ?? checkId("client_id", clientId);
+  const displayName = c.req.query("display_name");
+  const bad = checkRoomId(room) ?? checkId("user_id", userId) ?? checkId("client_id", clientId) ??
+    (displayName !== undefined && displayName.length > 128 ? "display_name must be at most 128 characters" : null);
   if (bad) return { status: 400, error: "bad_request", message: bad };
-  return { roomId: room, userId: userId ?? null, clientId: clientId ?? crypto.randomUUID(), format: "json" };
+  const format = chooseFormat(c);
+  if (!format) return { status: 400, error: "bad_request", message: "format must be json or protobuf" };
+  return { roomId: room, userId: userId ?? null, clientId: clientId ?? crypto.randomUUID(), format, displayName };
+}
+
+/**
+ * The output format: the first offered subprotocol when it is `json` or `protobuf` (the runtime
+ * echoes the first offered one), else `?format=`, else JSON.
+ */
+function chooseFormat(c: Context): Format | undefined {
+  const first = c.req.header("sec-websocket-protocol")?.split(",")[0]?.trim();
+  if (first === "json" || first === "protobuf") return first;
+  const q = c.req.query("format");
+  if (q === undefined || q === "json" || q === "protobuf") return q ?? "json";
+  return undefined;
 }
 
 /** The per-connection events: a closure over the handle, no wrapper made per event. */

@@ -3,7 +3,9 @@
  * Deno and Node, driven by real WebSocket clients.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { eventually, join, TestClient } from "../helpers/client.ts";
+import { eventually, join, TestClient, type Received } from "../helpers/client.ts";
+import { decodeBinary, encodeBinary } from "../../src/protocol/proto.ts";
+import { MessageType } from "../../src/protocol/types.ts";
 import { RUNTIMES, startServer, type RunningServer } from "../helpers/server.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -44,30 +46,38 @@ describe.each(RUNTIMES)("core on %s", (runtime) => {
     await anon.close();
   });
 
-  test("broadcast reaches every other member with the same frame type and bytes, in order, never the sender", async () => {
-    const [a, b, c] = await Promise.all([join(s.ws, "bcast"), join(s.ws, "bcast"), join(s.ws, "bcast")]);
-    const other = await join(s.ws, "bcast-other");
-    const bin = new Uint8Array([0, 1, 2, 250, 255, 7]);
+  test("broadcast reaches every other member in order, never the sender; text byte-exact, binary as valid Messages", async () => {
+    const q = "format=protobuf";
+    const [a, b, c] = await Promise.all([join(s.ws, "bcast", q), join(s.ws, "bcast", q), join(s.ws, "bcast", q)]);
+    const other = await join(s.ws, "bcast-other", q);
     const sent: (string | Uint8Array)[] = [];
-    for (let i = 0; i < 200; i++) sent.push(i % 3 === 0 ? new Uint8Array([...bin, i]) : `{"type":"TEST_MESSAGE","n":${i},"u":"héllo ✓"}`);
+    for (let i = 0; i < 200; i++) {
+      sent.push(i % 3 === 0
+        ? encodeBinary({ type: MessageType.POSITION_UPDATE, payload: "position_update", position_update: { entity_id: "", position: { x: i, y: 0, z: 0 }, sequence_number: i } })
+        : `{"type":"TEST_MESSAGE","n":${i},"u":"héllo ✓"}`);
+    }
     for (const f of sent) a.send(f);
     for (const r of [b, c]) {
-      const got = (await r.frames(1 + sent.length)).slice(1);
-      expect(got.length).toBe(sent.length);
+      const mine = (box: Received[]) => box.filter((f) => typeof f === "string" ? f.includes("TEST_MESSAGE") : decodeBinary(f).payload === "position_update");
+      await r.until((box) => mine(box).length >= sent.length, 5000, "200 relayed frames");
+      const got = mine(r.inbox);
       got.forEach((f, i) => {
         if (typeof sent[i] === "string") expect(f).toBe(sent[i]);
         else {
           expect(f).toBeInstanceOf(Uint8Array);
-          expect([...(f as Uint8Array)]).toEqual([...(sent[i] as Uint8Array)]);
+          const m = decodeBinary(f as Uint8Array);
+          expect(m.position_update!.sequence_number).toBe(i);
+          expect(m.position_update!.entity_id).toBe(JSON.parse(a.inbox[0] as string).client_id);
         }
       });
     }
-    // A probe from b proves a has seen everything it will: a gets only b's probe, never its own frames.
+    // A probe from b proves a has seen everything it will: none of its own frames come back.
     b.send("probe");
     await a.until((box) => box.includes("probe"));
-    expect(a.inbox.slice(1)).toEqual(["probe"]);
+    expect(a.inbox.some((f) => typeof f === "string" && f.includes("TEST_MESSAGE"))).toBe(false);
+    expect(a.inbox.some((f) => typeof f !== "string" && decodeBinary(f).payload === "position_update")).toBe(false);
     await Bun.sleep(100);
-    expect(other.inbox.length).toBe(1);
+    expect(other.inbox.some((f) => typeof f === "string" && (f.includes("TEST_MESSAGE") || f === "probe"))).toBe(false);
     await Promise.all([a, b, c, other].map((x) => x.close()));
   });
 
@@ -92,20 +102,22 @@ describe.each(RUNTIMES)("core on %s", (runtime) => {
   });
 
   test("metrics count connections and messages; health answers", async () => {
-    const before = (await get(s, "/metrics")).body.report as string;
     const num = (r: string, re: RegExp) => Number(re.exec(r)![1]);
+    const before0 = (await get(s, "/metrics")).body.report as string;
     const a = await join(s.ws, "metrics-room");
     const b = await join(s.ws, "metrics-room");
     const c = await join(s.ws, "metrics-room");
+    await b.until((box) => box.length >= 2); // c's PRESENCE_JOIN
+    const before = (await get(s, "/metrics")).body.report as string;
+    expect(num(before, /(\d+) total/) - num(before0, /(\d+) total/)).toBe(3);
     a.send("m1");
     a.send("m2");
-    await b.frames(3);
-    await c.frames(3);
+    await b.until((box) => box.includes("m2"));
+    await c.until((box) => box.includes("m2"));
     const after = await get(s, "/metrics");
     const report = after.body.report as string;
     expect(report.startsWith("=== Performance Report ===\nUptime: ")).toBe(true);
     expect(report).toMatch(/Connections: \d+ active \/ \d+ total \(\d+ errors\)/);
-    expect(num(report, /(\d+) total/) - num(before, /(\d+) total/)).toBe(3);
     expect(num(report, /Messages: (\d+) received/) - num(before, /Messages: (\d+) received/)).toBe(2);
     expect(num(report, /received \/ (\d+) sent/) - num(before, /received \/ (\d+) sent/)).toBe(4);
     expect(new Date(after.body.timestamp).toISOString()).toBe(after.body.timestamp);

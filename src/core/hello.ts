@@ -1,0 +1,46 @@
+/** The SERVER_HELLO frames a client receives on connect. @module */
+import { encodeBinary } from "../protocol/proto.ts";
+import { objectOut } from "../protocol/json.ts";
+import { root } from "../protocol/proto.ts";
+import { MessageType } from "../protocol/types.ts";
+import { SERVER_VERSION } from "../version.ts";
+import type { Connection } from "./connection.ts";
+import type { Hub } from "./hub.ts";
+import type { Frame } from "./transport.ts";
+
+const WorldStateProto = root.lookupType("graphwiz.core.WorldState");
+
+/**
+ * The JSON SERVER_HELLO text frame (always first, for every client), then for protobuf clients
+ * the same hello as a binary `Message{server_hello}`. Both carry the room's world state.
+ */
+export function helloFrames(hub: Hub, conn: Connection): Frame[] {
+  const state = conn.room.world.snapshot();
+  const json = JSON.stringify({
+    type: "SERVER_HELLO",
+    room_id: conn.room.id,
+    client_id: conn.clientId,
+    timestamp: Math.floor(conn.connectedAt / 1000),
+    connection_id: conn.id,
+    server_version: SERVER_VERSION,
+    user_id: conn.userId,
+    format: conn.format,
+    initial_state: objectOut(WorldStateProto, state as Record<string, unknown>),
+  });
+  if (conn.format !== "protobuf") return [json];
+  const binary = encodeBinary({
+    message_id: hub.nextMessageId(),
+    timestamp: conn.connectedAt,
+    type: MessageType.SERVER_HELLO,
+    payload: "server_hello",
+    server_hello: {
+      server_version: SERVER_VERSION,
+      assigned_client_id: conn.clientId,
+      room_id: conn.room.id,
+      initial_state: state,
+      connection_id: conn.id,
+      user_id: conn.userId ?? "",
+    },
+  });
+  return [json, binary];
+}

@@ -1,0 +1,92 @@
+/**
+ * The authoritative state of one room: each player's presence and latest pose, and every
+ * spawned entity. A late joiner receives {@link World.snapshot} in its SERVER_HELLO.
+ * @module
+ */
+import type { AvatarConfig, EntitySnapshot, PlayerSnapshot, Quaternion, Vector3, WorldState } from "../protocol/types.ts";
+
+/** A player in the room (one per client id). */
+export interface Player {
+  client_id: string;
+  user_id?: string;
+  display_name?: string;
+  avatar_url?: string;
+  position?: Vector3;
+  rotation?: Quaternion;
+  avatar_config?: AvatarConfig;
+  /** The connection that owns this entry (a client id reconnecting replaces it). */
+  connectionId: string;
+}
+
+/** A shared object. */
+export interface Entity {
+  id: string;
+  template_id: string;
+  owner_id: string;
+  components: Record<string, string>;
+  position?: Vector3;
+  rotation?: Quaternion;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Entity components are strings in snapshots but bytes in EntityUpdate: UTF-8 bytes become
+ * their text, anything else `base64:<data>`.
+ */
+export function componentText(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    let s = "";
+    for (const b of bytes) s += String.fromCharCode(b);
+    return `base64:${btoa(s)}`;
+  }
+}
+
+/** Players and entities of one room. */
+export class World {
+  readonly players = new Map<string, Player>();
+  readonly entities = new Map<string, Entity>();
+  lastUpdate = 0;
+
+  touch(now: number): void {
+    this.lastUpdate = now;
+  }
+
+  /** Adds or replaces the player entry of `clientId`. */
+  join(player: Player, now: number): void {
+    this.players.set(player.client_id, player);
+    this.touch(now);
+  }
+
+  /** Removes the player if `connectionId` still owns it; returns whether it did. */
+  leave(clientId: string, connectionId: string, now: number): boolean {
+    const p = this.players.get(clientId);
+    if (!p || p.connectionId !== connectionId) return false;
+    this.players.delete(clientId);
+    this.touch(now);
+    return true;
+  }
+
+  /** Ids of the entities `clientId` owns. */
+  ownedBy(clientId: string): string[] {
+    const ids: string[] = [];
+    for (const e of this.entities.values()) if (e.owner_id === clientId) ids.push(e.id);
+    return ids;
+  }
+
+  /** The room as a late joiner sees it. */
+  snapshot(): WorldState {
+    const players: PlayerSnapshot[] = [];
+    for (const p of this.players.values()) {
+      const { connectionId: _, ...snap } = p;
+      players.push(snap);
+    }
+    const entities: EntitySnapshot[] = [];
+    for (const e of this.entities.values()) {
+      entities.push({ id: e.id, template_id: e.template_id, owner_id: e.owner_id, components: e.components, position: e.position, rotation: e.rotation });
+    }
+    return { players, entities, last_update: this.lastUpdate };
+  }
+}

@@ -1,0 +1,32 @@
+import { ErrorCode } from "../../errors.ts";
+import type { MessageHandler } from "../router.ts";
+
+/**
+ * POSITION_UPDATE: latest-wins, never retried. A client moves its own avatar (entity id = its
+ * client id, the default when empty) or entities it owns; the room remembers the latest pose.
+ */
+export const positionHandler: MessageHandler<"position_update"> = {
+  kind: "position_update",
+  handle(ctx, msg, p) {
+    const { conn, room, now } = ctx;
+    const world = room.world;
+    if (!p.entity_id) p.entity_id = conn.clientId;
+    if (p.entity_id === conn.clientId) {
+      const player = world.players.get(conn.clientId);
+      if (player) {
+        if (p.position) player.position = p.position;
+        if (p.rotation) player.rotation = p.rotation;
+      }
+    } else {
+      const entity = world.entities.get(p.entity_id);
+      if (!entity) return ctx.hub.sendError(conn, ErrorCode.NOT_FOUND, `No entity ${p.entity_id} in this room`, msg.message_id);
+      if (entity.owner_id !== conn.clientId) {
+        return ctx.hub.sendError(conn, ErrorCode.FORBIDDEN, `Entity ${p.entity_id} belongs to another client`, msg.message_id);
+      }
+      if (p.position) entity.position = p.position;
+      if (p.rotation) entity.rotation = p.rotation;
+    }
+    world.touch(now);
+    ctx.hub.broadcast(room, msg, { except: conn, reliable: false });
+  },
+};

@@ -1,0 +1,10 @@
+import type { MessageHandler } from "../router.ts";
+
+/** VOICE_DATA: relayed at once, never retried; the sender's client id is stamped by the server. */
+export const voiceHandler: MessageHandler<"voice_data"> = {
+  kind: "voice_data",
+  handle(ctx, msg, v) {
+    v.from_client_id = ctx.conn.clientId;
+    ctx.hub.broadcast(ctx.room, msg, { except: ctx.conn, reliable: false });
+  },
+};
