@@ -1,0 +1,146 @@
+/**
+ * The cluster seam: what the hub needs so that a room can span instances. Each interface has
+ * an in-memory implementation (one process; the default without REDIS_URL) and a Redis one;
+ * one contract suite runs against both.
+ *
+ * Bytes, not objects, cross these interfaces: the hub encodes a frame once and every instance
+ * decodes it once. A frame published on the bus is `header ‖ message` where `message` is an
+ * encoded `graphwiz.core.Message` placed LAST, so the room log can append the `seq` (field 4)
+ * and `epoch` (field 5) varints to it without re-encoding: in protobuf the last value of a
+ * scalar field wins.
+ * @module
+ */
+
+/** Called for every frame another instance published to a room this instance subscribes to. */
+export type BusHandler = (room: string, frame: Uint8Array, fromNode: string) => void;
+
+/** Connection state of a bus or store backend. */
+export interface BackendStatus {
+  healthy: boolean;
+  /** Why not healthy (sentence case), when not. */
+  reason?: string;
+}
+
+/**
+ * Per-room publish/subscribe between instances. An instance subscribes to a room when its
+ * first local member joins and unsubscribes when the last leaves; it never receives its own
+ * publications (the node id travels with each frame). Frames from one publisher arrive in the
+ * order published.
+ */
+export interface ClusterBus {
+  readonly nodeId: string;
+  /** Starts receiving the room's frames (idempotent). */
+  subscribe(room: string): Promise<void>;
+  /** Stops receiving them (idempotent). */
+  unsubscribe(room: string): Promise<void>;
+  /** Publishes to every other subscribed instance. Never throws; failures are counted. */
+  publish(room: string, frame: Uint8Array): void;
+  /** Sets the single receiver of remote frames. */
+  onFrame(handler: BusHandler): void;
+  status(): BackendStatus;
+  /** Called on every health change (e.g. Redis lost / back). */
+  onStatus(cb: (s: BackendStatus) => void): void;
+  /** Counters for /metrics. */
+  readonly counters: { published: number; received: number; errors: number; reconnects: number };
+  close(): Promise<void>;
+}
+
+/** A reliable message after the room log sequenced it. */
+export interface LogEntry {
+  seq: number;
+  epoch: number;
+  /** `header ‖ message ‖ seq/epoch varints`, exactly as published. */
+  frame: Uint8Array;
+}
+
+/**
+ * The cluster-wide, ordered log of a room's reliable messages: assigns each one the room's next
+ * sequence number, keeps a bounded history (for retries and resume, possibly on another
+ * instance) and publishes it on the bus, in one atomic step.
+ */
+export interface RoomLog {
+  /**
+   * Appends `frame` (`header ‖ message`), publishing `frame ‖ seq ‖ epoch` to the other
+   * instances. Resolves with the assigned position. Entries of one room get strictly
+   * increasing `seq` within an `epoch`; appends issued in order resolve in order. The memory
+   * log answers synchronously (no promise), so single-instance delivery stays synchronous.
+   */
+  append(room: string, frame: Uint8Array): LogEntry | Promise<LogEntry>;
+  /** Entries with `seq > afterSeq` of `epoch`, oldest first (at most `limit`); `null` if that history is gone. */
+  read(room: string, epoch: number, afterSeq: number, limit: number): LogEntry[] | null | Promise<LogEntry[] | null>;
+  /** The room's current epoch and last seq (0 when nothing was appended yet). */
+  head(room: string): { epoch: number; seq: number } | Promise<{ epoch: number; seq: number }>;
+}
+
+/** One connection as the cluster lists it. */
+export interface MemberInfo {
+  connection_id: string;
+  room_id: string;
+  user_id: string | null;
+  client_id: string;
+  display_name?: string;
+  node_id: string;
+  connected_at: string;
+}
+
+/** One live instance. */
+export interface NodeInfo {
+  node_id: string;
+  connections: number;
+  /** Last heartbeat, ms since the epoch. */
+  last_heartbeat: number;
+  runtime?: string;
+  version?: string;
+}
+
+/** What a dead node left behind, for the survivors to clean up. */
+export interface DeadNode {
+  node_id: string;
+  /** Its members, by room (already removed from the store when this is reported). */
+  rooms: { room: string; members: MemberInfo[]; entities: string[] }[];
+}
+
+/**
+ * Cluster-wide connection and world state: members, players' latest poses, entities, and
+ * node liveness. Player writes are throttled by the caller (≤ 5 Hz per player).
+ */
+export interface PresenceStore {
+  addMember(m: MemberInfo): Promise<void>;
+  removeMember(room: string, connectionId: string): Promise<void>;
+  /** Every member of the room on every instance. */
+  members(room: string): Promise<MemberInfo[]>;
+  /** Total connections over all live nodes. */
+  totalConnections(): Promise<number>;
+
+  /** Player snapshot (encoded `PlayerSnapshot`), keyed by client id. */
+  setPlayer(room: string, clientId: string, snapshot: Uint8Array): Promise<void>;
+  removePlayer(room: string, clientId: string): Promise<void>;
+  /** Entity snapshot (encoded `EntitySnapshot`) with its owner's client id. */
+  setEntity(room: string, entityId: string, ownerClientId: string, snapshot: Uint8Array): Promise<void>;
+  removeEntity(room: string, entityId: string): Promise<void>;
+  /** The room's players and entities (encoded snapshots). */
+  world(room: string): Promise<{ players: Uint8Array[]; entities: Uint8Array[] }>;
+
+  /** Records this node alive with its counts (TTL = NODE_TTL_MS). */
+  heartbeat(node: NodeInfo): Promise<void>;
+  nodes(): Promise<NodeInfo[]>;
+  /**
+   * Finds nodes whose heartbeat is older than the TTL, removes their members, players and
+   * owned entities from every room, and reports them (each dead node to exactly one caller
+   * cluster-wide, so one survivor broadcasts the leaves).
+   */
+  reapDeadNodes(): Promise<DeadNode[]>;
+
+  status(): BackendStatus;
+  onStatus(cb: (s: BackendStatus) => void): void;
+  close(): Promise<void>;
+}
+
+/** The three backends together, as built from configuration. */
+export interface ClusterBackend {
+  kind: "memory" | "redis";
+  bus: ClusterBus;
+  log: RoomLog;
+  presence: PresenceStore;
+  close(): Promise<void>;
+}
