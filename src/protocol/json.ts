@@ -48,7 +48,9 @@ const UINT32 = new Set(["uint32", "fixed32"]);
 const INT64 = new Set(["int64", "sint64", "sfixed64", "uint64", "fixed64"]);
 
 function bad(path: string, expected: string, got: unknown): never {
-  const shown = typeof got === "string" ? JSON.stringify(got.slice(0, 40)) : Array.isArray(got) ? "an array" : got === null ? "null" : typeof got;
+  const shown = typeof got === "string" ? JSON.stringify(got.slice(0, 40))
+    : typeof got === "number" || typeof got === "boolean" ? String(got)
+    : Array.isArray(got) ? "an array" : got === null ? "null" : typeof got;
   throw new DecodeError(`Field ${path} must be ${expected}, got ${shown}`);
 }
 
@@ -151,8 +153,10 @@ export function toBase64(bytes: Uint8Array): string {
   for (let i = 0; i < bytes.length; i += CHUNK) s += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
   return btoa(s);
 }
-/** Bytes of a base64 string (standard or URL alphabet). */
+const BASE64 = /^(?:[A-Za-z0-9+/_-]{4})*(?:[A-Za-z0-9+/_-]{2}(?:==)?|[A-Za-z0-9+/_-]{3}=?)?$/;
+/** Bytes of a base64 string (standard or URL alphabet, padding optional). Throws if not base64. */
 export function fromBase64(s: string): Uint8Array {
+  if (!BASE64.test(s)) throw new Error("not base64");
   const bin = atob(s.replace(/-/g, "+").replace(/_/g, "/"));
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
