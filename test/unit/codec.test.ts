@@ -3,6 +3,7 @@ import { decodeServerFrame } from "../../src/client/decode.ts";
 import { Outbound, parseBinary, parseText, toJsonText } from "../../src/protocol/codec.ts";
 import { encodeBinary } from "../../src/protocol/proto.ts";
 import { MessageType, type Envelope } from "../../src/protocol/types.ts";
+import { SAMPLES } from "../helpers/samples.ts";
 
 const typed = (text: string) => {
   const r = parseText(text);
@@ -15,18 +16,6 @@ const badReason = (text: string) => {
   return r.error.message;
 };
 
-/** One example of every message kind a client sends, in the in-memory form. */
-export const SAMPLES: Envelope[] = [
-  { type: MessageType.CLIENT_HELLO, payload: "client_hello", client_hello: { client_id: "c", display_name: "Ann", requested_room: "r", reliable: true } },
-  { type: MessageType.POSITION_UPDATE, payload: "position_update", position_update: { entity_id: "e", position: { x: 1.5, y: -2, z: 3 }, rotation: { x: 0, y: 0, z: 0, w: 1 }, sequence_number: 7 } },
-  { type: MessageType.VOICE_DATA, payload: "voice_data", voice_data: { from_client_id: "c", audio_data: new Uint8Array([1, 2, 255]), sequence_number: 3, codec: 1 } },
-  { type: MessageType.ENTITY_SPAWN, payload: "entity_spawn", entity_spawn: { entity_id: "box", template_id: "cube", owner_id: "c", components: { color: "red" } } },
-  { type: MessageType.ENTITY_UPDATE, payload: "entity_update", entity_update: { entity_id: "box", components: { color: new TextEncoder().encode("blue") } } },
-  { type: MessageType.ENTITY_DESPAWN, payload: "entity_despawn", entity_despawn: { entity_id: "box" } },
-  { type: MessageType.CHAT_MESSAGE, payload: "chat_message", chat_message: { from_client_id: "c", message: "hi ✓", timestamp: 1700000000000, type: 1, to_client_id: "d" } },
-  { type: MessageType.PRESENCE_UPDATE, payload: "presence_event", presence_event: { client_id: "c", event_type: 2, data: { display_name: "Ann", avatar_config: { body_type: "robot", height: 1.75 } } } },
-  { type: MessageType.PING, payload: "ping", ping: { client_time: 42 } },
-];
 
 describe("JSON text frames", () => {
   test("the seed's chat form: top-level text becomes the message", () => {
