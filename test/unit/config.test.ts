@@ -24,3 +24,9 @@ describe("config", () => {
     }
   });
 });
+
+test("src/protocol/schema.generated.ts matches proto/graphwiz.proto", () => {
+  const r = Bun.spawnSync([process.execPath, "proto/generate.ts", "--check"], { cwd: new URL("../..", import.meta.url).pathname, stderr: "pipe" });
+  expect(r.stderr.toString()).toBe("");
+  expect(r.exitCode).toBe(0);
+});
