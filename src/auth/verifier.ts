@@ -75,7 +75,7 @@ export class TokenVerifier {
     const key = this.#opts.key!;
     for (const alg of this.#opts.algorithms) {
       await key.cryptoKey(alg).catch(() => {
-        throw new Error(`The ${this.keyKind} could not be imported for ${alg}`);
+        throw new Error(`The configured ${this.keyKind === "secret" ? "secret" : "public key"} could not be imported for ${alg}`);
       });
     }
   }

@@ -87,9 +87,18 @@ describe("validateAuthOptions", () => {
     expect(new TokenVerifier({ jwksUrl: "https://idp/jwks" }).keyKind).toBe("jwks");
   });
 
-  test("ready() imports a static key", async () => {
+  test("ready() imports a static key, and rejects a key WebCrypto cannot import", async () => {
     await new TokenVerifier({ publicKey: rsaPem }).ready();
     await new TokenVerifier({ secret: SECRET }).ready();
+    // A well-formed SPKI wrapper around a broken RSAPublicKey passes the start-up parse…
+    const broken = Uint8Array.from(rsaSpki);
+    expect(broken[24]).toBe(0x30); // the RSAPublicKey SEQUENCE inside the BIT STRING
+    broken[24] = 0x31;
+    const v = new TokenVerifier({ publicKey: pem("PUBLIC KEY", broken) });
+    // …but fails at import: ready() says so, and verify() reports it as server-side trouble.
+    await expect(v.ready()).rejects.toThrow("The configured public key could not be imported for RS256");
+    const t = `${Buffer.from('{"alg":"RS256"}').toString("base64url")}.${Buffer.from("{}").toString("base64url")}.AAAA`;
+    expect(await v.verify(t)).toEqual({ ok: false, code: "unavailable", reason: "Verification key could not be imported" });
   });
 });
 
@@ -110,6 +119,7 @@ describe("tokenFrom", () => {
     expect(tokenFrom(req({}, { authorization: "Basic dXNlcjpwdw==" }))).toBeUndefined();
     expect(tokenFrom(req({}, { authorization: "Bearer" }))).toBeUndefined();
     expect(tokenFrom(req({}, { authorization: "Bearer a b" }))).toBeUndefined();
+    expect(tokenFrom(req({}, { authorization: "Bearerabc" }))).toBeUndefined();
     expect(tokenFrom(req({}))).toBeUndefined();
   });
 });
