@@ -33,15 +33,23 @@ export interface ClusterBus {
   subscribe(room: string): Promise<void>;
   /** Stops receiving them (idempotent). */
   unsubscribe(room: string): Promise<void>;
-  /** Publishes to every other subscribed instance. Never throws; failures are counted. */
+  /**
+   * Publishes to every other subscribed instance. Never throws; a frame that cannot be sent
+   * (backend unavailable) is dropped and counted, never queued. The bus may keep a reference
+   * to `frame`: do not mutate it afterwards.
+   */
   publish(room: string, frame: Uint8Array): void;
   /** Sets the single receiver of remote frames. */
   onFrame(handler: BusHandler): void;
   status(): BackendStatus;
   /** Called on every health change (e.g. Redis lost / back). */
   onStatus(cb: (s: BackendStatus) => void): void;
-  /** Counters for /metrics. */
-  readonly counters: { published: number; received: number; errors: number; reconnects: number };
+  /**
+   * Counters for /metrics: frames published and received, frames `dropped` because the backend
+   * was unavailable, backend `errors` (connection errors, failed commands, receiver exceptions)
+   * and `reconnects` (times the backend turned healthy again after being lost).
+   */
+  readonly counters: { published: number; received: number; dropped: number; errors: number; reconnects: number };
   close(): Promise<void>;
 }
 
@@ -96,8 +104,13 @@ export interface NodeInfo {
 /** What a dead node left behind, for the survivors to clean up. */
 export interface DeadNode {
   node_id: string;
-  /** Its members, by room (already removed from the store when this is reported). */
-  rooms: { room: string; members: MemberInfo[]; entities: string[] }[];
+  /**
+   * What was removed from the store, by room (already gone when this is reported):
+   * its `members`; the `clients` left with no member in the room on any node (their player
+   * entries were removed: broadcast PRESENCE_LEAVE for these); and the `entities` those
+   * clients owned (removed: broadcast ENTITY_DESPAWN).
+   */
+  rooms: { room: string; members: MemberInfo[]; clients: string[]; entities: string[] }[];
 }
 
 /**
@@ -121,13 +134,20 @@ export interface PresenceStore {
   /** The room's players and entities (encoded snapshots). */
   world(room: string): Promise<{ players: Uint8Array[]; entities: Uint8Array[] }>;
 
-  /** Records this node alive with its counts (TTL = NODE_TTL_MS). */
-  heartbeat(node: NodeInfo): Promise<void>;
+  /**
+   * Records this node alive with its counts (TTL = NODE_TTL_MS). The store stamps
+   * `last_heartbeat` with its own clock (the value passed in is ignored). Resolves
+   * `forgotten: true` when the store lost this node since its previous heartbeat (it was reaped
+   * after missing heartbeats, or Redis lost its data): the caller then re-adds its members and
+   * world state.
+   */
+  heartbeat(node: NodeInfo): Promise<{ forgotten: boolean }>;
+  /** The live nodes (last heartbeat within the TTL). */
   nodes(): Promise<NodeInfo[]>;
   /**
    * Finds nodes whose heartbeat is older than the TTL, removes their members, players and
    * owned entities from every room, and reports them (each dead node to exactly one caller
-   * cluster-wide, so one survivor broadcasts the leaves).
+   * cluster-wide, so one survivor broadcasts the leaves). Never reaps the calling node.
    */
   reapDeadNodes(): Promise<DeadNode[]>;
 
