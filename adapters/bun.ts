@@ -6,6 +6,7 @@
 import type { ServerWebSocket } from "bun";
 import { upgradeWebSocket, websocket as honoWebsocket } from "hono/bun";
 import { boot } from "../src/boot.ts";
+import { runtimeFrameCap } from "../src/config.ts";
 import { SendResult, type Fanout, type Frame, type Transport } from "../src/core/transport.ts";
 import type { CoreEvents } from "../src/http/app.ts";
 
@@ -24,6 +25,9 @@ class BunTransport implements Transport {
   }
   close(code: number, reason: string): void {
     this.ws.close(code, reason);
+  }
+  ping(): void {
+    this.ws.ping();
   }
 }
 
@@ -45,6 +49,7 @@ const websocket = {
   open: honoWebsocket.open,
   message: (ws: Socket, msg: string | Buffer) => ws.data.events.handle?.message(msg),
   drain: (ws: Socket) => ws.data.events.handle?.drain(),
+  pong: (ws: Socket) => ws.data.events.handle?.pong(),
   close: (ws: Socket, code: number, reason: string) => ws.data.events.handle?.closed(code, reason),
 };
 
@@ -62,7 +67,7 @@ await boot({
       port: config.port,
       hostname: config.host,
       fetch: (req, srv) => app.fetch(req, { server: srv }),
-      websocket: { ...websocket, maxPayloadLength: config.maxMessageBytes, backpressureLimit: 16 * 1024 * 1024 },
+      websocket: { ...websocket, maxPayloadLength: runtimeFrameCap(config), backpressureLimit: 16 * 1024 * 1024 },
     });
     // Not awaited: Bun's stop() resolves only once every open socket has closed.
     return { port: server.port!, stopAccepting: () => void server!.stop(false) };

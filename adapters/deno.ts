@@ -37,6 +37,8 @@ await boot({
   env: Deno.env.toObject(),
   fanout: new LoopFanout(),
   upgradeWebSocket: upgradeWebSocket as never,
+  // Deno sockets cannot send pings from JavaScript; Deno's own idle timeout pings and closes instead.
+  upgradeOptions: (config) => ({ idleTimeout: Math.ceil((config.pingIntervalMs + config.pongTimeoutMs) / 1000) }),
   transportOf: (raw) => {
     const ws = raw as WebSocket;
     let t = transports.get(ws);

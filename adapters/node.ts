@@ -10,8 +10,9 @@ import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
 import { boot } from "../src/boot.ts";
+import { runtimeFrameCap } from "../src/config.ts";
 import { LoopFanout } from "../src/core/loop-fanout.ts";
-import { SendResult, type Frame, type Transport } from "../src/core/transport.ts";
+import { SendResult, type ConnectionHandle, type Frame, type Transport } from "../src/core/transport.ts";
 
 type Raw = WebSocket & { _socket: Duplex; __transport?: NodeTransport };
 
@@ -51,6 +52,12 @@ class NodeTransport implements Transport {
   close(code: number, reason: string): void {
     this.ws.close(code, reason);
   }
+  ping(): void {
+    if (this.ws.readyState === 1) this.ws.ping();
+  }
+  attach(handle: ConnectionHandle): void {
+    this.ws.on("pong", () => handle.pong());
+  }
 }
 
 const nodeWs = createNodeWebSocket({ app: undefined as never });
@@ -62,6 +69,7 @@ await boot({
   upgradeWebSocket: nodeWs.upgradeWebSocket as never,
   transportOf: (raw) => ((raw as Raw).__transport ??= new NodeTransport(raw as Raw)),
   listen(app, _hub, config) {
+    (nodeWs.wss.options as { maxPayload?: number }).maxPayload = runtimeFrameCap(config);
     return new Promise((resolve) => {
       const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) =>
         resolve({ port: info.port, stopAccepting: () => void server.close() }));

@@ -7,6 +7,7 @@ import type { Hono } from "hono";
 import type { UpgradeWebSocket } from "hono/ws";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { Hub } from "./core/hub.ts";
+import { Keepalive } from "./core/keepalive.ts";
 import type { Fanout, Transport } from "./core/transport.ts";
 import { createApp } from "./http/app.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -27,6 +28,8 @@ export interface Host {
   fanout: Fanout;
   upgradeWebSocket: UpgradeWebSocket<unknown>;
   transportOf: (raw: unknown) => Transport;
+  /** Extra options for the runtime's upgrade helper, from the config. */
+  upgradeOptions?: (config: Config) => unknown;
   /** Starts listening with the app; called once. */
   listen(app: Hono, hub: Hub, config: Config): Promise<Listening>;
   /** Calls `handler` on SIGINT and SIGTERM. */
@@ -60,7 +63,15 @@ export async function boot(host: Host): Promise<Running | undefined> {
   }
   const log = createLogger(config.logLevel, host.stdout);
   const hub = new Hub({ config, fanout: host.fanout, log });
-  const app = createApp({ hub, upgradeWebSocket: host.upgradeWebSocket, transportOf: host.transportOf, runtime: host.runtime });
+  const app = createApp({
+    hub,
+    upgradeWebSocket: host.upgradeWebSocket,
+    transportOf: host.transportOf,
+    runtime: host.runtime,
+    upgradeOptions: host.upgradeOptions?.(config),
+  });
+  const keepalive = new Keepalive(hub);
+  keepalive.start();
   const listening = await host.listen(app, hub, config);
   log.info("listening", { host: config.host, port: listening.port, runtime: host.runtime, version: SERVER_VERSION });
 
@@ -68,6 +79,7 @@ export async function boot(host: Host): Promise<Running | undefined> {
   const shutdown = () =>
     (stopping ??= (async () => {
       await listening.stopAccepting();
+      keepalive.stop();
       const clean = await hub.closeAll(1001, "server shutting down", config.shutdownTimeoutMs);
       log.info("shutdown", { clean, remaining: hub.connections.size });
     })());

@@ -46,6 +46,12 @@ export const SETTINGS = {
   shutdownTimeoutMs: define({ env: "SHUTDOWN_TIMEOUT_MS", default: 5000, parse: int(100, 600_000), doc: "On SIGINT/SIGTERM, the longest the server waits for clients to close before it exits anyway." }),
   logLevel: define({ env: "LOG_LEVEL", default: "info" as "debug" | "info" | "warn" | "error", parse: oneOf("debug", "info", "warn", "error"), doc: "Least severe log level written (one JSON object per line on stdout)." }),
   maxMessageBytes: define({ env: "MAX_MESSAGE_BYTES", default: 65_536, parse: int(64, 16 * 1024 * 1024), doc: "Largest frame a client may send; a larger one closes the connection with 1009." }),
+  allowedOrigins: define({ env: "ALLOWED_ORIGINS", default: [] as string[], parse: list, doc: "Comma list of browser origins allowed to connect (`*` = any)." }),
+  maxConnections: define({ env: "MAX_CONNECTIONS", default: 50_000, parse: int(1, 10_000_000), doc: "Most connections per instance; beyond it an upgrade gets HTTP 503." }),
+  maxRoomConnections: define({ env: "MAX_ROOM_CONNECTIONS", default: 1000, parse: int(1, 10_000_000), doc: "Most connections per room; beyond it an upgrade gets HTTP 503." }),
+  pingIntervalMs: define({ env: "PING_INTERVAL_MS", default: 25_000, parse: int(1000, 3_600_000), doc: "How often the server pings each connection." }),
+  pongTimeoutMs: define({ env: "PONG_TIMEOUT_MS", default: 10_000, parse: int(500, 3_600_000), doc: "A connection that has not answered a ping within this time is closed (4102)." }),
+  trustProxy: define({ env: "TRUST_PROXY", default: false, parse: bool, doc: "Take the client IP from the first X-Forwarded-For hop (only behind a proxy you control)." }),
   maxEntitiesPerRoom: define({ env: "MAX_ENTITIES_PER_ROOM", default: 10_000, parse: int(1, 1_000_000), doc: "Most shared entities one room may hold; a spawn beyond it gets LIMIT_EXCEEDED." }),
 } as const;
 
@@ -85,4 +91,13 @@ export function loadConfig(env: Record<string, string | undefined> = {}): Config
 /** The defaults alone, with optional overrides (for tests and embedding). */
 export function defaultConfig(overrides: Partial<Config> = {}): Config {
   return { ...loadConfig({}), ...overrides };
+}
+
+/**
+ * The frame size the runtime itself enforces (Bun `maxPayloadLength`, ws `maxPayload`). It sits
+ * above MAX_MESSAGE_BYTES so the core sees oversized frames first and can send an ERROR before
+ * closing with 1009; the runtime cap only stops frames large enough to threaten memory.
+ */
+export function runtimeFrameCap(config: Config): number {
+  return config.maxMessageBytes * 2 + 1024;
 }

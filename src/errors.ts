@@ -68,6 +68,8 @@ export const ErrorCode = {
   RATE_LIMITED: "RATE_LIMITED",
   /** Authentication failed (bad, expired or missing token). */
   UNAUTHORIZED: "UNAUTHORIZED",
+  /** The frame was larger than MAX_MESSAGE_BYTES; the connection is closed with 1009. */
+  MESSAGE_TOO_BIG: "MESSAGE_TOO_BIG",
   /** The server is closing this connection; `close_code` says why. */
   DISCONNECT: "DISCONNECT",
 } as const;

@@ -24,6 +24,12 @@ export class Connection implements ConnectionHandle {
   readonly format: Format;
   /** Set once the socket has closed; nothing is sent after that. */
   isClosed = false;
+  /** When the outstanding ping was sent (0: none outstanding). */
+  pingSentAt = 0;
+  /** When the last pong arrived (or the connection opened). */
+  lastPongAt: number;
+  /** First-message auth: close unless authenticated by then (0: not pending). */
+  authDeadline = 0;
 
   constructor(
     readonly hub: Hub,
@@ -33,6 +39,7 @@ export class Connection implements ConnectionHandle {
     readonly transport: Transport,
     readonly connectedAt: number,
   ) {
+    this.lastPongAt = connectedAt;
     this.userId = identity.userId;
     this.clientId = identity.clientId;
     this.format = identity.format;
@@ -43,6 +50,13 @@ export class Connection implements ConnectionHandle {
   }
 
   drain(): void {}
+
+  pong(): void {
+    const now = this.hub.clock.now();
+    if (this.pingSentAt) this.hub.metrics.recordRoundTrip(now - this.pingSentAt);
+    this.pingSentAt = 0;
+    this.lastPongAt = now;
+  }
 
   closed(code: number, reason: string): void {
     if (this.isClosed) return;

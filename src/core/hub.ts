@@ -1,5 +1,5 @@
 import type { Config } from "../config.ts";
-import { ErrorCode } from "../errors.ts";
+import { CloseCode, ErrorCode } from "../errors.ts";
 import { silentLogger, type Logger } from "../log.ts";
 import { Outbound, parseBinary, parseText } from "../protocol/codec.ts";
 import { Router } from "../protocol/router.ts";
@@ -91,8 +91,7 @@ export class Hub {
   inbound(conn: Connection, frame: Frame): void {
     const bytes = frameLength(frame);
     if (bytes > this.config.maxMessageBytes) {
-      conn.close(1009, "message too big");
-      return;
+      return this.closeWith(conn, CloseCode.TOO_BIG, ErrorCode.MESSAGE_TOO_BIG, `Frame of ${bytes} bytes exceeds MAX_MESSAGE_BYTES (${this.config.maxMessageBytes})`);
     }
     const room = conn.room;
     const now = this.clock.now();
@@ -168,6 +167,16 @@ export class Hub {
   sendError(conn: Connection, code: ErrorCode, message: string, ref?: string, extra: { retry_after_ms?: number; close_code?: number } = {}): void {
     this.metrics.countError(code);
     this.sendMessage(conn, { type: MessageType.ERROR, payload: "error", error: { code, message, ref_message_id: ref ?? "", ...extra } });
+  }
+
+  /**
+   * Closes `conn` for a reason of ours: first an ERROR frame carrying the same code and reason
+   * (so clients that cannot read close frames still learn why), then the close itself.
+   */
+  closeWith(conn: Connection, closeCode: number, errorCode: ErrorCode, message: string): void {
+    if (conn.isClosed) return;
+    this.sendError(conn, errorCode, message, undefined, { close_code: closeCode });
+    conn.close(closeCode, message.slice(0, 120));
   }
 
   /** Removes a closed connection: PRESENCE_LEAVE and despawns of its entities go to the room. */

@@ -22,6 +22,9 @@ export class Metrics {
     this.startedAt = now;
   }
 
+  /** Ping → pong round trip of one client, in ms. */
+  recordRoundTrip(_ms: number): void {}
+
   countError(code: string): void {
     this.errorsByCode.set(code, (this.errorsByCode.get(code) ?? 0) + 1);
   }

@@ -31,6 +31,10 @@ export interface Transport {
   bufferedAmount(): number;
   /** Closes with a WebSocket close code and a short reason (≤ 123 bytes). */
   close(code: number, reason: string): void;
+  /** Sends a protocol-level ping; absent where the runtime cannot (Deno). */
+  ping?(): void;
+  /** Called once with the connection's handle, for adapters that route socket events (pong) to it. */
+  attach?(handle: ConnectionHandle): void;
 }
 
 /** The per-connection callbacks an adapter invokes. */
@@ -41,6 +45,8 @@ export interface ConnectionHandle {
   drain(): void;
   /** The socket closed, for whatever reason; called once. */
   closed(code: number, reason: string): void;
+  /** A pong answered the server's ping. */
+  pong(): void;
 }
 
 /**

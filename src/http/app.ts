@@ -3,10 +3,10 @@ import type { UpgradeWebSocket, WSContext, WSEvents } from "hono/ws";
 import type { Hub } from "../core/hub.ts";
 import { globalStats, roomStats } from "../core/stats.ts";
 import type { Identity } from "../core/connection.ts";
-import type { Format } from "../core/room.ts";
 import type { ConnectionHandle, Transport } from "../core/transport.ts";
 import { SERVER_VERSION } from "../version.ts";
-import { checkId, checkRoomId } from "./validate.ts";
+import { admit } from "./admission.ts";
+import { checkRoomId } from "./validate.ts";
 
 /** The WebSocket events the app hands to Hono, plus the connection's handle once open. */
 export interface CoreEvents extends WSEvents<unknown> {
@@ -23,6 +23,8 @@ export interface AppOptions {
   transportOf: (raw: unknown) => Transport;
   /** Runtime name for `/health`. */
   runtime: string;
+  /** Extra options for the runtime's upgrade (Deno: `idleTimeout`). */
+  upgradeOptions?: unknown;
 }
 
 const jsonError = (c: Context, status: number, error: string, message: string) =>
@@ -61,9 +63,12 @@ export function createApp(opts: AppOptions): Hono {
     // `/ws/stats` is the global stats endpoint for plain GETs; an upgrade joins a room named "stats".
     if (room === "stats" && !upgrade) return c.json(globalStats(hub));
     if (!upgrade) return jsonError(c, 426, "upgrade_required", "This endpoint only accepts WebSocket upgrades");
-    const identity = admit(c, room);
-    if ("status" in identity) return jsonError(c, identity.status, identity.error, identity.message);
-    return opts.upgradeWebSocket(c, connectionEvents(opts, identity));
+    const identity = await admit(c, room, { hub, authenticated: false });
+    if ("status" in identity) {
+      hub.log.info("upgrade_rejected", { room, status: identity.status, reason: identity.message });
+      return c.json({ error: identity.error, message: identity.message }, identity.status as 400, identity.headers);
+    }
+    return opts.upgradeWebSocket(c, connectionEvents(opts, identity), opts.upgradeOptions as never);
   });
 
   app.notFound((c) => jsonError(c, 404, "not_found", `No route for ${c.req.method} ${c.req.path}`));
@@ -74,38 +79,13 @@ export function createApp(opts: AppOptions): Hono {
   return app;
 }
 
-type Rejection = { status: number; error: string; message: string };
-
-/** Checks the upgrade request and settles the connection's identity. */
-function admit(c: Context, room: string): Identity | Rejection {
-  const userId = c.req.query("user_id");
-  const clientId = c.req.query("client_id");
-  const displayName = c.req.query("display_name");
-  const bad = checkRoomId(room) ?? checkId("user_id", userId) ?? checkId("client_id", clientId) ??
-    (displayName !== undefined && displayName.length > 128 ? "display_name must be at most 128 characters" : null);
-  if (bad) return { status: 400, error: "bad_request", message: bad };
-  const format = chooseFormat(c);
-  if (!format) return { status: 400, error: "bad_request", message: "format must be json or protobuf" };
-  return { roomId: room, userId: userId ?? null, clientId: clientId ?? crypto.randomUUID(), format, displayName };
-}
-
-/**
- * The output format: the first offered subprotocol when it is `json` or `protobuf` (the runtime
- * echoes the first offered one), else `?format=`, else JSON.
- */
-function chooseFormat(c: Context): Format | undefined {
-  const first = c.req.header("sec-websocket-protocol")?.split(",")[0]?.trim();
-  if (first === "json" || first === "protobuf") return first;
-  const q = c.req.query("format");
-  if (q === undefined || q === "json" || q === "protobuf") return q ?? "json";
-  return undefined;
-}
-
 /** The per-connection events: a closure over the handle, no wrapper made per event. */
 function connectionEvents(opts: AppOptions, identity: Identity): CoreEvents {
   const events: CoreEvents = {
     onOpen(_evt: Event, ws: WSContext<unknown>) {
-      events.handle = opts.hub.open(identity, opts.transportOf(ws.raw));
+      const transport = opts.transportOf(ws.raw);
+      events.handle = opts.hub.open(identity, transport);
+      transport.attach?.(events.handle);
     },
     onMessage(evt: MessageEvent, _ws: WSContext<unknown>) {
       const data = evt.data;

@@ -1,0 +1,46 @@
+/**
+ * Server-side keepalive: each connection is pinged every PING_INTERVAL_MS and closed with
+ * 4102 when no pong came back within PONG_TIMEOUT_MS. One sweep a second walks the
+ * connections (O(n), no timer per connection). Runtimes whose sockets cannot send pings from
+ * JavaScript (Deno) rely on the runtime's own idle timeout instead.
+ * @module
+ */
+import { CloseCode } from "../errors.ts";
+import type { TimerHandle } from "./clock.ts";
+import type { Hub } from "./hub.ts";
+
+/** Runs the ping/pong sweep of a hub. */
+export class Keepalive {
+  #timer?: TimerHandle;
+  constructor(readonly hub: Hub) {}
+
+  start(): void {
+    const every = Math.min(1000, Math.floor(this.hub.config.pongTimeoutMs / 2));
+    this.#timer = this.hub.clock.setInterval(() => this.sweep(), every);
+  }
+
+  stop(): void {
+    if (this.#timer !== undefined) this.hub.clock.clearInterval(this.#timer);
+  }
+
+  /** One pass: close the silent, ping the due. */
+  sweep(): void {
+    const { hub } = this;
+    const now = hub.clock.now();
+    const { pingIntervalMs, pongTimeoutMs } = hub.config;
+    for (const conn of hub.connections) {
+      if (conn.authDeadline && now >= conn.authDeadline) {
+        hub.closeWith(conn, CloseCode.AUTH_TIMEOUT, "UNAUTHORIZED", "No authenticating message in time");
+        continue;
+      }
+      if (conn.pingSentAt) {
+        if (now - conn.pingSentAt >= pongTimeoutMs) hub.closeWith(conn, CloseCode.NO_PONG, "DISCONNECT", `No pong within ${pongTimeoutMs} ms`);
+        continue;
+      }
+      if (now - conn.lastPongAt >= pingIntervalMs && conn.transport.ping) {
+        conn.pingSentAt = now;
+        conn.transport.ping();
+      }
+    }
+  }
+}

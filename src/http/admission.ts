@@ -1,0 +1,80 @@
+/**
+ * Admission: everything checked before a WebSocket upgrade, cheapest first — ids, format,
+ * origin, connection rate per IP, capacity, then the token. A rejection is an HTTP status with
+ * a JSON body; nothing is upgraded.
+ * @module
+ */
+import type { Context } from "hono";
+import type { Identity } from "../core/connection.ts";
+import type { Hub } from "../core/hub.ts";
+import type { Format } from "../core/room.ts";
+import { checkId, checkRoomId } from "./validate.ts";
+
+/** Why an upgrade was refused. */
+export interface Rejection {
+  status: number;
+  error: string;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+/** What admission needs besides the hub. */
+export interface AdmissionDeps {
+  hub: Hub;
+  /** Whether tokens are required (a key is configured); development mode allows any origin by default. */
+  authenticated: boolean;
+}
+
+const reject = (status: number, error: string, message: string, headers?: Record<string, string>): Rejection => ({ status, error, message, headers });
+
+/** Decides whether the upgrade request may join `room`, and as whom. */
+export async function admit(c: Context, room: string, deps: AdmissionDeps): Promise<Identity | Rejection> {
+  const { hub } = deps;
+  const cfg = hub.config;
+  const userId = c.req.query("user_id");
+  const clientId = c.req.query("client_id");
+  const displayName = c.req.query("display_name");
+  const bad = checkRoomId(room) ?? checkId("user_id", userId) ?? checkId("client_id", clientId) ??
+    (displayName !== undefined && displayName.length > 128 ? "display_name must be at most 128 characters" : null);
+  if (bad) return reject(400, "bad_request", bad);
+  const format = chooseFormat(c);
+  if (!format) return reject(400, "bad_request", "format must be json or protobuf");
+  const origin = c.req.header("origin");
+  if (origin !== undefined && !originAllowed(origin, cfg.allowedOrigins, deps.authenticated, c.req.url)) {
+    return reject(403, "forbidden", `Origin ${origin.slice(0, 100)} is not allowed`);
+  }
+  if (hub.connections.size >= cfg.maxConnections) {
+    return reject(503, "over_capacity", "This server has reached MAX_CONNECTIONS; try another instance or later", { "Retry-After": "5" });
+  }
+  if ((hub.rooms.get(room)?.members.size ?? 0) >= cfg.maxRoomConnections) {
+    return reject(503, "room_full", `Room ${room} has reached MAX_ROOM_CONNECTIONS`, { "Retry-After": "5" });
+  }
+  return { roomId: room, userId: userId ?? null, clientId: clientId ?? crypto.randomUUID(), format, displayName };
+}
+
+/**
+ * The output format: the first offered subprotocol when it is `json` or `protobuf` (the runtime
+ * echoes the first offered one), else `?format=`, else JSON.
+ */
+function chooseFormat(c: Context): Format | undefined {
+  const first = c.req.header("sec-websocket-protocol")?.split(",")[0]?.trim();
+  if (first === "json" || first === "protobuf") return first;
+  const q = c.req.query("format");
+  if (q === undefined || q === "json" || q === "protobuf") return q ?? "json";
+  return undefined;
+}
+
+/**
+ * A browser's `Origin` must be listed (or the list holds `*`). With no list: any origin in
+ * development mode; with auth on, only the server's own origin — a browser app elsewhere must
+ * be listed (protects against cross-site WebSocket hijacking).
+ */
+export function originAllowed(origin: string, allowed: string[], authenticated: boolean, requestUrl: string): boolean {
+  if (allowed.length > 0) return allowed.includes("*") || allowed.includes(origin);
+  if (!authenticated) return true;
+  try {
+    return new URL(origin).host === new URL(requestUrl).host;
+  } catch {
+    return false;
+  }
+}
