@@ -22,7 +22,7 @@ export class RawWs {
   readonly ended: Promise<void>;
   private constructor(readonly sock: Socket, path: string, host: string, headers: Record<string, string>) {
     this.ready = new Promise((resolve) => {
-      sock.on("data", (d) => {
+      sock.on("data", (d: Buffer) => {
         this.#buf = Buffer.concat([this.#buf, d]);
         if (!this.#upgraded) {
           const end = this.#buf.indexOf("\r\n\r\n");
