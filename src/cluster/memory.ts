@@ -444,8 +444,15 @@ export class MemoryPresence implements PresenceStore {
       if (!this.#closed) cb(s);
     });
   }
+  /**
+   * Leaves the node registry at once when no member of this node remains (a graceful
+   * shutdown); otherwise its entry stays so a survivor reaps what it left.
+   */
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
+    for (const p of this.broker.rooms.values()) for (const m of p.members.values()) if (m.node_id === this.nodeId) return;
+    this.broker.registry.delete(this.nodeId);
   }
 }
 

@@ -349,6 +349,8 @@ export class RedisBus implements ClusterBus {
   readonly #maxInflight: number;
   #handler: BusHandler | null = null;
   #inflight = 0;
+  /** SUBSCRIBE commands in flight, so a repeated subscribe resolves when the first does. */
+  readonly #pending = new Map<string, Promise<void>>();
 
   constructor(link: RedisLink) {
     this.#link = link;
@@ -362,25 +364,32 @@ export class RedisBus implements ClusterBus {
    * Starts receiving the room. While Redis is away it resolves at once: the room is
    * remembered and subscribed when Redis is back.
    */
-  async subscribe(room: string): Promise<void> {
+  subscribe(room: string): Promise<void> {
     const link = this.#link;
-    if (link.closed) return;
+    if (link.closed) return Promise.resolve();
     const ch = link.keys.room(room).channel;
-    if (link.wanted.has(ch)) return;
+    if (link.wanted.has(ch)) return this.#pending.get(ch) ?? Promise.resolve();
     link.wanted.set(ch, room);
-    if (link.sub.status !== "ready") return;
-    try {
-      await link.sub.subscribe(ch);
-    } catch (e) {
-      // the connection dropped meanwhile: the next "ready" subscribes every wanted channel
-      link.counters.errors++;
-    }
+    if (link.sub.status !== "ready") return Promise.resolve();
+    const p = link.sub.subscribe(ch).then(
+      () => {},
+      () => {
+        // the connection dropped meanwhile: the next "ready" subscribes every wanted channel
+        link.counters.errors++;
+      },
+    );
+    this.#pending.set(ch, p);
+    p.then(() => {
+      if (this.#pending.get(ch) === p) this.#pending.delete(ch);
+    });
+    return p;
   }
 
   async unsubscribe(room: string): Promise<void> {
     const link = this.#link;
     const ch = link.keys.room(room).channel;
     if (!link.wanted.delete(ch)) return;
+    this.#pending.delete(ch);
     if (link.sub.status !== "ready" || link.closed) return;
     try {
       await link.sub.unsubscribe(ch);
@@ -518,8 +527,9 @@ export class RedisPresence implements PresenceStore {
     const { cmd, keys } = this.#link;
     const k = keys.room(m.room_id);
     const mine = m.node_id === this.nodeId;
+    const nodeRooms = keys.nodeRooms(m.node_id);
     const p = cmd.pipeline().hset(k.members, m.connection_id, JSON.stringify(m)).pexpire(k.members, this.#presenceTtl);
-    if (mine) p.sadd(keys.nodeRooms(this.nodeId), m.room_id).pexpire(keys.nodeRooms(this.nodeId), this.#presenceTtl);
+    p.sadd(nodeRooms, m.room_id).pexpire(nodeRooms, this.#presenceTtl);
     await this.#link.exec("add member", p);
     if (mine) {
       let set = this.#local.get(m.room_id);
@@ -663,7 +673,19 @@ export class RedisPresence implements PresenceStore {
   onStatus(cb: (s: BackendStatus) => void): void {
     this.#link.status.on(cb);
   }
-  async close(): Promise<void> {}
+  /**
+   * Leaves the node registry at once when this node holds no members any more (a graceful
+   * shutdown); otherwise its entry stays so a survivor reaps what it left.
+   */
+  async close(): Promise<void> {
+    if (this.#local.size > 0 || !this.#beaten || !this.#link.writable) return;
+    const { cmd, keys } = this.#link;
+    try {
+      await this.#link.exec("leave registry", cmd.multi().zrem(keys.beats, this.nodeId).hdel(keys.info, this.nodeId));
+    } catch {
+      // counted; the entry then ages out and is reaped (finding nothing)
+    }
+  }
 }
 
 /** A node's Redis bus, room log and presence store over one pair of connections. */
@@ -691,6 +713,7 @@ export class RedisBackend implements ClusterBackend {
   async close(): Promise<void> {
     if (this.#link.closed) return;
     await this.bus.close();
+    await this.presence.close();
     await this.#link.close();
   }
 }

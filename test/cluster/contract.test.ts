@@ -396,6 +396,27 @@ for (const [kind, make] of [
       for (let i = 0; i < 5; i++) expect(await a!.presence.members(`room${i}`)).toEqual([]);
     });
 
+    test("concurrent subscribes both resolve once the room is received", async () => {
+      const [a, b] = await h.nodes(2);
+      const got = collect(b!);
+      await Promise.all([b!.bus.subscribe("cc"), b!.bus.subscribe("cc")]);
+      a!.bus.publish("cc", u32(5));
+      await waitFor(() => got.length === 1, "frame");
+    });
+
+    test("closing leaves the node list at once when the node holds no members, else it waits to be reaped", async () => {
+      const [a, b, c] = await h.nodes(3);
+      for (const [x, id] of [[a!, "node-a"], [b!, "node-b"], [c!, "node-c"]] as const) await x.presence.heartbeat({ node_id: id, connections: 0, last_heartbeat: 0 });
+      await c!.presence.addMember(member("node-c", "stay", "c1", "cc"));
+      await b!.close();
+      await c!.close();
+      expect((await a!.presence.nodes()).map((n) => n.node_id).sort()).toEqual(["node-a", "node-c"]);
+      h.clock.advance(TTL + 1);
+      await a!.presence.heartbeat({ node_id: "node-a", connections: 0, last_heartbeat: 0 });
+      const dead = await a!.presence.reapDeadNodes();
+      expect(dead.map((d) => [d.node_id, d.rooms.map((r) => r.room)])).toEqual([["node-c", ["stay"]]]);
+    });
+
     test("a node never reaps itself", async () => {
       const [a] = await h.nodes(1);
       await a!.presence.heartbeat({ node_id: "node-a", connections: 0, last_heartbeat: 0 });

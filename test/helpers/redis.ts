@@ -96,6 +96,9 @@ export async function startRedis(): Promise<TestRedis> {
       stdio: ["ignore", "ignore", "pipe"],
     });
     proc = p;
+    const killOnExit = () => p.kill("SIGKILL"); // never leave a server behind if the test process dies
+    process.once("exit", killOnExit);
+    p.once("exit", () => process.off("exit", killOnExit));
     p.stderr?.on("data", (d) => (stderr += d.toString()));
     exited = new Promise((resolve) => p.once("exit", () => resolve()));
     exited.then(() => {

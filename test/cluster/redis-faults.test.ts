@@ -1,0 +1,204 @@
+/**
+ * Redis going away and coming back under traffic, on a private redis-server: nothing throws,
+ * no unhandled rejection or 'error' escapes, status and counters say what happened, and the
+ * same objects deliver again once Redis is back. Plus the key/channel layout.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { Redis } from "ioredis";
+import { createClusterBackend, ClusterUnavailableError } from "../../src/cluster/index.ts";
+import { createRedisBackend, type RedisBackend } from "../../src/cluster/redis.ts";
+import type { BackendStatus, MemberInfo } from "../../src/cluster/types.ts";
+import { freePort, startRedis, type TestRedis } from "../helpers/redis.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+const unhandled: unknown[] = [];
+const onUnhandled = (e: unknown) => unhandled.push(e);
+let redis: TestRedis;
+
+beforeAll(async () => {
+  process.on("unhandledRejection", onUnhandled);
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis.close();
+  process.off("unhandledRejection", onUnhandled);
+});
+
+const member = (node: string, room: string, conn: string): MemberInfo => ({
+  connection_id: conn,
+  room_id: room,
+  user_id: null,
+  client_id: `client-${conn}`,
+  node_id: node,
+  connected_at: new Date().toISOString(),
+});
+
+test("Redis stopped under traffic, then restarted on the same port: unhealthy, nothing thrown, healthy again, delivery resumes", async () => {
+  const opts = { redisUrl: redis.url, prefix: "faults", reconnectMaxDelayMs: 100, connectTimeoutMs: 2000, commandTimeoutMs: 1000 };
+  const a = (await createClusterBackend({ ...opts, nodeId: "fa" })) as RedisBackend;
+  const b = (await createClusterBackend({ ...opts, nodeId: "fb" })) as RedisBackend;
+  const statusA: BackendStatus[] = [];
+  const statusB: BackendStatus[] = [];
+  a.bus.onStatus((s) => statusA.push(s));
+  b.presence.onStatus((s) => statusB.push(s));
+  const got: number[] = [];
+  b.bus.onFrame((_room, frame) => got.push(new DataView(frame.buffer, frame.byteOffset).getUint32(0)));
+  await b.bus.subscribe("live");
+  await b.presence.addMember(member("fb", "live", "b1"));
+
+  // traffic: a frame per ms and an append every 10 ms, errors only counted
+  let n = 0;
+  let appendFailures = 0;
+  let appendOk = 0;
+  const traffic = setInterval(() => {
+    const f = new Uint8Array(8);
+    new DataView(f.buffer).setUint32(0, n++);
+    a.bus.publish("live", f);
+    if (n % 10 === 0) {
+      Promise.resolve(a.log.append("live", f)).then(
+        () => appendOk++,
+        (e) => {
+          expect(e).toBeInstanceOf(ClusterUnavailableError);
+          appendFailures++;
+        },
+      );
+    }
+  }, 1);
+  try {
+    await waitFor(() => got.length > 50, "traffic before the outage");
+
+    await redis.stop("kill");
+    await waitFor(() => !a.bus.status().healthy && !b.bus.status().healthy, "unhealthy status");
+    expect(a.bus.status().reason).toMatch(/Redis connection lost/);
+    expect(statusA.at(-1)!.healthy).toBe(false);
+    expect(statusB.at(-1)!.healthy).toBe(false);
+
+    // during the outage: publish never throws, the rest rejects at once with a clear error
+    const droppedBefore = a.bus.counters.dropped;
+    expect(() => a.bus.publish("live", new Uint8Array([1, 2, 3]))).not.toThrow();
+    expect(a.bus.counters.dropped).toBe(droppedBefore + 1);
+    const t0 = performance.now();
+    const err = await Promise.resolve(a.log.append("live", new Uint8Array([1]))).catch((e) => e);
+    expect(err).toBeInstanceOf(ClusterUnavailableError);
+    expect(String(err.message)).toMatch(/Redis/);
+    expect(performance.now() - t0).toBeLessThan(50);
+    await expect(a.presence.members("live")).rejects.toBeInstanceOf(ClusterUnavailableError);
+    await expect(a.presence.heartbeat({ node_id: "fa", connections: 0, last_heartbeat: 0 })).rejects.toBeInstanceOf(ClusterUnavailableError);
+    await expect(a.log.read("live", 1, 0, 10)).rejects.toBeInstanceOf(ClusterUnavailableError);
+    // subscribing while down is remembered and restored later
+    await b.bus.subscribe("later");
+    await sleep(300); // several reconnect attempts fail meanwhile
+    expect(appendFailures).toBeGreaterThan(0);
+
+    await redis.start();
+    await waitFor(() => a.bus.status().healthy && b.bus.status().healthy, "healthy again");
+    expect(statusA.at(-1)).toEqual({ healthy: true });
+    expect(statusB.at(-1)).toEqual({ healthy: true });
+    expect(a.bus.counters.reconnects).toBeGreaterThanOrEqual(1);
+    expect(a.bus.counters.errors).toBeGreaterThan(0);
+
+    // delivery resumes on the same objects (subscription restored on the fresh server)
+    const mark = n;
+    await waitFor(() => got.some((x) => x > mark + 20), "frames after the restart");
+    const laterGot: Uint8Array[] = [];
+    b.bus.onFrame((room, frame) => {
+      if (room === "later") laterGot.push(frame);
+      else got.push(new DataView(frame.buffer, frame.byteOffset).getUint32(0));
+    });
+    a.bus.publish("later", new Uint8Array([9]));
+    await waitFor(() => laterGot.length === 1, "room subscribed during the outage");
+    const okBefore = appendOk;
+    await waitFor(() => appendOk > okBefore + 3, "appends after the restart");
+    // the restarted server is empty: the heartbeat tells the node to re-register
+    await a.presence.heartbeat({ node_id: "fa", connections: 0, last_heartbeat: 0 });
+    expect(await b.presence.heartbeat({ node_id: "fb", connections: 1, last_heartbeat: 0 })).toEqual({ forgotten: false }); // first heartbeat of b
+  } finally {
+    clearInterval(traffic);
+    await a.close();
+    await b.close();
+  }
+  await sleep(50);
+  expect(unhandled).toEqual([]);
+}, 20_000);
+
+test("heartbeat reports forgotten after Redis lost its data", async () => {
+  const a = await createRedisBackend({ redisUrl: redis.url, prefix: "forget", nodeId: "fx", reconnectMaxDelayMs: 100 });
+  try {
+    expect(await a.presence.heartbeat({ node_id: "fx", connections: 0, last_heartbeat: 0 })).toEqual({ forgotten: false });
+    await redis.stop();
+    await redis.start();
+    await waitFor(() => a.presence.status().healthy, "healthy again");
+    expect(await a.presence.heartbeat({ node_id: "fx", connections: 0, last_heartbeat: 0 })).toEqual({ forgotten: true });
+  } finally {
+    await a.close();
+  }
+});
+
+test("creating a backend for an unreachable Redis rejects with a clear error and leaves nothing running", async () => {
+  const port = await freePort();
+  const t0 = Date.now();
+  const err = await createClusterBackend({ redisUrl: `redis://user:secret@127.0.0.1:${port}`, nodeId: "nobody", connectTimeoutMs: 300 }).catch((e) => e);
+  expect(err).toBeInstanceOf(ClusterUnavailableError);
+  expect(err.message).toMatch(new RegExp(`not reachable.*ECONNREFUSED|not reachable`));
+  expect(err.message).not.toContain("secret");
+  expect(Date.now() - t0).toBeLessThan(2000);
+  await sleep(50);
+  expect(unhandled).toEqual([]);
+});
+
+test("every key and channel carries the prefix and a hash tag ({room} for room keys)", async () => {
+  const prefix = "layout";
+  const a = await createRedisBackend({ redisUrl: redis.url, prefix, nodeId: "la" });
+  const b = await createRedisBackend({ redisUrl: redis.url, prefix, nodeId: "lb" });
+  const raw = new Redis(redis.url);
+  try {
+    await raw.flushall();
+    const rooms = ["plaza", "hall:2", "a.b-c_d"];
+    for (const room of rooms) {
+      await a.bus.subscribe(room);
+      await b.bus.subscribe(room);
+      a.bus.publish(room, new Uint8Array([1]));
+      await a.log.append(room, new Uint8Array([2]));
+      await a.log.head(room);
+      await a.presence.addMember(member("la", room, `${room}-1`));
+      await a.presence.setPlayer(room, "p", new Uint8Array([3]));
+      await a.presence.setEntity(room, "e", "p", new Uint8Array([4]));
+    }
+    await a.presence.heartbeat({ node_id: "la", connections: 1, last_heartbeat: 0 });
+    await b.presence.heartbeat({ node_id: "lb", connections: 0, last_heartbeat: 0 });
+    const keys = await raw.keys("*");
+    const channels = await raw.pubsub("CHANNELS", "*");
+    expect(keys.length).toBeGreaterThan(0);
+    const tagged = new RegExp(`^${prefix}:\\{([^{}]+)\\}:[a-z]+$`);
+    for (const k of [...keys, ...(channels as string[])]) {
+      const m = tagged.exec(k);
+      expect(m, k).not.toBeNull();
+      const tag = m![1]!;
+      expect(rooms.includes(tag) || tag === "@nodes" || tag.startsWith("@node:")).toBe(true);
+    }
+    const roomKeys = keys.filter((k) => !k.includes("{@"));
+    for (const room of rooms) {
+      expect(roomKeys.filter((k) => k.startsWith(`${prefix}:{${room}}:`)).sort()).toEqual(
+        ["entities", "hist", "log", "members", "owners", "players"].map((s) => `${prefix}:{${room}}:${s}`),
+      );
+    }
+    expect((channels as string[]).sort()).toEqual(rooms.map((r) => `${prefix}:{${r}}:bus`).sort());
+    // no pattern subscriptions, only per-room channels
+    expect(Number(await raw.call("PUBSUB", "NUMPAT"))).toBe(0);
+    await b.bus.unsubscribe("plaza");
+    await a.bus.unsubscribe("plaza");
+    expect(((await raw.pubsub("CHANNELS", "*")) as string[]).includes(`${prefix}:{plaza}:bus`)).toBe(false);
+  } finally {
+    raw.disconnect();
+    await a.close();
+    await b.close();
+  }
+});
