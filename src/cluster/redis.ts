@@ -404,13 +404,18 @@ export class RedisBus implements ClusterBus {
       this.counters.dropped++;
       return;
     }
-    const h = link.header;
-    const env = Buffer.allocUnsafe(h.length + frame.length);
-    env.set(h, 0);
-    env.set(frame, h.length);
-    this.#inflight++;
-    this.counters.published++;
-    link.cmd.publish(link.keys.room(room).channel, env).then(this.#sent, this.#lost);
+    try {
+      const h = link.header;
+      const env = Buffer.allocUnsafe(h.length + frame.length);
+      env.set(h, 0);
+      env.set(frame, h.length);
+      link.cmd.publish(link.keys.room(room).channel, env).then(this.#sent, this.#lost);
+      this.#inflight++;
+      this.counters.published++;
+    } catch {
+      this.counters.dropped++;
+      this.counters.errors++;
+    }
   }
 
   readonly #sent = (): void => {
