@@ -5,6 +5,7 @@
  */
 import type { Hono } from "hono";
 import type { UpgradeWebSocket } from "hono/ws";
+import { AuthPolicy } from "./auth/policy.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { Hub } from "./core/hub.ts";
 import { Keepalive } from "./core/keepalive.ts";
@@ -62,7 +63,16 @@ export async function boot(host: Host): Promise<Running | undefined> {
     return undefined;
   }
   const log = createLogger(config.logLevel, host.stdout);
-  const hub = new Hub({ config, fanout: host.fanout, log });
+  const auth = AuthPolicy.fromConfig(config, { logger: log });
+  if (typeof auth === "string") {
+    host.stderr(`graphwiz-ws: ${auth}`);
+    host.exit(2);
+    return undefined;
+  }
+  if (auth.mode === "development") {
+    log.warn("auth_development_mode", { message: "No JWT key configured: anyone may connect as any user_id. Set JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL in production." });
+  }
+  const hub = new Hub({ config, fanout: host.fanout, log, auth });
   const app = createApp({
     hub,
     upgradeWebSocket: host.upgradeWebSocket,

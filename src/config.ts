@@ -52,6 +52,16 @@ export const SETTINGS = {
   pingIntervalMs: define({ env: "PING_INTERVAL_MS", default: 25_000, parse: int(1000, 3_600_000), doc: "How often the server pings each connection." }),
   pongTimeoutMs: define({ env: "PONG_TIMEOUT_MS", default: 10_000, parse: int(500, 3_600_000), doc: "A connection that has not answered a ping within this time is closed (4102)." }),
   trustProxy: define({ env: "TRUST_PROXY", default: false, parse: bool, doc: "Take the client IP from the first X-Forwarded-For hop (only behind a proxy you control)." }),
+  jwtSecret: define({ env: "JWT_SECRET", default: "", parse: text, doc: "HMAC secret (HS256/384/512) for tokens; never logged." }),
+  jwtPublicKey: define({ env: "JWT_PUBLIC_KEY", default: "", parse: text, doc: "PEM public key (RS*, PS*, ES*, EdDSA) for tokens." }),
+  jwtJwksUrl: define({ env: "JWT_JWKS_URL", default: "", parse: text, doc: "JWKS URL for tokens (cached; refreshed on an unknown kid)." }),
+  jwtAlgorithms: define({ env: "JWT_ALGORITHMS", default: [] as string[], parse: list, doc: "Accepted `alg` values; default: every one the key type supports." }),
+  jwtIssuer: define({ env: "JWT_ISSUER", default: "", parse: text, doc: "Required `iss` claim (unchecked when unset)." }),
+  jwtAudience: define({ env: "JWT_AUDIENCE", default: "", parse: text, doc: "Required audience (unchecked when unset)." }),
+  jwtLeewayS: define({ env: "JWT_LEEWAY_S", default: 5, parse: int(0, 3600), doc: "Clock skew tolerated for exp/nbf/iat, in seconds." }),
+  authMode: define({ env: "AUTH_MODE", default: "required" as "required" | "optional", parse: oneOf("required", "optional"), doc: "With a key configured: `required` (a valid token for every connection) or `optional` (no token = anonymous)." }),
+  authTimeoutMs: define({ env: "AUTH_TIMEOUT_MS", default: 5000, parse: int(100, 600_000), doc: "How long a connection without a token may take to send its authenticating CLIENT_HELLO." }),
+  nodeEnv: define({ env: "NODE_ENV", default: "", parse: text, doc: "`production` refuses to start without a key." }),
   maxEntitiesPerRoom: define({ env: "MAX_ENTITIES_PER_ROOM", default: 10_000, parse: int(1, 1_000_000), doc: "Most shared entities one room may hold; a spawn beyond it gets LIMIT_EXCEEDED." }),
 } as const;
 

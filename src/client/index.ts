@@ -27,8 +27,10 @@ export interface ClientOptions {
   clientId?: string;
   userId?: string;
   displayName?: string;
-  /** A JWT, sent as `?token=`. */
+  /** A JWT, sent as `?token=` (or in the first message, see `tokenInFirstMessage`). */
   token?: string;
+  /** Send the token as the first message (CLIENT_HELLO.auth_token) instead of in the URL. */
+  tokenInFirstMessage?: boolean;
   /** Frames this client receives. @default "json" */
   format?: "json" | "protobuf";
   /** Reconnect after unexpected closes. @default true */
@@ -95,7 +97,7 @@ export class GraphwizClient extends Emitter<ClientEvents> {
     if (o.userId) q.set("user_id", o.userId);
     if (this.clientId) q.set("client_id", this.clientId);
     if (o.displayName) q.set("display_name", o.displayName);
-    if (o.token) q.set("token", o.token);
+    if (o.token && !o.tokenInFirstMessage) q.set("token", o.token);
     return `${o.url.replace(/\/$/, "")}/ws/${encodeURIComponent(o.room)}?${q}`;
   }
 
@@ -106,6 +108,9 @@ export class GraphwizClient extends Emitter<ClientEvents> {
     this.#ws = ws;
     ws.onmessage = (e) => this.#receive(typeof e.data === "string" ? e.data : new Uint8Array(e.data as ArrayBuffer));
     ws.onclose = (e) => this.#onClose(e.code, e.reason);
+    if (this.options.token && this.options.tokenInFirstMessage) {
+      ws.onopen = () => this.send(MessageType.CLIENT_HELLO, "client_hello", { auth_token: this.options.token, display_name: this.options.displayName ?? "" });
+    }
   }
 
   #receive(data: string | Uint8Array): void {
@@ -194,6 +199,11 @@ export class GraphwizClient extends Emitter<ClientEvents> {
   }
   sendVoice(audio: Uint8Array, sequence = 0, codec = 0): string {
     return this.send(MessageType.VOICE_DATA, "voice_data", { audio_data: audio, sequence_number: sequence, codec });
+  }
+  /** Replaces the connection's token before it expires (same user); later reconnects use it too. */
+  refreshToken(token: string): string {
+    this.options.token = token;
+    return this.send(MessageType.REFRESH, "refresh", { token });
   }
   ping(): string {
     return this.send(MessageType.PING, "ping", { client_time: Date.now() });

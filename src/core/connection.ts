@@ -12,6 +12,12 @@ export interface Identity {
   format: Format;
   /** Shown to the others in presence events; optional. */
   displayName?: string;
+  /** No token came with the upgrade: the first message must authenticate (AUTH_TIMEOUT_MS). */
+  pendingAuth?: boolean;
+  /** The token's expiry (unix seconds); the connection closes then unless refreshed. */
+  tokenExp?: number;
+  /** The `client_id` query parameter, when one was given (checked against a later token). */
+  claimedClientId?: string;
 }
 
 /**
@@ -19,9 +25,19 @@ export interface Identity {
  * keeps exactly one object per socket and no wrapper is made per event.
  */
 export class Connection implements ConnectionHandle {
-  readonly userId: string | null;
-  readonly clientId: string;
+  // Settled at open, or — for first-message auth — when the token has been checked.
+  userId: string | null;
+  clientId: string;
+  /** The room; a pending connection holds a detached room until it is admitted. */
+  room: Room;
   readonly format: Format;
+  /** Waiting for its authenticating first message; sees and sends nothing else. */
+  pending: boolean;
+  /** The token's expiry (unix seconds), 0 when none. */
+  tokenExp: number;
+  displayName?: string;
+  /** The client id the URL asked for (first-message auth checks it against the token). */
+  claimedClientId?: string;
   /** Set once the socket has closed; nothing is sent after that. */
   isClosed = false;
   /** When the outstanding ping was sent (0: none outstanding). */
@@ -34,19 +50,26 @@ export class Connection implements ConnectionHandle {
   constructor(
     readonly hub: Hub,
     readonly id: string,
-    readonly room: Room,
+    room: Room,
     identity: Identity,
     readonly transport: Transport,
     readonly connectedAt: number,
   ) {
     this.lastPongAt = connectedAt;
+    this.room = room;
+    this.pending = identity.pendingAuth === true;
+    this.tokenExp = identity.tokenExp ?? 0;
+    this.displayName = identity.displayName;
+    this.claimedClientId = identity.claimedClientId;
     this.userId = identity.userId;
     this.clientId = identity.clientId;
     this.format = identity.format;
   }
 
   message(data: Frame): void {
-    if (!this.isClosed) this.hub.inbound(this, data);
+    if (this.isClosed) return;
+    if (this.pending) this.hub.firstAuth.message(this, data);
+    else this.hub.inbound(this, data);
   }
 
   drain(): void {}

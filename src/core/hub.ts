@@ -1,4 +1,5 @@
 import type { Config } from "../config.ts";
+import { AuthPolicy } from "../auth/policy.ts";
 import { CloseCode, ErrorCode } from "../errors.ts";
 import { silentLogger, type Logger } from "../log.ts";
 import { Outbound, parseBinary, parseText } from "../protocol/codec.ts";
@@ -7,6 +8,7 @@ import { MessageType, PresenceEventType, type Envelope } from "../protocol/types
 import { frameLength } from "./bytes.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { Connection, type Identity } from "./connection.ts";
+import { FirstAuth } from "./first-auth.ts";
 import { helloFrames } from "./hello.ts";
 import { Metrics } from "./metrics.ts";
 import { Room, type Format } from "./room.ts";
@@ -23,6 +25,8 @@ export interface HubOptions {
   log?: Logger;
   /** @default new Router() with every default handler */
   router?: Router;
+  /** @default development mode (no tokens) */
+  auth?: AuthPolicy;
 }
 
 /** How a message is broadcast. */
@@ -46,6 +50,8 @@ export class Hub {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly router: Router;
+  readonly auth: AuthPolicy;
+  readonly firstAuth: FirstAuth;
   readonly rooms = new Map<string, Room>();
   readonly connections = new Set<Connection>();
   readonly #idPrefix = crypto.randomUUID().slice(0, 8);
@@ -57,6 +63,8 @@ export class Hub {
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? silentLogger;
     this.router = opts.router ?? new Router();
+    this.auth = opts.auth ?? AuthPolicy.development();
+    this.firstAuth = new FirstAuth(this, this.auth);
     this.metrics = new Metrics(this.clock.now());
   }
 
@@ -65,26 +73,40 @@ export class Hub {
     return `${this.#idPrefix}-${(++this.#idSeq).toString(36)}`;
   }
 
-  /** Admits an upgraded socket: SERVER_HELLO first, then the room's topic, then PRESENCE_JOIN to the others. */
+  /**
+   * Takes an upgraded socket. An authenticated (or anonymous) one joins its room at once; one
+   * waiting for first-message auth joins when {@link FirstAuth} has checked its token.
+   */
   open(identity: Identity, transport: Transport): Connection {
     const now = this.clock.now();
-    let room = this.rooms.get(identity.roomId);
-    if (!room) this.rooms.set(identity.roomId, (room = new Room(identity.roomId, now)));
-    const conn = new Connection(this, crypto.randomUUID(), room, identity, transport, now);
-    room.world.join({ client_id: conn.clientId, user_id: conn.userId ?? undefined, display_name: identity.displayName, connectionId: conn.id }, now);
-    for (const frame of helloFrames(this, conn)) transport.send(frame);
-    room.add(conn);
+    const placeholder = new Room(identity.roomId, now);
+    const conn = new Connection(this, crypto.randomUUID(), placeholder, identity, transport, now);
     this.connections.add(conn);
-    this.fanout.subscribe(transport, room.topic(conn.format));
     this.metrics.connectionsTotal++;
     this.metrics.connectionsActive++;
+    if (conn.pending) {
+      conn.authDeadline = now + this.config.authTimeoutMs;
+      this.log.info("connection_pending_auth", { room: identity.roomId, connection: conn.id });
+    } else this.join(conn);
+    return conn;
+  }
+
+  /** Joins an admitted connection: SERVER_HELLO first, then the room's topic, then PRESENCE_JOIN to the others. */
+  join(conn: Connection): void {
+    const now = this.clock.now();
+    let room = this.rooms.get(conn.room.id);
+    if (!room) this.rooms.set(conn.room.id, (room = new Room(conn.room.id, now)));
+    conn.room = room;
+    room.world.join({ client_id: conn.clientId, user_id: conn.userId ?? undefined, display_name: conn.displayName, connectionId: conn.id }, now);
+    for (const frame of helloFrames(this, conn)) conn.transport.send(frame);
+    room.add(conn);
+    this.fanout.subscribe(conn.transport, room.topic(conn.format));
     this.broadcast(room, {
       type: MessageType.PRESENCE_JOIN,
       payload: "presence_event",
-      presence_event: { client_id: conn.clientId, event_type: PresenceEventType.JOIN, data: { display_name: identity.displayName ?? "" } },
+      presence_event: { client_id: conn.clientId, event_type: PresenceEventType.JOIN, data: { display_name: conn.displayName ?? "" } },
     }, { except: conn, reliable: true });
     this.log.info("connection_open", { room: room.id, connection: conn.id, user: conn.userId, client: conn.clientId, format: conn.format });
-    return conn;
   }
 
   /** A frame arrived from `conn`: typed messages are routed, other text relayed as is. */
@@ -111,7 +133,12 @@ export class Hub {
       if ("error" in parsed) return this.sendError(conn, ErrorCode.BAD_MESSAGE, parsed.error.message);
       msg = parsed.msg;
     }
-    this.router.dispatch({ hub: this, conn, room, now, inFormat: typeof frame === "string" ? "json" : "protobuf" }, msg);
+    this.route(conn, msg, typeof frame === "string" ? "json" : "protobuf");
+  }
+
+  /** Hands a decoded message to its handler. */
+  route(conn: Connection, msg: Envelope, inFormat: Format): void {
+    this.router.dispatch({ hub: this, conn, room: conn.room, now: this.clock.now(), inFormat }, msg);
   }
 
   /** Stamps `msg` (id when empty, server time) and sends it to the room, encoded once per format. */
@@ -181,9 +208,14 @@ export class Hub {
 
   /** Removes a closed connection: PRESENCE_LEAVE and despawns of its entities go to the room. */
   leave(conn: Connection, code: number, reason: string): void {
+    if (!this.connections.delete(conn)) return;
+    this.metrics.connectionsActive--;
+    if (code === 1006 || code === 0 || code === 1011) this.metrics.connectionErrors++;
     const room = conn.room;
-    if (!room.remove(conn)) return;
-    this.connections.delete(conn);
+    if (!room.remove(conn)) {
+      this.log.info("connection_close", { room: room.id, connection: conn.id, code, reason: reason || undefined, pending: true });
+      return;
+    }
     this.fanout.unsubscribe(conn.transport, room.topic(conn.format));
     const now = this.clock.now();
     if (room.world.leave(conn.clientId, conn.id, now)) {
@@ -198,8 +230,6 @@ export class Hub {
       }, { reliable: true });
     }
     if (room.members.size === 0) this.rooms.delete(room.id);
-    this.metrics.connectionsActive--;
-    if (code === 1006 || code === 0 || code === 1011) this.metrics.connectionErrors++;
     this.log.info("connection_close", { room: room.id, connection: conn.id, user: conn.userId, code, reason: reason || undefined });
   }
 

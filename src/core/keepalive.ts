@@ -1,6 +1,7 @@
 /**
  * Server-side keepalive: each connection is pinged every PING_INTERVAL_MS and closed with
- * 4102 when no pong came back within PONG_TIMEOUT_MS. One sweep a second walks the
+ * 4102 when no pong came back within PONG_TIMEOUT_MS. The same sweep closes connections whose
+ * token expired (4103) or whose first-message auth timed out (4408). One sweep a second walks the
  * connections (O(n), no timer per connection). Runtimes whose sockets cannot send pings from
  * JavaScript (Deno) rely on the runtime's own idle timeout instead.
  * @module
@@ -28,7 +29,12 @@ export class Keepalive {
     const { hub } = this;
     const now = hub.clock.now();
     const { pingIntervalMs, pongTimeoutMs } = hub.config;
+    const leewayMs = hub.auth.leewaySec * 1000;
     for (const conn of hub.connections) {
+      if (conn.tokenExp && now >= conn.tokenExp * 1000 + leewayMs) {
+        hub.closeWith(conn, CloseCode.TOKEN_EXPIRED, "UNAUTHORIZED", "Token expired; reconnect with a fresh token or send REFRESH before expiry");
+        continue;
+      }
       if (conn.authDeadline && now >= conn.authDeadline) {
         hub.closeWith(conn, CloseCode.AUTH_TIMEOUT, "UNAUTHORIZED", "No authenticating message in time");
         continue;

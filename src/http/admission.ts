@@ -8,6 +8,7 @@ import type { Context } from "hono";
 import type { Identity } from "../core/connection.ts";
 import type { Hub } from "../core/hub.ts";
 import type { Format } from "../core/room.ts";
+import { tokenFrom } from "../auth/request.ts";
 import { checkId, checkRoomId } from "./validate.ts";
 
 /** Why an upgrade was refused. */
@@ -18,11 +19,9 @@ export interface Rejection {
   headers?: Record<string, string>;
 }
 
-/** What admission needs besides the hub. */
+/** What admission needs besides the hub (whose `auth` policy decides about tokens). */
 export interface AdmissionDeps {
   hub: Hub;
-  /** Whether tokens are required (a key is configured); development mode allows any origin by default. */
-  authenticated: boolean;
 }
 
 const reject = (status: number, error: string, message: string, headers?: Record<string, string>): Rejection => ({ status, error, message, headers });
@@ -40,7 +39,8 @@ export async function admit(c: Context, room: string, deps: AdmissionDeps): Prom
   const format = chooseFormat(c);
   if (!format) return reject(400, "bad_request", "format must be json or protobuf");
   const origin = c.req.header("origin");
-  if (origin !== undefined && !originAllowed(origin, cfg.allowedOrigins, deps.authenticated, c.req.url)) {
+  const auth = hub.auth;
+  if (origin !== undefined && !originAllowed(origin, cfg.allowedOrigins, auth.mode !== "development", c.req.url)) {
     return reject(403, "forbidden", `Origin ${origin.slice(0, 100)} is not allowed`);
   }
   if (hub.connections.size >= cfg.maxConnections) {
@@ -49,7 +49,15 @@ export async function admit(c: Context, room: string, deps: AdmissionDeps): Prom
   if ((hub.rooms.get(room)?.members.size ?? 0) >= cfg.maxRoomConnections) {
     return reject(503, "room_full", `Room ${room} has reached MAX_ROOM_CONNECTIONS`, { "Retry-After": "5" });
   }
-  return { roomId: room, userId: userId ?? null, clientId: clientId ?? crypto.randomUUID(), format, displayName };
+  const claimed = { userId, clientId };
+  const token = tokenFrom(c.req);
+  const r = token !== undefined ? await auth.check(token, claimed, room) : auth.withoutToken(claimed);
+  if (r === null) {
+    // No token with the request: the first message must carry one (CLIENT_HELLO.auth_token).
+    return { roomId: room, userId: null, clientId: clientId ?? crypto.randomUUID(), claimedClientId: clientId, format, displayName, pendingAuth: true };
+  }
+  if (!r.ok) return reject(r.status, r.error, r.message, r.status === 503 ? { "Retry-After": "5" } : undefined);
+  return { roomId: room, userId: r.userId, clientId: r.clientId ?? crypto.randomUUID(), format, displayName, tokenExp: r.exp };
 }
 
 /**

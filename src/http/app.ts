@@ -41,6 +41,7 @@ export function createApp(opts: AppOptions): Hono {
       uptime_s: Math.round((hub.clock.now() - hub.metrics.startedAt) / 1000),
       version: SERVER_VERSION,
       runtime: opts.runtime,
+      auth: hub.auth.mode,
       connections: hub.connections.size,
     }));
 
@@ -63,7 +64,7 @@ export function createApp(opts: AppOptions): Hono {
     // `/ws/stats` is the global stats endpoint for plain GETs; an upgrade joins a room named "stats".
     if (room === "stats" && !upgrade) return c.json(globalStats(hub));
     if (!upgrade) return jsonError(c, 426, "upgrade_required", "This endpoint only accepts WebSocket upgrades");
-    const identity = await admit(c, room, { hub, authenticated: false });
+    const identity = await admit(c, room, { hub });
     if ("status" in identity) {
       hub.log.info("upgrade_rejected", { room, status: identity.status, reason: identity.message });
       return c.json({ error: identity.error, message: identity.message }, identity.status as 400, identity.headers);

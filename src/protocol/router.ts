@@ -13,6 +13,7 @@ import { entityDespawnHandler, entitySpawnHandler, entityUpdateHandler } from ".
 import { clientHelloHandler, presenceHandler } from "./handlers/presence.ts";
 import { pingHandler, pongHandler } from "./handlers/ping.ts";
 import { positionHandler } from "./handlers/position.ts";
+import { refreshHandler } from "./handlers/refresh.ts";
 import { voiceHandler } from "./handlers/voice.ts";
 
 /** What a handler sees of the world while handling one message. */
@@ -45,6 +46,7 @@ export function defaultHandlers(): MessageHandler[] {
     presenceHandler,
     pingHandler,
     pongHandler,
+    refreshHandler,
   ] as MessageHandler[];
 }
 

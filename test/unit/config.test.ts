@@ -19,7 +19,7 @@ describe("config", () => {
     for (const s of Object.values(SETTINGS)) {
       const row = doc.split("\n").find((l) => l.startsWith(`| \`${s.env}\``));
       expect(row, `${s.env} is missing from docs/config.md`).toBeDefined();
-      const def = Array.isArray(s.default) ? (s.default.length ? s.default.join(",") : "(none)") : String(s.default);
+      const def = Array.isArray(s.default) ? (s.default.length ? s.default.join(",") : "(none)") : s.default === "" ? "(none)" : String(s.default);
       expect(row!, `${s.env}'s default in docs/config.md`).toContain(`\`${def}\``);
     }
   });
