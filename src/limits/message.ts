@@ -16,7 +16,7 @@
  * the defaults (1.1×), against 2× for a fixed window. The bound is reached (12 at the end of
  * one sub-bucket, then 120 at the start of the sub-bucket a window later) and the tests check
  * both. (The two-bucket weighted approximation is not ~1.5× against a client that adapts:
- * bursting at the end of one window and then trickling lets it approach 2×, because the
+ * bursting at the end of one window and then trickling gets it 2× (240 for 120/s), because the
  * weighting assumes the old window's messages were spread evenly. K = 1 is a fixed window.)
  *
  * ## What a compliant client sees
