@@ -1,0 +1,393 @@
+/**
+ * A minimal WebSocket client on raw TCP (`Bun.connect`) for the load generator.
+ *
+ * Why not the `WebSocket` class: at millions of frames a second the load generator, not the
+ * server, would be measured. Here one `data` callback handles every frame of a TCP read in a
+ * tight loop: no event object, no string or buffer per frame (frames split across reads are the
+ * only copy). Client frames use the all-zero mask key (legal; payload bytes unchanged), so a
+ * prebuilt frame is patched in place and written as is; many frames go out in one `write`.
+ *
+ * Speaks three dialects: graphwiz-ws (ready at the first frame, the JSON SERVER_HELLO), raw
+ * baselines (ready at `101`), and Socket.IO 4 over the websocket transport (Engine.IO v4
+ * open/ping, namespace connect with `auth`, binary events as a text header + attachment).
+ * @module
+ */
+import type { Socket, SocketHandler } from "bun";
+import { SERVER_ERROR, scanSeq } from "./pb.ts";
+
+export type Dialect = "gw" | "raw" | "sio";
+
+/** Where received benchmark messages go. */
+export interface Sink {
+  /** Message `idx` arrived on `c`; `now` is `performance.now()` taken once per TCP read. */
+  onSeq(c: WsConn, idx: number, now: number): void;
+  /** Called after each TCP read's frames were handled (batch work goes here). */
+  afterRead?(): void;
+  /** A socket's pending output was flushed (optional). */
+  onDrain?(c: WsConn): void;
+}
+
+const CONNECTING = 0;
+const UPGRADING = 1;
+const OPEN = 2;
+const READY = 3;
+const CLOSED = 4;
+
+const enc = new TextEncoder();
+const HEAD_END = enc.encode("\r\n\r\n");
+
+/** Bytes of a client frame header (with the 4-byte mask key) for a payload of `len`. */
+export function headerLen(len: number): number {
+  return (len < 126 ? 2 : len < 65536 ? 4 : 10) + 4;
+}
+
+/** Writes a FIN client frame header with an all-zero mask key at `buf[off]`; returns its length. */
+export function writeHeader(buf: Uint8Array, off: number, opcode: number, len: number): number {
+  buf[off] = 0x80 | opcode;
+  let h: number;
+  if (len < 126) {
+    buf[off + 1] = 0x80 | len;
+    h = 2;
+  } else if (len < 65536) {
+    buf[off + 1] = 0x80 | 126;
+    buf[off + 2] = len >>> 8;
+    buf[off + 3] = len & 255;
+    h = 4;
+  } else {
+    buf[off + 1] = 0x80 | 127;
+    for (let i = 0; i < 4; i++) buf[off + 2 + i] = 0;
+    buf[off + 6] = len >>> 24;
+    buf[off + 7] = (len >>> 16) & 255;
+    buf[off + 8] = (len >>> 8) & 255;
+    buf[off + 9] = len & 255;
+    h = 10;
+  }
+  buf[off + h] = buf[off + h + 1] = buf[off + h + 2] = buf[off + h + 3] = 0;
+  return h + 4;
+}
+
+/** A complete client frame. */
+export function clientFrame(opcode: number, payload: Uint8Array | string): Uint8Array {
+  const p = typeof payload === "string" ? enc.encode(payload) : payload;
+  const out = new Uint8Array(headerLen(p.length) + p.length);
+  const h = writeHeader(out, 0, opcode, p.length);
+  out.set(p, h);
+  return out;
+}
+
+/** Socket.IO: the text header of a binary event `m` with one attachment. */
+export const SIO_EVENT_HEADER = '451-["m",{"_placeholder":true,"num":0}]';
+
+function indexOf(hay: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+function latin1(b: Uint8Array, start: number, end: number): string {
+  let s = "";
+  for (let i = start; i < end && i < b.length; i++) s += String.fromCharCode(b[i]);
+  return s;
+}
+
+/** One client connection. */
+export class WsConn {
+  sock?: Socket<WsConn>;
+  state = CONNECTING;
+  /** `performance.now()` when connecting started / when the connection became ready. */
+  tStart = 0;
+  tReady = 0;
+  error = "";
+  closeCode = 0;
+  /** Benchmark messages received; highest index received (for gap detection). */
+  received = 0;
+  lastIdx = -1;
+  serverErrors = 0;
+  textFrames = 0;
+  /** Free for the driver (room number, role…). */
+  group = 0;
+  #head: Uint8Array | null = null;
+  #rest: Uint8Array | null = null;
+  #pending: Uint8Array | null = null;
+  #sioAttach = 0;
+  #request: string;
+  #resolve!: () => void;
+  #reject!: (e: Error) => void;
+  /** Settles when the connection is ready (or failed). Never rejects unhandled. */
+  readonly ready: Promise<void>;
+
+  constructor(
+    readonly sink: Sink,
+    readonly dialect: Dialect,
+    readonly port: number,
+    path: string,
+    /** Socket.IO: the `auth` object's token. */
+    readonly token = "",
+  ) {
+    this.#request =
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+    this.ready = new Promise<void>((res, rej) => {
+      this.#resolve = res;
+      this.#reject = rej;
+    });
+    this.ready.catch(() => {});
+  }
+
+  get isReady(): boolean {
+    return this.state === READY;
+  }
+  get isClosed(): boolean {
+    return this.state === CLOSED;
+  }
+
+  /** Starts connecting. */
+  connect(): Promise<void> {
+    this.tStart = performance.now();
+    Bun.connect<WsConn>({ hostname: "127.0.0.1", port: this.port, data: this, socket: HANDLERS }).catch((e) =>
+      this.fail(`connect: ${(e as Error).message}`));
+    return this.ready;
+  }
+
+  /** Writes bytes; whatever the kernel does not take now is copied and sent on drain. */
+  write(b: Uint8Array, off = 0, len = b.length - off): void {
+    const s = this.sock;
+    if (!s || this.state === CLOSED) return;
+    if (this.#pending) {
+      const merged = new Uint8Array(this.#pending.length + len);
+      merged.set(this.#pending);
+      merged.set(b.subarray(off, off + len), this.#pending.length);
+      this.#pending = merged;
+      return;
+    }
+    const n = s.write(b, off, len);
+    if (n < 0) return;
+    if (n < len) this.#pending = b.slice(off + n, off + len);
+  }
+
+  /** True while output is waiting for the socket to drain. */
+  get backlogged(): boolean {
+    return this.#pending !== null;
+  }
+
+  sendText(s: string): void {
+    this.write(clientFrame(1, s));
+  }
+
+  /** Sends a close frame and ends the socket. */
+  close(): void {
+    if (this.state === CLOSED || !this.sock) return;
+    this.write(clientFrame(8, new Uint8Array([0x03, 0xe8])));
+    this.sock.end();
+  }
+
+  /** Hard close (RST), for fast teardown of many sockets. */
+  terminate(): void {
+    if (this.sock && this.state !== CLOSED) this.sock.terminate();
+  }
+
+  fail(reason: string): void {
+    if (!this.error) this.error = reason;
+    if (this.state !== READY && this.state !== CLOSED) this.#reject(new Error(reason));
+    if (this.state !== CLOSED) {
+      this.state = CLOSED;
+      try {
+        this.sock?.end();
+      } catch {}
+    }
+  }
+
+  #markReady(): void {
+    if (this.state === READY || this.state === CLOSED) return;
+    this.state = READY;
+    this.tReady = performance.now();
+    this.#resolve();
+  }
+
+  // ---- socket events ----
+
+  onOpen(s: Socket<WsConn>): void {
+    this.sock = s;
+    this.state = UPGRADING;
+    s.setNoDelay(true);
+    s.write(this.#request);
+  }
+
+  onData(buf: Uint8Array): void {
+    if (this.state === UPGRADING) {
+      const head = this.#head ? concat(this.#head, buf) : buf;
+      const end = indexOf(head, HEAD_END);
+      if (end < 0) {
+        this.#head = head.slice();
+        if (head.length > 16384) this.fail("upgrade response too long");
+        return;
+      }
+      this.#head = null;
+      const status = latin1(head, 0, Math.min(end, 64)).split("\r\n")[0];
+      if (!/^HTTP\/1\.1 101/.test(status)) {
+        this.fail(`${status} ${latin1(head, end + 4, end + 300)}`.trim());
+        return;
+      }
+      this.state = OPEN;
+      if (this.dialect === "raw") this.#markReady();
+      if (end + 4 >= head.length) return;
+      buf = head.subarray(end + 4);
+    }
+    if (this.state === CLOSED) return;
+    this.#frames(buf, performance.now());
+    this.sink.afterRead?.();
+  }
+
+  onDrain(): void {
+    const p = this.#pending;
+    if (p && this.sock) {
+      const n = this.sock.write(p);
+      if (n < 0) return;
+      this.#pending = n < p.length ? p.subarray(n) : null;
+    }
+    if (!this.#pending) this.sink.onDrain?.(this);
+  }
+
+  onClose(reason: string): void {
+    if (this.state === CLOSED) return;
+    if (this.state !== READY) this.fail(reason || `closed before ready (code ${this.closeCode})`);
+    this.state = CLOSED;
+  }
+
+  #frames(buf: Uint8Array, now: number): void {
+    let b = buf;
+    if (this.#rest) {
+      b = concat(this.#rest, buf);
+      this.#rest = null;
+    }
+    const n = b.length;
+    let off = 0;
+    while (off + 2 <= n) {
+      const b0 = b[off];
+      const b1 = b[off + 1];
+      let len = b1 & 127;
+      let h = 2;
+      if (len === 126) {
+        if (off + 4 > n) break;
+        len = (b[off + 2] << 8) | b[off + 3];
+        h = 4;
+      } else if (len === 127) {
+        if (off + 10 > n) break;
+        len = b[off + 6] * 16777216 + ((b[off + 7] << 16) | (b[off + 8] << 8) | b[off + 9]);
+        h = 10;
+      }
+      if (b1 & 0x80) h += 4; // servers never mask; tolerate it anyway (payload then unreadable)
+      if (off + h + len > n) break;
+      const p = off + h;
+      const op = b0 & 15;
+      if (op === 2) this.#binary(b, p, len, now);
+      else if (op === 1) this.#text(b, p, len);
+      else if (op === 9) this.write(clientFrame(10, b.slice(p, p + len)));
+      else if (op === 8) {
+        this.closeCode = len >= 2 ? (b[p] << 8) | b[p + 1] : 1005;
+        const reason = len > 2 ? latin1(b, p + 2, p + len) : "";
+        if (this.state !== READY) this.fail(`closed by server before ready: ${this.closeCode} ${reason}`.trim());
+        else if (!this.error) this.error = `closed by server: ${this.closeCode} ${reason}`.trim();
+        this.state = CLOSED;
+        this.sock?.end();
+        return;
+      }
+      off = p + len;
+    }
+    if (off < n) this.#rest = b.slice(off);
+  }
+
+  #binary(b: Uint8Array, p: number, len: number, now: number): void {
+    if (this.dialect === "sio") {
+      if (this.#sioAttach === 0) return;
+      this.#sioAttach--;
+    }
+    const idx = scanSeq(b, p, p + len);
+    if (idx >= 0) {
+      this.received++;
+      this.sink.onSeq(this, idx, now);
+    } else if (idx === SERVER_ERROR) this.serverErrors++;
+  }
+
+  #text(b: Uint8Array, p: number, len: number): void {
+    if (this.dialect === "gw") {
+      if (this.state === OPEN) {
+        // The first frame is the JSON SERVER_HELLO.
+        if (latin1(b, p, p + 22) === '{"type":"SERVER_HELLO"') this.#markReady();
+        else this.fail(`first frame is not SERVER_HELLO: ${latin1(b, p, p + Math.min(len, 200))}`);
+      } else this.textFrames++;
+      return;
+    }
+    if (this.dialect !== "sio") {
+      this.textFrames++;
+      return;
+    }
+    const c0 = b[p];
+    if (c0 === 0x32 /* 2 ping */) this.sendText("3");
+    else if (c0 === 0x30 /* 0 open */) this.sendText(this.token ? `40${JSON.stringify({ token: this.token })}` : "40");
+    else if (c0 === 0x34 /* 4 message */) {
+      const c1 = b[p + 1];
+      if (c1 === 0x35 /* 5 binary event */) {
+        let k = 0;
+        for (let i = p + 2; i < p + len && b[i] !== 0x2d; i++) k = k * 10 + (b[i] - 48);
+        this.#sioAttach = k;
+      } else if (c1 === 0x30 /* 0 connect */) this.#markReady();
+      else if (c1 === 0x34 /* 4 connect error */) this.fail(`socket.io connect error: ${latin1(b, p, p + len)}`);
+      else this.textFrames++;
+    } else if (c0 === 0x31 /* 1 close */) this.fail("socket.io closed");
+  }
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+const HANDLERS: SocketHandler<WsConn> = {
+  binaryType: "uint8array",
+  open: (s) => s.data.onOpen(s),
+  data: (s, d) => s.data.onData(d as Uint8Array),
+  drain: (s) => s.data.onDrain(),
+  close: (s, err) => s.data.onClose(err ? err.message : ""),
+  end: (s) => s.data.onClose("ended by server"),
+  error: (s, err) => s.data.fail(`socket error: ${err.message}`),
+  connectError: (s, err) => s.data.fail(`connect: ${err.message}`),
+};
+
+/**
+ * Opens `conns` with at most `concurrency` handshakes outstanding; resolves when every one is
+ * ready or failed. Returns the number that failed.
+ */
+export async function openAll(conns: WsConn[], concurrency: number, deadlineMs = 60_000): Promise<number> {
+  let next = 0;
+  let failed = 0;
+  const deadline = performance.now() + deadlineMs;
+  const worker = async () => {
+    while (next < conns.length) {
+      const c = conns[next++];
+      if (performance.now() > deadline) {
+        c.fail("not started before the deadline");
+        failed++;
+        continue;
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<void>((_, rej) => {
+        timer = setTimeout(() => rej(new Error("handshake timed out after 15 s")), 15_000);
+      });
+      try {
+        await Promise.race([c.connect(), timeout]);
+      } catch (e) {
+        c.fail((e as Error).message);
+        failed++;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, conns.length) }, worker));
+  return failed;
+}

@@ -1,0 +1,229 @@
+/**
+ * The benchmark runner. `bun bench/run.ts [--quick | --smoke] [options]`
+ *
+ * Starts each server pinned to core 0 and a load generator (bench/loadgen.ts) pinned to core 1,
+ * one pair at a time, alternating the servers of a scenario (A B C A B C …); prints one JSON
+ * line per run, per median and per product target on stdout, progress on stderr, and writes a
+ * markdown report (bench/RESULTS.md; quick: bench/RESULTS-quick.md). Every child process is
+ * started under `timeout -s KILL` and killed on exit, error and Ctrl-C.
+ *
+ * Options:
+ *   --quick            fewer servers and shorter runs (≤ 90 s)
+ *   --smoke            one tiny fan-out (a few seconds; for the smoke test); no report unless --out
+ *   --only=a,b         scenarios by id (fanout, position-10hz, position-30hz, idle, storm, cluster)
+ *   --targets=a,b      servers by id (gw-bun, raw-bun-publish, gw-node, …; see bench/lib/targets.ts)
+ *   --reps=N           repetitions per server (default: per scenario)
+ *   --set=k=v,k=v      override load-generator parameters (window, receivers, measureMs, hz, conns…)
+ *   --server-root=DIR  run our server from another checkout (e.g. `git archive` of a commit, with node_modules)
+ *   --out=PATH         where the markdown goes; --no-report writes none
+ * @module
+ */
+import { spawnSync } from "bun";
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { CHECKS, plan, type Mode, type Scenario } from "./lib/plan.ts";
+import { loadAvg, machine } from "./lib/proc.ts";
+import { HAVE_TASKSET, installCleanup, spawnChild, stopAll } from "./lib/procs.ts";
+import type { LoadResult, LoadSpec } from "./lib/spec.ts";
+import { median, range, sig } from "./lib/stats.ts";
+import { buildFor, BUN, DENO, ROOT, RUNTIME_BASELINES, serverRoot, setServerRoot, startTarget, TARGETS } from "./lib/targets.ts";
+import { renderReport, type Summary } from "./lib/report.ts";
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const opt = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const mode: Mode = flag("smoke") ? "smoke" : flag("quick") ? "quick" : "full";
+const only = opt("only")?.split(",");
+const onlyTargets = opt("targets")?.split(",");
+const repsOverride = opt("reps") ? Number(opt("reps")) : undefined;
+const outPath = flag("no-report") ? undefined
+  : opt("out") ? resolve(opt("out")!) : mode === "smoke" ? undefined
+  : resolve(ROOT, mode === "quick" ? "bench/RESULTS-quick.md" : "bench/RESULTS.md");
+
+const log = (s: string) => process.stderr.write(`[bench ${((performance.now() - T0) / 1000).toFixed(1)}s] ${s}\n`);
+const emit = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
+const T0 = performance.now();
+const JWT_SECRET = `bench-secret-${crypto.randomUUID()}`;
+
+installCleanup();
+if (opt("server-root")) setServerRoot(resolve(opt("server-root")!));
+
+function version(cmd: string[]): string {
+  try {
+    const r = spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
+    return r.stdout.toString().split("\n")[0].trim() || "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+/** The server checkout's commit and whether its src/ or adapters/ have uncommitted changes. */
+function gitInfo(dir: string): { server_commit: string; server_uncommitted_changes: boolean | null } {
+  const run = (a: string[]) => spawnSync(["git", "-C", dir, ...a], { stdout: "pipe", stderr: "ignore" });
+  const head = run(["rev-parse", "--short", "HEAD"]);
+  if (head.exitCode !== 0) return { server_commit: "unknown", server_uncommitted_changes: null };
+  const st = run(["status", "--porcelain", "--", "src", "adapters", "package.json"]);
+  return { server_commit: head.stdout.toString().trim(), server_uncommitted_changes: st.stdout.toString().trim().length > 0 };
+}
+const pkgVersion = (name: string) => {
+  try {
+    return require(resolve(ROOT, "node_modules", name, "package.json")).version as string;
+  } catch {
+    return "unknown";
+  }
+};
+
+let scenarios = plan(mode);
+if (only) scenarios = scenarios.filter((s) => only.includes(s.id));
+if (onlyTargets) scenarios = scenarios.map((s) => ({ ...s, targets: s.targets.filter((t) => onlyTargets.includes(t)) })).filter((s) => s.targets.length);
+const overrides = Object.fromEntries((opt("set")?.split(",") ?? []).map((kv) => kv.split("=")).map(([k, v]) => [k, Number.isNaN(Number(v)) ? v : Number(v)]));
+if (Object.keys(overrides).length) scenarios = scenarios.map((s) => ({ ...s, spec: { ...s.spec, ...overrides } }));
+if (repsOverride) scenarios = scenarios.map((s) => ({ ...s, reps: repsOverride }));
+for (const s of scenarios) for (const t of s.targets) if (!TARGETS[t]) throw new Error(`unknown target ${t}`);
+
+const m = machine();
+const meta = {
+  type: "meta",
+  mode,
+  date: new Date().toISOString(),
+  cpu: m.cpu,
+  cores: m.cores,
+  mem_gib: m.memGiB,
+  pinned: HAVE_TASKSET && m.cores >= 2,
+  load_avg_1m_at_start: loadAvg(),
+  server_root: serverRoot() === ROOT ? "." : serverRoot(),
+  ...gitInfo(serverRoot()),
+  versions: {
+    bun: Bun.version,
+    deno: version([DENO, "--version"]).replace(/^deno /, "").split(" ")[0],
+    node: version(["node", "--version"]).replace(/^v/, ""),
+    "socket.io": pkgVersion("socket.io"),
+    ws: pkgVersion("ws"),
+    hono: pkgVersion("hono"),
+  },
+};
+emit(meta);
+const pinServer = meta.pinned ? "0" : undefined;
+const pinLoad = meta.pinned ? "1" : undefined;
+if (!meta.pinned) log("taskset or a second core is missing: processes are not pinned");
+
+buildFor([...new Set(scenarios.flatMap((s) => s.targets))], log);
+
+/** Every run's result, by scenario then target. */
+const results = new Map<string, Map<string, (LoadResult & Record<string, unknown>)[]>>();
+
+function loadSpec(s: Scenario, ports: number[], pids: number[]): LoadSpec {
+  const durations = (s.spec.warmupMs ?? 0) + (s.spec.measureMs ?? 0) + (s.spec.drainMs ?? 0) + (s.spec.settleMs ?? 0) * 3;
+  return { ...s.spec, scenario: s.kind, dialect: TARGETS[s.targets[0]].dialect, ports, serverPids: pids, jwtSecret: JWT_SECRET, deadlineMs: durations + 60_000 } as LoadSpec;
+}
+
+/** The most telling line of a crashed server's stderr (colour codes removed). */
+function firstError(stderr: string): string {
+  const lines = stderr.replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim()).filter(Boolean);
+  const i = lines.findIndex((l) => /error|exception|panic|uncaught/i.test(l));
+  return (i >= 0 ? lines.slice(i, i + 3) : lines.slice(-3)).join(" | ").slice(0, 500);
+}
+
+async function runOnce(s: Scenario, targetId: string, rep: number): Promise<void> {
+  const def = TARGETS[targetId];
+  const row: Record<string, unknown> = { type: "result", scenario: s.id, target: targetId, runtime: def.runtime, kind: def.kind, rep };
+  let started;
+  try {
+    started = await startTarget(def, JWT_SECRET, 180);
+    const spec = { ...loadSpec(s, started.ports, [...started.servers, ...(started.redis ? [started.redis] : [])].map((c) => c.pid)), dialect: def.dialect };
+    const lg = await spawnChild(`loadgen:${s.id}:${targetId}`, [BUN, "bench/loadgen.ts", JSON.stringify(spec)], {
+      cpu: pinLoad, cwd: ROOT, limitS: (spec.deadlineMs ?? 60_000) / 1000 + 15, keepStdout: true,
+    });
+    const code = await lg.exited;
+    const out = (await lg.stdoutText()).trim().split("\n").pop() ?? "";
+    let r: LoadResult;
+    try {
+      r = JSON.parse(out);
+    } catch {
+      r = { ok: false, error: `load generator exited ${code} without a result: ${lg.stderr().slice(-600)}` };
+    }
+    const dead = started.servers.filter((c) => c.proc.exitCode !== null);
+    if (dead.length) r = { ...r, ok: false, error: `${dead[0].name} died (exit ${dead[0].proc.exitCode}): ${firstError(dead[0].stderr())} — load generator: ${r.error ?? ""}`.trim() };
+    Object.assign(row, r);
+  } catch (e) {
+    Object.assign(row, { ok: false, error: (e as Error).message });
+  } finally {
+    await started?.stop();
+  }
+  emit(row);
+  let byTarget = results.get(s.id);
+  if (!byTarget) results.set(s.id, (byTarget = new Map()));
+  if (!byTarget.has(targetId)) byTarget.set(targetId, []);
+  byTarget.get(targetId)!.push(row as LoadResult & Record<string, unknown>);
+  const main = row[s.primary.key];
+  log(`${s.id} ${targetId} #${rep}: ${row.ok ? `${s.primary.label} ${main}` : `FAILED ${String(row.error).slice(0, 300)}`}`);
+}
+
+for (const s of scenarios) {
+  log(`scenario ${s.id}: ${s.targets.join(", ")} × ${s.reps}`);
+  for (let rep = 1; rep <= s.reps; rep++) {
+    for (const t of s.targets) await runOnce(s, t, rep);
+  }
+}
+
+// ---- medians, ratios, checks ----------------------------------------------------------------
+
+const summaries: Summary[] = [];
+const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const medianOf = (scenario: string, target: string, key: string): number | undefined => {
+  const rows = results.get(scenario)?.get(target)?.filter((r) => r.ok);
+  if (!rows?.length) return undefined;
+  const v = median(rows.map((r) => r[key]).filter(isNum));
+  return Number.isFinite(v) ? v : undefined;
+};
+
+for (const s of scenarios) {
+  const present = new Set(s.targets);
+  for (const t of s.targets) {
+    const rows = results.get(s.id)?.get(t) ?? [];
+    const ok = rows.filter((r) => r.ok);
+    const def = TARGETS[t];
+    const keys = [s.primary, ...s.columns].map((c) => c.key);
+    const sum: Summary = { type: "summary", scenario: s.id, target: t, label: def.label, kind: def.kind, runtime: def.runtime, runs: rows.length, ok_runs: ok.length };
+    for (const k of keys) {
+      const vals = ok.map((r) => r[k]).filter(isNum);
+      if (!vals.length) continue;
+      const [lo, hi] = range(vals);
+      sum[k] = sig(median(vals));
+      sum[`${k}_min`] = sig(lo);
+      sum[`${k}_max`] = sig(hi);
+    }
+    if (!ok.length) sum.error = String(rows.find((r) => r.error)?.error ?? "no run");
+    const baseline = RUNTIME_BASELINES[def.runtime].find((b) => present.has(b) && b !== t);
+    const p = medianOf(s.id, t, s.primary.key);
+    if (baseline) {
+      const b = medianOf(s.id, baseline, s.primary.key);
+      sum.baseline = baseline;
+      if (p !== undefined && b) sum.ratio_to_baseline = sig(p / b, 3);
+    }
+    const sio = present.has("socketio") ? "socketio" : present.has("socketio-cluster") ? "socketio-cluster" : undefined;
+    if (sio && sio !== t) {
+      const b = medianOf(s.id, sio, s.primary.key);
+      if (p !== undefined && b) sum.ratio_to_socketio = sig(p / b, 3);
+    }
+    summaries.push(sum);
+    emit(sum);
+  }
+}
+
+const checks = CHECKS.map((c) => {
+  const r = c.eval(medianOf);
+  const o = { type: "check", id: c.id, text: c.text, need: c.need, value: r ? sig(r.value, 4) : null, shown: r?.shown ?? "n/a", pass: r ? r.pass : null };
+  emit(o);
+  return o;
+});
+
+const durationS = (performance.now() - T0) / 1000;
+const foreign = [...results.values()].flatMap((m) => [...m.values()].flat()).map((r) => r.foreign_cpu_pct).filter(isNum);
+emit({ type: "done", duration_s: sig(durationS, 3), passed: checks.filter((c) => c.pass === true).length, failed: checks.filter((c) => c.pass === false).length, not_measured: checks.filter((c) => c.pass === null).length });
+
+if (outPath) {
+  writeFileSync(outPath, renderReport({ meta, scenarios, summaries, checks, durationS, results, foreignCpu: foreign }));
+  log(`wrote ${outPath}`);
+}
+await stopAll();
+process.exit(0);

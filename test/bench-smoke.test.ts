@@ -1,0 +1,103 @@
+/**
+ * Smoke test of the benchmark harness: `bun bench/run.ts --smoke` (one tiny fan-out against our
+ * Bun server and the raw Bun baseline, a few seconds) prints valid JSON lines with the expected
+ * fields, and leaves no child process behind — also when interrupted with Ctrl-C (SIGINT).
+ * No timing thresholds: the machine is shared and noisy.
+ */
+import { expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dir, "..");
+
+/** Live processes (pid and command line) whose environment carries BENCH_RUN_ID=id, but not `except`. */
+function tagged(id: string, except = 0): string[] {
+  const found: string[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d) || Number(d) === except) continue;
+    try {
+      if (!readFileSync(`/proc/${d}/environ`, "latin1").split("\0").includes(`BENCH_RUN_ID=${id}`)) continue;
+      const cmd = readFileSync(`/proc/${d}/cmdline`, "latin1").split("\0").join(" ").trim();
+      if (cmd) found.push(`${d} ${cmd.slice(0, 200)}`); // zombies have no command line
+    } catch {}
+  }
+  return found;
+}
+
+async function leftovers(id: string): Promise<string[]> {
+  // Children are killed as the runner exits; give the kernel a moment to reap them.
+  for (let i = 0; i < 20; i++) {
+    const pids = tagged(id);
+    if (pids.length === 0) return [];
+    await Bun.sleep(100);
+  }
+  return tagged(id);
+}
+
+function run(id: string, args: string[]) {
+  return Bun.spawn([process.execPath, "bench/run.ts", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, BENCH_RUN_ID: id },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+}
+
+const num = (x: unknown) => typeof x === "number" && Number.isFinite(x);
+
+test("bench --smoke prints one JSON line per run, median and target, and stops every child", async () => {
+  const id = `smoke-${crypto.randomUUID()}`;
+  const proc = run(id, ["--smoke"]);
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) console.error(err);
+  expect(code).toBe(0);
+  const lines = out.trim().split("\n").map((l) => JSON.parse(l));
+  const of = (type: string) => lines.filter((l) => l.type === type);
+
+  const [meta] = of("meta");
+  expect(meta.mode).toBe("smoke");
+  expect(typeof meta.cpu).toBe("string");
+  expect(meta.cores).toBeGreaterThan(0);
+  for (const v of ["bun", "deno", "node"]) expect(typeof meta.versions[v]).toBe("string");
+
+  const results = of("result");
+  expect(results.map((r) => r.target).sort()).toEqual(["gw-bun", "raw-bun-publish"]);
+  for (const r of results) {
+    if (!r.ok) console.error(r);
+    expect(r.ok).toBe(true);
+    expect(r.scenario).toBe("fanout");
+    for (const k of ["delivered_per_s", "sent_per_s", "p50_ms", "p99_ms", "p999_ms", "server_cpu_pct", "server_rss_kib", "loadgen_cpu_pct", "lost"]) {
+      expect(num(r[k])).toBe(true);
+    }
+    // The server relayed something (a functional check, not a timing threshold).
+    expect(r.delivered).toBeGreaterThan(0);
+  }
+
+  const summaries = of("summary");
+  expect(summaries.length).toBe(2);
+  const ours = summaries.find((s) => s.target === "gw-bun");
+  expect(ours.baseline).toBe("raw-bun-publish");
+  expect(num(ours.ratio_to_baseline)).toBe(true);
+  expect(num(ours.delivered_per_s_min) && num(ours.delivered_per_s_max)).toBe(true);
+
+  const checks = of("check");
+  expect(checks.length).toBeGreaterThan(5);
+  for (const c of checks) expect(c.pass === null || typeof c.pass === "boolean").toBe(true);
+  expect(checks.find((c) => c.id === "bun-fanout").pass).not.toBeNull();
+  expect(of("done").length).toBe(1);
+
+  expect(await leftovers(id)).toEqual([]);
+}, 120_000);
+
+test("bench stops every child process on Ctrl-C", async () => {
+  const id = `sigint-${crypto.randomUUID()}`;
+  const proc = run(id, ["--smoke", "--set=measureMs=20000"]);
+  // Wait until the load generator runs (so a server is up too), then interrupt.
+  const loadgenUp = () => tagged(id, proc.pid).some((p) => p.includes("bench/loadgen.ts"));
+  for (let i = 0; i < 300 && !loadgenUp(); i++) await Bun.sleep(50);
+  expect(loadgenUp()).toBe(true);
+  expect(tagged(id, proc.pid).some((p) => p.includes("adapters/bun.ts"))).toBe(true);
+  proc.kill("SIGINT");
+  expect(await proc.exited).toBe(130);
+  expect(await leftovers(id)).toEqual([]);
+}, 60_000);
