@@ -4,7 +4,7 @@
  * @module
  */
 import type { ServerWebSocket } from "bun";
-import { upgradeWebSocket, websocket as honoWebsocket } from "hono/bun";
+import { getConnInfo, upgradeWebSocket, websocket as honoWebsocket } from "hono/bun";
 import { boot } from "../src/boot.ts";
 import { runtimeFrameCap } from "../src/config.ts";
 import { SendResult, type Fanout, type Frame, type Transport } from "../src/core/transport.ts";
@@ -58,6 +58,7 @@ await boot({
   env: process.env,
   fanout,
   upgradeWebSocket: upgradeWebSocket as never,
+  remoteAddress: (c) => getConnInfo(c).remote.address,
   transportOf: (raw) => {
     const ws = raw as Socket;
     return (ws.data.transport ??= new BunTransport(ws));

@@ -3,7 +3,7 @@
  * loop (Deno has no native topics), each frame encoded once before the loop.
  * @module
  */
-import { upgradeWebSocket } from "hono/deno";
+import { getConnInfo, upgradeWebSocket } from "hono/deno";
 import { boot } from "../src/boot.ts";
 import { LoopFanout } from "../src/core/loop-fanout.ts";
 import { SendResult, type Frame, type Transport } from "../src/core/transport.ts";
@@ -37,6 +37,7 @@ await boot({
   env: Deno.env.toObject(),
   fanout: new LoopFanout(),
   upgradeWebSocket: upgradeWebSocket as never,
+  remoteAddress: (c) => getConnInfo(c).remote.address,
   // Deno sockets cannot send pings from JavaScript; Deno's own idle timeout pings and closes instead.
   upgradeOptions: (config) => ({ idleTimeout: Math.ceil((config.pingIntervalMs + config.pongTimeoutMs) / 1000) }),
   transportOf: (raw) => {

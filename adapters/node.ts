@@ -5,6 +5,7 @@
  * @module
  */
 import { serve } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
 import { createNodeWebSocket } from "@hono/node-ws";
 import { STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -67,6 +68,7 @@ await boot({
   env: process.env,
   fanout: new LoopFanout(),
   upgradeWebSocket: nodeWs.upgradeWebSocket as never,
+  remoteAddress: (c) => getConnInfo(c).remote.address,
   transportOf: (raw) => ((raw as Raw).__transport ??= new NodeTransport(raw as Raw)),
   listen(app, _hub, config) {
     (nodeWs.wss.options as { maxPayload?: number }).maxPayload = runtimeFrameCap(config);

@@ -3,11 +3,12 @@
  * (its socket I/O, environment, signals and exit) and calls {@link boot}.
  * @module
  */
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import type { UpgradeWebSocket } from "hono/ws";
 import { AuthPolicy } from "./auth/policy.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { Hub } from "./core/hub.ts";
+import { drain } from "./core/drain.ts";
 import { Keepalive } from "./core/keepalive.ts";
 import type { Fanout, Transport } from "./core/transport.ts";
 import { createApp } from "./http/app.ts";
@@ -29,6 +30,8 @@ export interface Host {
   fanout: Fanout;
   upgradeWebSocket: UpgradeWebSocket<unknown>;
   transportOf: (raw: unknown) => Transport;
+  /** The peer address of a request (hono's conninfo helper of the runtime). */
+  remoteAddress?: (c: Context) => string | undefined;
   /** Extra options for the runtime's upgrade helper, from the config. */
   upgradeOptions?: (config: Config) => unknown;
   /** Starts listening with the app; called once. */
@@ -72,13 +75,14 @@ export async function boot(host: Host): Promise<Running | undefined> {
   if (auth.mode === "development") {
     log.warn("auth_development_mode", { message: "No JWT key configured: anyone may connect as any user_id. Set JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL in production." });
   }
-  const hub = new Hub({ config, fanout: host.fanout, log, auth });
+  const hub = new Hub({ config, fanout: host.fanout, log, auth, runtime: host.runtime });
   const app = createApp({
     hub,
     upgradeWebSocket: host.upgradeWebSocket,
     transportOf: host.transportOf,
     runtime: host.runtime,
     upgradeOptions: host.upgradeOptions?.(config),
+    remoteAddress: host.remoteAddress,
   });
   const keepalive = new Keepalive(hub);
   keepalive.start();
@@ -88,9 +92,10 @@ export async function boot(host: Host): Promise<Running | undefined> {
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
     (stopping ??= (async () => {
-      await listening.stopAccepting();
+      // Keep listening while draining, so new upgrades get a clear 503 rather than a refused connection.
+      const clean = await drain(hub);
       keepalive.stop();
-      const clean = await hub.closeAll(1001, "server shutting down", config.shutdownTimeoutMs);
+      await listening.stopAccepting();
       log.info("shutdown", { clean, remaining: hub.connections.size });
     })());
   host.onSignal((signal) => {

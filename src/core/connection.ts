@@ -1,5 +1,8 @@
 import type { Hub } from "./hub.ts";
 import type { Format, Room } from "./room.ts";
+import type { SendQueue } from "../delivery/queue.ts";
+import type { Session } from "../delivery/sessions.ts";
+import type { LimiterState } from "../limits/state.ts";
 import { frameLength } from "./bytes.ts";
 import { SendResult, type ConnectionHandle, type Frame, type Transport } from "./transport.ts";
 
@@ -18,6 +21,10 @@ export interface Identity {
   tokenExp?: number;
   /** The `client_id` query parameter, when one was given (checked against a later token). */
   claimedClientId?: string;
+  /** Acknowledged delivery (`?ack=1` or `ClientHello.reliable`). */
+  reliable?: boolean;
+  /** `?resume=<session_id>&last_seq=<n>[&epoch=<e>]`. */
+  resume?: { sessionId: string; lastSeq: number; epoch?: number };
 }
 
 /**
@@ -38,6 +45,22 @@ export class Connection implements ConnectionHandle {
   displayName?: string;
   /** The client id the URL asked for (first-message auth checks it against the token). */
   claimedClientId?: string;
+  /** Acknowledged delivery: ACKs expected, resends, a resumable session. */
+  reliable: boolean;
+  resume?: Identity["resume"];
+  session?: Session;
+  /** Set when a newer connection resumed this one's session. */
+  replacedBy?: string;
+  /** Highest acknowledged seq (of `ackEpoch`). */
+  acked = 0;
+  ackEpoch = 0;
+  /** Resends so far for the current unacknowledged run, and when the next is due (0: none). */
+  retries = 0;
+  nextRetryAt = 0;
+  /** The send queue while this connection is slow (see Delivery). */
+  queue?: SendQueue;
+  /** Rate-limit state (per connection and its share of the global budget). */
+  readonly rate: LimiterState;
   /** Set once the socket has closed; nothing is sent after that. */
   isClosed = false;
   /** When the outstanding ping was sent (0: none outstanding). */
@@ -61,6 +84,9 @@ export class Connection implements ConnectionHandle {
     this.tokenExp = identity.tokenExp ?? 0;
     this.displayName = identity.displayName;
     this.claimedClientId = identity.claimedClientId;
+    this.reliable = identity.reliable === true;
+    this.resume = identity.resume;
+    this.rate = hub.limits.messages.newState();
     this.userId = identity.userId;
     this.clientId = identity.clientId;
     this.format = identity.format;
@@ -72,7 +98,9 @@ export class Connection implements ConnectionHandle {
     else this.hub.inbound(this, data);
   }
 
-  drain(): void {}
+  drain(): void {
+    if (this.queue) this.hub.delivery.flush(this);
+  }
 
   pong(): void {
     const now = this.hub.clock.now();

@@ -14,8 +14,12 @@ const WorldStateProto = root.lookupType("graphwiz.core.WorldState");
  * The JSON SERVER_HELLO text frame (always first, for every client), then for protobuf clients
  * the same hello as a binary `Message{server_hello}`. Both carry the room's world state.
  */
-export function helloFrames(hub: Hub, conn: Connection): Frame[] {
+export function helloFrames(hub: Hub, conn: Connection, resumed = false): Frame[] {
   const state = conn.room.world.snapshot();
+  // Reliable clients learn their session and where the room's sequence stands.
+  const session = conn.session
+    ? { session_id: conn.session.id, resumed, epoch: conn.room.epoch, last_seq: conn.room.seq }
+    : {};
   const json = JSON.stringify({
     type: "SERVER_HELLO",
     room_id: conn.room.id,
@@ -26,6 +30,7 @@ export function helloFrames(hub: Hub, conn: Connection): Frame[] {
     user_id: conn.userId,
     format: conn.format,
     initial_state: objectOut(WorldStateProto, state as Record<string, unknown>),
+    ...session,
   });
   if (conn.format !== "protobuf") return [json];
   const binary = encodeBinary({
@@ -40,6 +45,7 @@ export function helloFrames(hub: Hub, conn: Connection): Frame[] {
       initial_state: state,
       connection_id: conn.id,
       user_id: conn.userId ?? "",
+      ...session,
     },
   });
   return [json, binary];

@@ -1,15 +1,23 @@
 import type { Config } from "../config.ts";
 import { AuthPolicy } from "../auth/policy.ts";
-import { CloseCode, ErrorCode } from "../errors.ts";
+import type { ClusterBackend } from "../cluster/types.ts";
+import { MemoryBroker } from "../cluster/memory.ts";
+import { Acks } from "../delivery/acks.ts";
+import { Delivery } from "../delivery/engine.ts";
+import { decodeFrame, FrameKind, outboundOf } from "../delivery/frames.ts";
+import type { Session } from "../delivery/sessions.ts";
+import type { ErrorCode } from "../errors.ts";
+import { ConnectLimiter, GlobalLimiter, MessageLimiter } from "../limits/index.ts";
 import { silentLogger, type Logger } from "../log.ts";
-import { Outbound, parseBinary, parseText } from "../protocol/codec.ts";
+import type { MetricFamily } from "../observability/prometheus.ts";
+import { Outbound } from "../protocol/codec.ts";
 import { Router } from "../protocol/router.ts";
 import { MessageType, PresenceEventType, type Envelope } from "../protocol/types.ts";
-import { frameLength } from "./bytes.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { Connection, type Identity } from "./connection.ts";
 import { FirstAuth } from "./first-auth.ts";
 import { helloFrames } from "./hello.ts";
+import { inbound } from "./inbound.ts";
 import { Metrics } from "./metrics.ts";
 import { Room, type Format } from "./room.ts";
 import type { Fanout, Frame, Transport } from "./transport.ts";
@@ -27,16 +35,22 @@ export interface HubOptions {
   router?: Router;
   /** @default development mode (no tokens) */
   auth?: AuthPolicy;
+  /** @default an in-memory backend of one node */
+  cluster?: ClusterBackend;
+  /** Runtime name, for metrics. */
+  runtime?: string;
 }
 
 /** How a message is broadcast. */
 export interface BroadcastOptions {
   /** The sender, who never receives its own message. */
   except?: Connection;
-  /** Reliable messages (chat, entities, presence) are never dropped; positions and voice are. */
+  /** Reliable messages (chat, entities, presence, errors) are sequenced and kept for resends and resume. */
   reliable: boolean;
-  /** Deliver only to this client id's connections (WHISPER). */
+  /** Deliver only to this client id's connections (WHISPER, errors). */
   onlyClient?: string;
+  /** Latest-wins key: a slow recipient keeps only the newest message per key. */
+  key?: string;
 }
 
 /**
@@ -52,20 +66,43 @@ export class Hub {
   readonly router: Router;
   readonly auth: AuthPolicy;
   readonly firstAuth: FirstAuth;
+  readonly cluster: ClusterBackend;
+  readonly delivery: Delivery;
+  readonly acks: Acks;
+  readonly limits: { messages: MessageLimiter; global: GlobalLimiter; connect: ConnectLimiter };
+  readonly runtime: string;
   readonly rooms = new Map<string, Room>();
   readonly connections = new Set<Connection>();
+  /** Set by a drain: new upgrades get 503 and /ready says so. */
+  draining = false;
   readonly #idPrefix = crypto.randomUUID().slice(0, 8);
   #idSeq = 0;
 
   constructor(opts: HubOptions) {
-    this.config = opts.config;
+    const cfg = (this.config = opts.config);
     this.fanout = opts.fanout;
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? silentLogger;
     this.router = opts.router ?? new Router();
     this.auth = opts.auth ?? AuthPolicy.development();
+    this.runtime = opts.runtime ?? "";
     this.firstAuth = new FirstAuth(this, this.auth);
     this.metrics = new Metrics(this.clock.now());
+    this.cluster = opts.cluster ?? new MemoryBroker({ clock: this.clock, historySize: cfg.historySize, historyTtlMs: this.historyTtlMs() }).node("local");
+    this.delivery = new Delivery(this, this.cluster.log);
+    this.acks = new Acks(this, this.delivery);
+    const window = cfg.rateLimitWindowMs;
+    this.limits = {
+      messages: new MessageLimiter({ limit: cfg.rateLimitMessages, windowMs: window, strikes: cfg.rateLimitStrikes }, this.clock),
+      global: new GlobalLimiter({ limit: cfg.globalRateLimitMessages, windowMs: window }, this.clock),
+      connect: new ConnectLimiter({ limit: cfg.connectRateLimit }, this.clock),
+    };
+  }
+
+  /** How long the room log keeps entries: long enough for the resume window and every resend. */
+  historyTtlMs(): number {
+    const c = this.config;
+    return Math.max(c.resumeWindowMs, c.ackTimeoutMs * 2 ** (c.maxRetries + 1)) + 1000;
   }
 
   /** A server-unique message id (cheaper than a UUID per message). */
@@ -79,8 +116,7 @@ export class Hub {
    */
   open(identity: Identity, transport: Transport): Connection {
     const now = this.clock.now();
-    const placeholder = new Room(identity.roomId, now);
-    const conn = new Connection(this, crypto.randomUUID(), placeholder, identity, transport, now);
+    const conn = new Connection(this, crypto.randomUUID(), new Room(identity.roomId, now), identity, transport, now);
     this.connections.add(conn);
     this.metrics.connectionsTotal++;
     this.metrics.connectionsActive++;
@@ -91,49 +127,36 @@ export class Hub {
     return conn;
   }
 
-  /** Joins an admitted connection: SERVER_HELLO first, then the room's topic, then PRESENCE_JOIN to the others. */
+  /**
+   * Joins an admitted connection: SERVER_HELLO first, a resumed session's missed messages,
+   * then the room's topic, then PRESENCE_JOIN to the others (not for a resumed session).
+   */
   join(conn: Connection): void {
     const now = this.clock.now();
     let room = this.rooms.get(conn.room.id);
     if (!room) this.rooms.set(conn.room.id, (room = new Room(conn.room.id, now)));
     conn.room = room;
-    room.world.join({ client_id: conn.clientId, user_id: conn.userId ?? undefined, display_name: conn.displayName, connectionId: conn.id }, now);
-    for (const frame of helloFrames(this, conn)) conn.transport.send(frame);
-    room.add(conn);
-    this.fanout.subscribe(conn.transport, room.topic(conn.format));
-    this.broadcast(room, {
-      type: MessageType.PRESENCE_JOIN,
-      payload: "presence_event",
-      presence_event: { client_id: conn.clientId, event_type: PresenceEventType.JOIN, data: { display_name: conn.displayName ?? "" } },
-    }, { except: conn, reliable: true });
-    this.log.info("connection_open", { room: room.id, connection: conn.id, user: conn.userId, client: conn.clientId, format: conn.format });
+    const joined = this.acks.join(conn);
+    const player = room.world.players.get(conn.clientId);
+    if (joined.quiet && player) player.connectionId = conn.id;
+    else room.world.join({ client_id: conn.clientId, user_id: conn.userId ?? undefined, display_name: conn.displayName, connectionId: conn.id }, now);
+    for (const frame of helloFrames(this, conn, joined.resumed)) conn.transport.send(frame);
+    for (const e of joined.replay) this.delivery.sendTo(conn, outboundOf(decodeFrame(e.frame).payload));
+    room.members.add(conn);
+    room.subscribe(conn, this.fanout);
+    if (!joined.quiet) {
+      this.broadcast(room, {
+        type: MessageType.PRESENCE_JOIN,
+        payload: "presence_event",
+        presence_event: { client_id: conn.clientId, event_type: PresenceEventType.JOIN, data: { display_name: conn.displayName ?? "" } },
+      }, { except: conn, reliable: true });
+    }
+    this.log.info("connection_open", { room: room.id, connection: conn.id, user: conn.userId, client: conn.clientId, format: conn.format, resumed: joined.resumed || undefined });
   }
 
-  /** A frame arrived from `conn`: typed messages are routed, other text relayed as is. */
+  /** A frame arrived from `conn`. */
   inbound(conn: Connection, frame: Frame): void {
-    const bytes = frameLength(frame);
-    if (bytes > this.config.maxMessageBytes) {
-      return this.closeWith(conn, CloseCode.TOO_BIG, ErrorCode.MESSAGE_TOO_BIG, `Frame of ${bytes} bytes exceeds MAX_MESSAGE_BYTES (${this.config.maxMessageBytes})`);
-    }
-    const room = conn.room;
-    const now = this.clock.now();
-    this.metrics.messagesReceived++;
-    this.metrics.bytesReceived += bytes;
-    room.messagesIn++;
-    room.bytesIn += bytes;
-    room.lastActivity = now;
-    let msg: Envelope;
-    if (typeof frame === "string") {
-      const parsed = parseText(frame);
-      if (parsed.kind === "raw") return this.relayRaw(conn, frame, bytes);
-      if (parsed.kind === "bad") return this.sendError(conn, ErrorCode.BAD_MESSAGE, parsed.error.message, parsed.ref);
-      msg = parsed.msg;
-    } else {
-      const parsed = parseBinary(frame);
-      if ("error" in parsed) return this.sendError(conn, ErrorCode.BAD_MESSAGE, parsed.error.message);
-      msg = parsed.msg;
-    }
-    this.route(conn, msg, typeof frame === "string" ? "json" : "protobuf");
+    inbound(this, conn, frame);
   }
 
   /** Hands a decoded message to its handler. */
@@ -141,105 +164,108 @@ export class Hub {
     this.router.dispatch({ hub: this, conn, room: conn.room, now: this.clock.now(), inFormat }, msg);
   }
 
-  /** Stamps `msg` (id when empty, server time) and sends it to the room, encoded once per format. */
+  /** Stamps `msg` (id when empty, server time) and delivers it to the room, encoded once per format. */
   broadcast(room: Room, msg: Envelope, opts: BroadcastOptions): void {
     if (!msg.message_id) msg.message_id = this.nextMessageId();
     msg.timestamp = this.clock.now();
-    const out = new Outbound(msg);
-    const sender = opts.except;
-    if (opts.onlyClient !== undefined) {
-      for (const m of room.members) if (m !== sender && m.clientId === opts.onlyClient) this.#count(room, m.send(out.frame(m.format)));
-      return;
-    }
-    const live = sender && !sender.isClosed && sender.room === room ? sender : undefined;
-    const json = room.jsonMembers - (live?.format === "json" ? 1 : 0);
-    const pb = room.protobufMembers - (live?.format === "protobuf" ? 1 : 0);
-    if (json > 0) this.#publish(room, room.topicJson, out.json(), json, live);
-    if (pb > 0) this.#publish(room, room.topicProtobuf, out.protobuf(), pb, live);
+    const meta = { reliable: opts.reliable, kind: FrameKind.Typed, sender: opts.except?.clientId ?? "", only: opts.onlyClient ?? "" };
+    if (opts.reliable) this.delivery.reliable(room, msg, meta, opts.except);
+    else this.delivery.deliver(room, new Outbound(msg), meta, opts.except, opts.key);
   }
 
-  /** Relays text that is not a typed message to every other member, whatever their format. */
-  relayRaw(sender: Connection, frame: Frame, bytes = frameLength(frame)): void {
-    const room = sender.room;
-    const json = room.jsonMembers - (sender.format === "json" ? 1 : 0);
-    const pb = room.protobufMembers - (sender.format === "protobuf" ? 1 : 0);
-    if (json > 0) this.#publish(room, room.topicJson, frame, json, sender, bytes);
-    if (pb > 0) this.#publish(room, room.topicProtobuf, frame, pb, sender, bytes);
-  }
-
-  #publish(room: Room, topic: string, frame: Frame, recipients: number, sender?: Connection, bytes = frameLength(frame)): void {
-    this.fanout.publish(topic, frame, sender?.transport);
-    room.messagesOut += recipients;
-    room.bytesOut += recipients * bytes;
-    this.metrics.messagesSent += recipients;
-    this.metrics.bytesSent += recipients * bytes;
-  }
-
-  #count(room: Room, bytes: number): void {
-    if (bytes <= 0) return;
-    room.messagesOut++;
-    room.bytesOut += bytes;
-    this.metrics.messagesSent++;
-    this.metrics.bytesSent += bytes;
-  }
-
-  /** Sends one message to one connection, in `format` (default: the connection's). */
+  /** Sends one message to one connection, in `format` (default: the connection's), unsequenced. */
   sendMessage(conn: Connection, msg: Envelope, format: Format = conn.format): void {
     if (!msg.message_id) msg.message_id = this.nextMessageId();
     msg.timestamp = this.clock.now();
-    this.#count(conn.room, conn.send(new Outbound(msg).frame(format)));
+    this.delivery.sendTo(conn, new Outbound(msg), undefined, format);
   }
 
-  /** Tells `conn` that one of its messages was refused; the connection stays up. */
+  /** Tells `conn` that one of its messages was refused; the connection stays up. Reliable for ack clients. */
   sendError(conn: Connection, code: ErrorCode, message: string, ref?: string, extra: { retry_after_ms?: number; close_code?: number } = {}): void {
     this.metrics.countError(code);
-    this.sendMessage(conn, { type: MessageType.ERROR, payload: "error", error: { code, message, ref_message_id: ref ?? "", ...extra } });
+    const msg: Envelope = { type: MessageType.ERROR, payload: "error", error: { code, message, ref_message_id: ref ?? "", ...extra } };
+    if (conn.reliable && !conn.pending) this.broadcast(conn.room, msg, { reliable: true, onlyClient: conn.clientId });
+    else this.sendMessage(conn, msg);
   }
 
   /**
    * Closes `conn` for a reason of ours: first an ERROR frame carrying the same code and reason
-   * (so clients that cannot read close frames still learn why), then the close itself.
+   * (so clients that cannot read close frames still learn why), then the close itself. The
+   * frame goes straight to the socket: the connection is ending, nothing is queued or resent.
    */
   closeWith(conn: Connection, closeCode: number, errorCode: ErrorCode, message: string): void {
     if (conn.isClosed) return;
-    this.sendError(conn, errorCode, message, undefined, { close_code: closeCode });
+    this.metrics.countError(errorCode);
+    const msg: Envelope = { type: MessageType.ERROR, message_id: this.nextMessageId(), timestamp: this.clock.now(), payload: "error", error: { code: errorCode, message, close_code: closeCode } };
+    conn.transport.send(new Outbound(msg).frame(conn.format));
     conn.close(closeCode, message.slice(0, 120));
   }
 
-  /** Removes a closed connection: PRESENCE_LEAVE and despawns of its entities go to the room. */
+  /** Removes a closed connection; the room sees it leave unless its session waits for a resume. */
   leave(conn: Connection, code: number, reason: string): void {
     if (!this.connections.delete(conn)) return;
-    this.metrics.connectionsActive--;
-    if (code === 1006 || code === 0 || code === 1011) this.metrics.connectionErrors++;
+    const m = this.metrics;
+    m.connectionsActive--;
+    m.closed(code);
+    if (code === 1006 || code === 0 || code === 1011) m.connectionErrors++;
     const room = conn.room;
-    if (!room.remove(conn)) {
-      this.log.info("connection_close", { room: room.id, connection: conn.id, code, reason: reason || undefined, pending: true });
-      return;
-    }
-    this.fanout.unsubscribe(conn.transport, room.topic(conn.format));
-    const now = this.clock.now();
-    if (room.world.leave(conn.clientId, conn.id, now)) {
-      for (const id of room.world.ownedBy(conn.clientId)) {
-        room.world.entities.delete(id);
-        this.broadcast(room, { type: MessageType.ENTITY_DESPAWN, payload: "entity_despawn", entity_despawn: { entity_id: id } }, { reliable: true });
-      }
-      this.broadcast(room, {
-        type: MessageType.PRESENCE_LEAVE,
-        payload: "presence_event",
-        presence_event: { client_id: conn.clientId, event_type: PresenceEventType.LEAVE },
-      }, { reliable: true });
-    }
-    if (room.members.size === 0) this.rooms.delete(room.id);
-    this.log.info("connection_close", { room: room.id, connection: conn.id, user: conn.userId, code, reason: reason || undefined });
+    const fields = { room: room.id, connection: conn.id, user: conn.userId, code, reason: reason || undefined };
+    if (!room.members.delete(conn)) return this.log.info("connection_close", { ...fields, pending: true });
+    this.delivery.forget(conn);
+    const departs = !conn.reliable || this.acks.closed(conn, code);
+    if (departs) this.#depart(room, conn.clientId, conn.id);
+    if (room.empty) this.rooms.delete(room.id);
+    this.log.info("connection_close", { ...fields, resumable: !departs || undefined });
   }
 
-  /** Closes every connection (shutdown). Resolves when all have closed or `timeoutMs` passed. */
+  /** A detached session's window closed: the room finally sees its client leave. */
+  sessionExpired(s: Session): void {
+    const room = this.rooms.get(s.roomId);
+    if (!room) return;
+    room.ghosts--;
+    const player = room.world.players.get(s.clientId);
+    if (player) this.#depart(room, s.clientId, player.connectionId);
+    if (room.empty) this.rooms.delete(room.id);
+  }
+
+  /** PRESENCE_LEAVE and despawns of the client's entities, unless another connection holds the client id. */
+  #depart(room: Room, clientId: string, connectionId: string): void {
+    if (!room.world.leave(clientId, connectionId, this.clock.now())) return;
+    for (const id of room.world.ownedBy(clientId)) {
+      room.world.entities.delete(id);
+      this.broadcast(room, { type: MessageType.ENTITY_DESPAWN, payload: "entity_despawn", entity_despawn: { entity_id: id } }, { reliable: true });
+    }
+    this.broadcast(room, {
+      type: MessageType.PRESENCE_LEAVE,
+      payload: "presence_event",
+      presence_event: { client_id: clientId, event_type: PresenceEventType.LEAVE },
+    }, { reliable: true });
+  }
+
+  /** Queue depths for /metrics and stats. */
+  queueTotals() {
+    let queued_messages = 0, queued_bytes = 0, max_queued_bytes = 0;
+    for (const room of this.rooms.values()) {
+      for (const c of room.slow) {
+        const b = c.queue!.bytes + c.transport.bufferedAmount();
+        queued_messages += c.queue!.length;
+        queued_bytes += b;
+        if (b > max_queued_bytes) max_queued_bytes = b;
+      }
+    }
+    return { queued_messages, queued_bytes, max_queued_bytes, unacked_messages: this.acks.unacked(), sessions: this.delivery.sessions.size };
+  }
+
+  /** Metric families contributed by the cluster backend. */
+  extraFamilies(): MetricFamily[] {
+    return [];
+  }
+
+  /** Closes every connection with `code` (shutdown). Resolves when all have closed or `timeoutMs` passed. */
   async closeAll(code: number, reason: string, timeoutMs: number): Promise<boolean> {
     for (const c of [...this.connections]) c.close(code, reason);
     const deadline = this.clock.now() + timeoutMs;
-    while (this.connections.size > 0 && this.clock.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    while (this.connections.size > 0 && this.clock.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     return this.connections.size === 0;
   }
 }

@@ -10,18 +10,30 @@ import { CloseCode } from "../errors.ts";
 import type { TimerHandle } from "./clock.ts";
 import type { Hub } from "./hub.ts";
 
-/** Runs the ping/pong sweep of a hub. */
+/** How often slow consumers are checked and reliable resends considered. */
+export const DELIVERY_SWEEP_MS = 100;
+
+/** Runs the ping/pong sweep and the delivery sweep of a hub. */
 export class Keepalive {
-  #timer?: TimerHandle;
+  #timers: TimerHandle[] = [];
   constructor(readonly hub: Hub) {}
 
   start(): void {
     const every = Math.min(1000, Math.floor(this.hub.config.pongTimeoutMs / 2));
-    this.#timer = this.hub.clock.setInterval(() => this.sweep(), every);
+    this.#timers.push(this.hub.clock.setInterval(() => this.sweep(), every));
+    this.#timers.push(this.hub.clock.setInterval(() => this.deliverySweep(), DELIVERY_SWEEP_MS));
   }
 
   stop(): void {
-    if (this.#timer !== undefined) this.hub.clock.clearInterval(this.#timer);
+    for (const t of this.#timers) this.hub.clock.clearInterval(t);
+    this.#timers = [];
+  }
+
+  /** Slow consumers (flush, demote, close), then resends and session expiry. */
+  deliverySweep(): void {
+    const { hub } = this;
+    for (const conn of hub.connections) if (!conn.pending && !conn.isClosed) hub.delivery.checkBuffers(conn);
+    hub.acks.sweep(hub.clock.now());
   }
 
   /** One pass: close the silent, ping the due. */

@@ -1,4 +1,5 @@
 import type { Connection } from "./connection.ts";
+import type { Fanout } from "./transport.ts";
 import { World } from "./world.ts";
 
 /** Output format of a connection: what it receives typed messages as. */
@@ -6,18 +7,27 @@ export type Format = "json" | "protobuf";
 
 /**
  * One room on this instance: its local members and counters. A room has one fan-out topic
- * per format, so a broadcast is encoded once per format and published natively.
+ * per format, so a broadcast is encoded once per format and published natively; members that
+ * fall behind leave the topic for a JavaScript queue (`slow`) until they catch up.
  */
 export class Room {
   readonly members = new Set<Connection>();
+  /** Members currently served from their send queue instead of the topic. */
+  readonly slow = new Set<Connection>();
   /** Players and entities: what a late joiner is told. */
   readonly world = new World();
   /** Fan-out topic of the room's JSON members. */
   readonly topicJson: string;
   /** Fan-out topic of the room's protobuf members. */
   readonly topicProtobuf: string;
-  jsonMembers = 0;
-  protobufMembers = 0;
+  /** Members subscribed to each topic (members minus the slow ones). */
+  subscribedJson = 0;
+  subscribedProtobuf = 0;
+  /** Detached reliable sessions that may still resume here (the room stays while any do). */
+  ghosts = 0;
+  /** The room log's position after the last reliable message seen here. */
+  epoch = 0;
+  seq = 0;
   messagesIn = 0;
   messagesOut = 0;
   bytesIn = 0;
@@ -35,16 +45,22 @@ export class Room {
     return format === "json" ? this.topicJson : this.topicProtobuf;
   }
 
-  add(conn: Connection): void {
-    this.members.add(conn);
-    if (conn.format === "json") this.jsonMembers++;
-    else this.protobufMembers++;
+  /** Puts `conn` on its format's topic. */
+  subscribe(conn: Connection, fanout: Fanout): void {
+    fanout.subscribe(conn.transport, this.topic(conn.format));
+    if (conn.format === "json") this.subscribedJson++;
+    else this.subscribedProtobuf++;
   }
 
-  remove(conn: Connection): boolean {
-    if (!this.members.delete(conn)) return false;
-    if (conn.format === "json") this.jsonMembers--;
-    else this.protobufMembers--;
-    return true;
+  /** Takes `conn` off its topic. */
+  unsubscribe(conn: Connection, fanout: Fanout): void {
+    fanout.unsubscribe(conn.transport, this.topic(conn.format));
+    if (conn.format === "json") this.subscribedJson--;
+    else this.subscribedProtobuf--;
+  }
+
+  /** Whether nothing keeps the room alive: no members, no resumable sessions. */
+  get empty(): boolean {
+    return this.members.size === 0 && this.ghosts === 0;
   }
 }

@@ -22,6 +22,17 @@ export interface Rejection {
 /** What admission needs besides the hub (whose `auth` policy decides about tokens). */
 export interface AdmissionDeps {
   hub: Hub;
+  /** The request's peer address (from the adapter). */
+  remoteAddress?: (c: Context) => string | undefined;
+}
+
+/** The client's IP: the socket peer, or the first X-Forwarded-For hop behind a trusted proxy. */
+export function clientIp(c: Context, trustProxy: boolean, remote?: (c: Context) => string | undefined): string {
+  if (trustProxy) {
+    const first = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+    if (first) return first;
+  }
+  return remote?.(c) ?? "unknown";
 }
 
 const reject = (status: number, error: string, message: string, headers?: Record<string, string>): Rejection => ({ status, error, message, headers });
@@ -33,15 +44,23 @@ export async function admit(c: Context, room: string, deps: AdmissionDeps): Prom
   const userId = c.req.query("user_id");
   const clientId = c.req.query("client_id");
   const displayName = c.req.query("display_name");
+  if (hub.draining) return reject(503, "draining", "This server is shutting down; connect to another instance", { "Retry-After": "1" });
   const bad = checkRoomId(room) ?? checkId("user_id", userId) ?? checkId("client_id", clientId) ??
     (displayName !== undefined && displayName.length > 128 ? "display_name must be at most 128 characters" : null);
   if (bad) return reject(400, "bad_request", bad);
+  const delivery = deliveryParams(c);
+  if (typeof delivery === "string") return reject(400, "bad_request", delivery);
   const format = chooseFormat(c);
   if (!format) return reject(400, "bad_request", "format must be json or protobuf");
   const origin = c.req.header("origin");
   const auth = hub.auth;
   if (origin !== undefined && !originAllowed(origin, cfg.allowedOrigins, auth.mode !== "development", c.req.url)) {
     return reject(403, "forbidden", `Origin ${origin.slice(0, 100)} is not allowed`);
+  }
+  const attempt = hub.limits.connect.attempt(clientIp(c, cfg.trustProxy, deps.remoteAddress));
+  if (!attempt.ok) {
+    hub.metrics.rateLimited.connect++;
+    return reject(429, "rate_limited", "Too many connection attempts from this address", { "Retry-After": String(attempt.retryAfterSec) });
   }
   if (hub.connections.size >= cfg.maxConnections) {
     return reject(503, "over_capacity", "This server has reached MAX_CONNECTIONS; try another instance or later", { "Retry-After": "5" });
@@ -54,10 +73,26 @@ export async function admit(c: Context, room: string, deps: AdmissionDeps): Prom
   const r = token !== undefined ? await auth.check(token, claimed, room) : auth.withoutToken(claimed);
   if (r === null) {
     // No token with the request: the first message must carry one (CLIENT_HELLO.auth_token).
-    return { roomId: room, userId: null, clientId: clientId ?? crypto.randomUUID(), claimedClientId: clientId, format, displayName, pendingAuth: true };
+    return { roomId: room, userId: null, clientId: clientId ?? crypto.randomUUID(), claimedClientId: clientId, format, displayName, pendingAuth: true, ...delivery };
   }
   if (!r.ok) return reject(r.status, r.error, r.message, r.status === 503 ? { "Retry-After": "5" } : undefined);
-  return { roomId: room, userId: r.userId, clientId: r.clientId ?? crypto.randomUUID(), format, displayName, tokenExp: r.exp };
+  return { roomId: room, userId: r.userId, clientId: r.clientId ?? crypto.randomUUID(), format, displayName, tokenExp: r.exp, ...delivery };
+}
+
+const SEQ = /^\d{1,15}$/;
+
+/** `?ack=1`, and `?resume=<session_id>&last_seq=<n>[&epoch=<e>]` (resume implies ack). */
+function deliveryParams(c: Context): Pick<Identity, "reliable" | "resume"> | string {
+  const ack = c.req.query("ack");
+  if (ack !== undefined && !["0", "1", "true", "false"].includes(ack)) return "ack must be 1 or 0";
+  const sessionId = c.req.query("resume");
+  if (sessionId === undefined) return { reliable: ack === "1" || ack === "true" };
+  const lastSeq = c.req.query("last_seq") ?? "0";
+  const epoch = c.req.query("epoch");
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(sessionId)) return "resume must be a session id";
+  if (!SEQ.test(lastSeq)) return "last_seq must be a whole number";
+  if (epoch !== undefined && !SEQ.test(epoch)) return "epoch must be a whole number";
+  return { reliable: true, resume: { sessionId, lastSeq: Number(lastSeq), epoch: epoch === undefined ? undefined : Number(epoch) } };
 }
 
 /**

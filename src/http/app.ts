@@ -1,9 +1,12 @@
 import { Hono, type Context } from "hono";
 import type { UpgradeWebSocket, WSContext, WSEvents } from "hono/ws";
-import type { Hub } from "../core/hub.ts";
-import { globalStats, roomStats } from "../core/stats.ts";
 import type { Identity } from "../core/connection.ts";
+import type { Hub } from "../core/hub.ts";
+import { metricsJson, metricsText } from "../core/metrics-view.ts";
+import { globalStats, roomStats } from "../core/stats.ts";
 import type { ConnectionHandle, Transport } from "../core/transport.ts";
+import { dashboardHtml } from "../observability/dashboard.ts";
+import { CONTENT_TYPES, negotiateMetricsFormat } from "../observability/prometheus.ts";
 import { SERVER_VERSION } from "../version.ts";
 import { admit } from "./admission.ts";
 import { checkRoomId } from "./validate.ts";
@@ -25,12 +28,29 @@ export interface AppOptions {
   runtime: string;
   /** Extra options for the runtime's upgrade (Deno: `idleTimeout`). */
   upgradeOptions?: unknown;
+  /** The peer address of a request (hono's conninfo helper of the runtime). */
+  remoteAddress?: (c: Context) => string | undefined;
+  /** Readiness of dependencies (e.g. Redis): a reason when not ready. */
+  notReady?: () => string | undefined;
 }
 
 const jsonError = (c: Context, status: number, error: string, message: string) =>
   c.json({ error, message }, status as 400);
 
-/** Builds the Hono app: WebSocket upgrade, stats, metrics and health endpoints. */
+/**
+ * METRICS_TOKEN: stats reveal user ids, so they need the bearer token when one is set.
+ * Returns the 401 response, or undefined when the request may go on.
+ */
+function denied(hub: Hub, c: Context, allowQuery = false): Response | undefined {
+  const token = hub.config.metricsToken;
+  if (!token) return undefined;
+  const given = c.req.header("authorization")?.replace(/^Bearer\s+/i, "") ?? (allowQuery ? c.req.query("token") : undefined);
+  if (given === token) return undefined;
+  hub.log.info("metrics_rejected", { path: c.req.path, status: 401 });
+  return jsonError(c, 401, "unauthorized", "This endpoint needs Authorization: Bearer <METRICS_TOKEN>");
+}
+
+/** Builds the Hono app: WebSocket upgrade, stats, metrics, dashboard, health and readiness. */
 export function createApp(opts: AppOptions): Hono {
   const { hub } = opts;
   const app = new Hono();
@@ -45,13 +65,25 @@ export function createApp(opts: AppOptions): Hono {
       connections: hub.connections.size,
     }));
 
-  app.get("/metrics", (c) =>
-    c.json({
-      report: hub.metrics.report(hub.clock.now(), hub.rooms.size),
-      timestamp: new Date(hub.clock.now()).toISOString(),
-    }));
+  app.get("/ready", (c) => {
+    const reason = hub.draining ? "draining" : opts.notReady?.();
+    if (reason) return c.json({ status: "not_ready", reason }, 503);
+    return c.json({ status: "ready" });
+  });
+
+  app.get("/metrics", (c) => {
+    const no = denied(hub, c);
+    if (no) return no;
+    const format = negotiateMetricsFormat(c.req.header("accept"), c.req.query("format"), "json");
+    if (format === "json") return c.json(metricsJson(hub));
+    return c.body(metricsText(hub, format), 200, { "Content-Type": CONTENT_TYPES[format] });
+  });
+
+  app.get("/dashboard", (c) => denied(hub, c, true) ?? c.html(dashboardHtml()));
 
   app.get("/ws/:room/stats", (c) => {
+    const no = denied(hub, c);
+    if (no) return no;
     const room = c.req.param("room");
     const bad = checkRoomId(room);
     if (bad) return jsonError(c, 400, "bad_request", bad);
@@ -62,9 +94,9 @@ export function createApp(opts: AppOptions): Hono {
     const room = c.req.param("room");
     const upgrade = c.req.header("upgrade")?.toLowerCase() === "websocket";
     // `/ws/stats` is the global stats endpoint for plain GETs; an upgrade joins a room named "stats".
-    if (room === "stats" && !upgrade) return c.json(globalStats(hub));
+    if (room === "stats" && !upgrade) return denied(hub, c) ?? c.json(globalStats(hub));
     if (!upgrade) return jsonError(c, 426, "upgrade_required", "This endpoint only accepts WebSocket upgrades");
-    const identity = await admit(c, room, { hub });
+    const identity = await admit(c, room, { hub, remoteAddress: opts.remoteAddress });
     if ("status" in identity) {
       hub.log.info("upgrade_rejected", { room, status: identity.status, reason: identity.message });
       return c.json({ error: identity.error, message: identity.message }, identity.status as 400, identity.headers);

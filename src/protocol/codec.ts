@@ -61,6 +61,8 @@ function fromJsonObject(type: number, o: Record<string, unknown>): Envelope {
     if (src.chat_type !== undefined) src.type = src.chat_type;
     if (src.chatType !== undefined) src.type = src.chatType;
   }
+  // {"type":"ACK","seq":N}: `seq` at top level is the ack's, not the envelope's.
+  if (kase === "ack" && !nested && src.seq === undefined) src.seq = o.seq;
   const payload = objectIn(payloadType(kase), src, kase);
   if (kase === "presence_event") {
     const implied = PRESENCE_OF_TYPE[type];
@@ -112,6 +114,13 @@ export class Outbound {
   #json?: string;
   #protobuf?: Uint8Array;
   constructor(readonly msg: Envelope) {}
+
+  /** An Outbound whose protobuf encoding is already known (e.g. read back from the room log). */
+  static fromProtobuf(msg: Envelope, bytes: Uint8Array): Outbound {
+    const o = new Outbound(msg);
+    o.#protobuf = bytes;
+    return o;
+  }
   json(): string {
     if (this.#json === undefined) {
       encodeCounts.json++;

@@ -8,6 +8,7 @@ import type { Hub } from "../core/hub.ts";
 import type { Format, Room } from "../core/room.ts";
 import { ErrorCode } from "../errors.ts";
 import type { Envelope, PayloadCase, Payloads } from "./types.ts";
+import { ackHandler } from "./handlers/ack.ts";
 import { chatHandler } from "./handlers/chat.ts";
 import { entityDespawnHandler, entitySpawnHandler, entityUpdateHandler } from "./handlers/entity.ts";
 import { clientHelloHandler, presenceHandler } from "./handlers/presence.ts";
@@ -47,6 +48,7 @@ export function defaultHandlers(): MessageHandler[] {
     pingHandler,
     pongHandler,
     refreshHandler,
+    ackHandler,
   ] as MessageHandler[];
 }
 

@@ -40,7 +40,7 @@ describe("decoders", () => {
 describe.each(RUNTIMES)("fuzzing the live server on %s", (runtime) => {
   let s: RunningServer;
   beforeAll(async () => {
-    s = await startServer(runtime);
+    s = await startServer(runtime, { RATE_LIMIT_MESSAGES: "100000" });
   });
   afterAll(async () => {
     await s?.stop();

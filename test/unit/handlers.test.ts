@@ -102,14 +102,17 @@ describe("routing", () => {
     p.conn.message(encodeBinary({ type: MessageType.CHAT_MESSAGE, payload: "chat_message", chat_message: { message: "from pb" } }));
     expect(JSON.parse(j.t.sent.at(-1) as string).payload.message).toBe("from pb");
   });
-  test("a broadcast to 50 recipients encodes once per format", () => {
+  test("a broadcast to 50 recipients encodes once per format, reliable or not", () => {
     const { open } = memoryHub();
     const sender = open("r", "s");
-    for (let i = 0; i < 50; i++) open("r", `c${i}`, { format: i % 2 ? "protobuf" : "json" });
-    const before = { ...encodeCounts };
-    sender.conn.message(chat("to all"));
-    expect(encodeCounts.json - before.json).toBe(1);
-    expect(encodeCounts.protobuf - before.protobuf).toBe(1);
+    const peers = Array.from({ length: 50 }, (_, i) => open("r", `c${i}`, { format: i % 2 ? "protobuf" : "json" }));
+    for (const frame of [chat("to all"), json({ type: MessageType.POSITION_UPDATE, payload: "position_update", position_update: { position: { x: 1 } } })]) {
+      const before = { ...encodeCounts };
+      sender.conn.message(frame);
+      expect(encodeCounts.json - before.json).toBe(1);
+      expect(encodeCounts.protobuf - before.protobuf).toBe(1);
+    }
+    for (const p of peers) expect(p.ofType(MessageType.CHAT_MESSAGE).length + p.ofType(MessageType.POSITION_UPDATE).length).toBe(2);
   });
   test("whispers reach only their target; pings are answered in their own format and not relayed", () => {
     const { open } = memoryHub();

@@ -27,6 +27,6 @@ export const positionHandler: MessageHandler<"position_update"> = {
       if (p.rotation) entity.rotation = p.rotation;
     }
     world.touch(now);
-    ctx.hub.broadcast(room, msg, { except: conn, reliable: false });
+    ctx.hub.broadcast(room, msg, { except: conn, reliable: false, key: p.entity_id });
   },
 };

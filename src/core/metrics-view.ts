@@ -1,0 +1,109 @@
+/**
+ * The `/metrics` views of a hub: the seed's JSON report (plus the structured snapshot the
+ * dashboard polls) and Prometheus / OpenMetrics text. Built on request from the hub's counters.
+ * @module
+ */
+import { histogramSeconds, renderFamilies, type ExpositionFormat, type MetricFamily, type Sample } from "../observability/prometheus.ts";
+import { serverFamilies } from "../observability/server-metrics.ts";
+import { buildReport, buildSnapshot, type MetricsInput } from "../observability/snapshot.ts";
+import { SERVER_VERSION } from "../version.ts";
+import type { Hub } from "./hub.ts";
+import { FORMATS, KINDS } from "./metrics.ts";
+
+/** The plain inputs of the observability builders, read from the hub now. */
+export function metricsInput(hub: Hub): MetricsInput {
+  const m = hub.metrics;
+  const now = hub.clock.now();
+  const [mi, mo, bi, bo] = m.rates.rates(now, [m.messagesReceived, m.messagesSent, m.bytesReceived, m.bytesSent]);
+  return {
+    now,
+    startedAt: m.startedAt,
+    connections: { active: m.connectionsActive, total: m.connectionsTotal, errors: m.connectionErrors },
+    messages: { in: m.messagesReceived, out: m.messagesSent },
+    bytes: { in: m.bytesReceived, out: m.bytesSent },
+    rates: { messagesIn: mi, messagesOut: mo, bytesIn: bi, bytesOut: bo },
+    rooms: [...hub.rooms.values()].map((r) => ({
+      id: r.id,
+      connections: r.members.size,
+      messagesIn: r.messagesIn,
+      messagesOut: r.messagesOut,
+      bytesIn: r.bytesIn,
+      bytesOut: r.bytesOut,
+      lastActivity: r.lastActivity,
+    })),
+    errorsByCode: m.errorsByCode,
+    fanout: m.fanout,
+    history: m.fanoutHistory.history(now),
+    version: SERVER_VERSION,
+    runtime: hub.runtime,
+  };
+}
+
+const summary = (h: { count: number; avg(): number; percentile(p: number): number; max: number }) =>
+  h.count === 0 ? { count: 0 } : { count: h.count, avg: h.avg(), p50: h.percentile(50), p90: h.percentile(90), p99: h.percentile(99), max: h.max };
+
+/** `GET /metrics` as JSON: the seed's `{report, timestamp}` plus the structured snapshot. */
+export function metricsJson(hub: Hub): Record<string, unknown> {
+  const input = metricsInput(hub);
+  const m = hub.metrics;
+  const byKind: Record<string, Record<string, { received: number; received_bytes: number; sent: number; sent_bytes: number }>> = {};
+  KINDS.forEach((kind, slot) => FORMATS.forEach((format, f) => {
+    const i = slot * 2 + f;
+    if (m.receivedByKind[i] + m.sentByKind[i] === 0) return;
+    (byKind[kind] ??= {})[format] = { received: m.receivedByKind[i], received_bytes: m.receivedBytesByKind[i], sent: m.sentByKind[i], sent_bytes: m.sentBytesByKind[i] };
+  }));
+  return {
+    report: buildReport(input),
+    timestamp: new Date(input.now).toISOString(),
+    ...buildSnapshot(input, { maxRooms: hub.config.metricsMaxRooms }),
+    messages_by_kind: byKind,
+    disconnections_by_code: Object.fromEntries(m.closesByCode),
+    rate_limited: { ...m.rateLimited },
+    delivery: { ...m.delivery, ...hub.queueTotals() },
+    round_trip_ms: summary(m.roundTrip),
+    message_age_ms: summary(m.messageAge),
+  };
+}
+
+/** `GET /metrics` as Prometheus text (`text`) or OpenMetrics. */
+export function metricsText(hub: Hub, format: ExpositionFormat): string {
+  const input = metricsInput(hub);
+  return renderFamilies([...serverFamilies(input, { maxRooms: hub.config.metricsMaxRooms }), ...extraFamilies(hub)], format);
+}
+
+function extraFamilies(hub: Hub): MetricFamily[] {
+  const p = "graphwiz_ws_";
+  const m = hub.metrics;
+  const one = (value: number): Sample[] => [{ value }];
+  const byKind = (arr: Float64Array): Sample[] => {
+    const out: Sample[] = [];
+    KINDS.forEach((kind, slot) => FORMATS.forEach((format, f) => {
+      const v = arr[slot * 2 + f];
+      if (v > 0) out.push({ labels: { kind, format }, value: v });
+    }));
+    return out;
+  };
+  const q = hub.queueTotals();
+  return [
+    { type: "counter", name: `${p}disconnections_total`, help: "Closed connections by WebSocket close code.", samples: [...m.closesByCode].map(([code, value]) => ({ labels: { code }, value })) },
+    { type: "counter", name: `${p}kind_messages_received_total`, help: "Frames received, by message kind and format.", samples: byKind(m.receivedByKind) },
+    { type: "counter", name: `${p}kind_received_bytes_total`, unit: "bytes", help: "Bytes received, by message kind and format.", samples: byKind(m.receivedBytesByKind) },
+    { type: "counter", name: `${p}kind_messages_sent_total`, help: "Frames delivered, by message kind and format.", samples: byKind(m.sentByKind) },
+    { type: "counter", name: `${p}kind_sent_bytes_total`, unit: "bytes", help: "Bytes delivered, by message kind and format.", samples: byKind(m.sentBytesByKind) },
+    { type: "counter", name: `${p}rate_limited_total`, help: "Messages dropped by a rate limit (connection, global) and connection attempts refused (connect).", samples: (["connection", "global", "connect"] as const).map((kind) => ({ labels: { kind }, value: m.rateLimited[kind] })) },
+    { type: "counter", name: `${p}rate_limit_closes_total`, help: "Connections closed for staying over their rate limit.", samples: one(m.rateLimited.closes) },
+    { type: "counter", name: `${p}delivery_retries_total`, help: "Reliable messages resent for lack of an ACK.", samples: one(m.delivery.retries) },
+    { type: "counter", name: `${p}delivery_resumes_total`, help: "Sessions resumed after a reconnect.", samples: one(m.delivery.resumes) },
+    { type: "counter", name: `${p}delivery_resume_misses_total`, help: "Resume requests that could not be honoured (unknown, expired or trimmed).", samples: one(m.delivery.resumeMisses) },
+    { type: "counter", name: `${p}delivery_coalesced_total`, help: "Position updates replaced by a newer one while a client was slow.", samples: one(m.delivery.coalesced) },
+    { type: "counter", name: `${p}slow_consumer_closes_total`, help: "Connections closed for passing SLOW_CONSUMER_HARD_BYTES.", samples: one(m.delivery.slowConsumerCloses) },
+    { type: "counter", name: `${p}unresponsive_closes_total`, help: "Connections closed after MAX_RETRIES unacknowledged resends.", samples: one(m.delivery.unresponsiveCloses) },
+    { type: "gauge", name: `${p}queued_messages`, help: "Messages waiting in slow connections' queues.", samples: one(q.queued_messages) },
+    { type: "gauge", name: `${p}queued_bytes`, unit: "bytes", help: "Bytes waiting in send buffers and queues.", samples: one(q.queued_bytes) },
+    { type: "gauge", name: `${p}queued_bytes_max`, unit: "bytes", help: "The largest single connection's queued bytes.", samples: one(q.max_queued_bytes) },
+    { type: "gauge", name: `${p}unacked_messages`, help: "Reliable messages sent but not yet acknowledged.", samples: one(q.unacked_messages) },
+    { type: "histogram", name: `${p}round_trip_seconds`, unit: "seconds", help: "Client round trip from the server's ping to its pong.", series: [histogramSeconds(m.roundTrip)] },
+    { type: "histogram", name: `${p}message_age_seconds`, unit: "seconds", help: "Age at arrival of messages carrying a client timestamp (includes clock skew).", series: [histogramSeconds(m.messageAge)] },
+    ...hub.extraFamilies(),
+  ];
+}

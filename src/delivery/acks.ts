@@ -1,0 +1,171 @@
+/**
+ * Acknowledged delivery for `?ack=1` clients: cumulative ACKs, resends with exponential
+ * backoff from the room log (same bytes, same `seq`), the close after MAX_RETRIES, and
+ * sessions that survive a dropped connection for RESUME_WINDOW_MS.
+ * @module
+ */
+import type { LogEntry } from "../cluster/types.ts";
+import type { Connection } from "../core/connection.ts";
+import type { Hub } from "../core/hub.ts";
+import { CloseCode } from "../errors.ts";
+import type { Delivery } from "./engine.ts";
+import { decodeFrame, outboundOf } from "./frames.ts";
+import type { Session } from "./sessions.ts";
+
+/** Whether a log entry is meant for `clientId` (not its own message; not someone else's whisper). */
+export function owed(entry: LogEntry, clientId: string): boolean {
+  const m = decodeFrame(entry.frame);
+  return m.sender !== clientId && (m.only === "" || m.only === clientId);
+}
+
+/** The outcome of joining with (or without) a resume request. */
+export interface JoinResult {
+  /** The session continues: no PRESENCE_JOIN, and `replay` brings the client up to date. */
+  resumed: boolean;
+  /** The client id stays the session's, and the room never saw it leave. */
+  quiet: boolean;
+  /** Log entries after the client's `last_seq` that are owed to it, oldest first. */
+  replay: LogEntry[];
+}
+
+/** The backoff delay before resend number `attempt` (1-based). */
+export function retryDelay(attempt: number, ackTimeoutMs: number): number {
+  return ackTimeoutMs * 2 ** attempt;
+}
+
+/** Sessions and acknowledgements of one hub. */
+export class Acks {
+  readonly #reliable = new Set<Connection>();
+  constructor(readonly hub: Hub, readonly delivery: Delivery) {}
+
+  /**
+   * Sets up a reliable connection as it joins: a new session, or the one it resumes. Must run
+   * before the hello is sent (the hello carries the session id).
+   */
+  join(conn: Connection): JoinResult {
+    const none: JoinResult = { resumed: false, quiet: false, replay: [] };
+    if (!conn.reliable) return none;
+    const { hub } = this;
+    const room = conn.room;
+    const sessions = this.delivery.sessions;
+    const head = this.delivery.log.head(room.id) as { epoch: number; seq: number };
+    room.epoch = head.epoch;
+    room.seq = head.seq;
+    conn.ackEpoch = head.epoch;
+    conn.acked = head.seq;
+    this.#reliable.add(conn);
+    const want = conn.resume;
+    const s = want && sessions.get(want.sessionId);
+    if (!s || s.roomId !== room.id || s.userId !== conn.userId) {
+      if (want) hub.metrics.delivery.resumeMisses++;
+      conn.session = sessions.create(room.id, conn.userId, conn.clientId, conn.id);
+      return none;
+    }
+    this.#takeOver(s, conn);
+    const epochOk = want.epoch === undefined || want.epoch === head.epoch;
+    const entries = epochOk && want.lastSeq <= head.seq
+      ? this.delivery.log.read(room.id, head.epoch, want.lastSeq, head.seq - want.lastSeq) as LogEntry[] | null
+      : null;
+    if (!entries) {
+      // The session goes on (same client id, no presence blip) but the gap cannot be filled:
+      // `resumed: false` tells the client to rebuild from the hello's world state.
+      hub.metrics.delivery.resumeMisses++;
+      return { resumed: false, quiet: true, replay: [] };
+    }
+    hub.metrics.delivery.resumes++;
+    conn.acked = want.lastSeq;
+    return { resumed: true, quiet: true, replay: entries.filter((e) => owed(e, conn.clientId)) };
+  }
+
+  #takeOver(s: Session, conn: Connection): void {
+    const room = conn.room;
+    if (s.connectionId) {
+      // A half-open old socket: it loses the session, quietly.
+      const old = [...room.members].find((m) => m.id === s.connectionId);
+      if (old) {
+        old.session = undefined;
+        old.replacedBy = conn.id;
+        this.hub.closeWith(old, CloseCode.SESSION_REPLACED, "DISCONNECT", "This session was resumed by a newer connection");
+      }
+    } else room.ghosts--;
+    conn.clientId = s.clientId;
+    conn.session = s;
+    this.delivery.sessions.attach(s, conn.id);
+  }
+
+  /**
+   * A reliable connection closed. Returns whether the room should see it leave now: yes after
+   * a deliberate close (1000) or without a session; otherwise the session waits for a resume.
+   */
+  closed(conn: Connection, code: number): boolean {
+    this.#reliable.delete(conn);
+    const s = conn.session;
+    if (!s) return conn.replacedBy === undefined;
+    if (code === CloseCode.NORMAL || this.hub.config.resumeWindowMs === 0) {
+      this.delivery.sessions.end(s);
+      return true;
+    }
+    this.delivery.sessions.detach(s, this.hub.clock.now(), this.hub.config.resumeWindowMs);
+    conn.room.ghosts++;
+    return false;
+  }
+
+  /** A cumulative ACK: everything up to `seq` arrived. */
+  ack(conn: Connection, seq: number): void {
+    if (seq > conn.acked && seq <= conn.room.seq) {
+      conn.acked = seq;
+      conn.retries = 0;
+      conn.nextRetryAt = 0;
+    }
+  }
+
+  /** Resends what is overdue; closes connections out of retries; expires detached sessions. */
+  sweep(now: number): void {
+    for (const conn of this.#reliable) this.#check(conn, now);
+    for (const s of this.delivery.sessions.expire(now)) this.hub.sessionExpired(s);
+  }
+
+  #check(conn: Connection, now: number): void {
+    const room = conn.room;
+    if (conn.isClosed || conn.queue) return; // a slow connection's queue already holds its messages
+    if (room.epoch !== conn.ackEpoch) {
+      // The log started a new epoch (idle expiry, Redis lost): earlier messages cannot be resent.
+      conn.ackEpoch = room.epoch;
+      conn.acked = 0;
+    }
+    if (room.seq <= conn.acked) return void (conn.nextRetryAt = 0);
+    if (!conn.nextRetryAt) return void (conn.nextRetryAt = now + this.hub.config.ackTimeoutMs);
+    if (now < conn.nextRetryAt) return;
+    const entries = this.delivery.log.read(room.id, room.epoch, conn.acked, room.seq - conn.acked);
+    if (entries instanceof Promise) return void entries.then((e) => this.#resend(conn, e, now), () => {});
+    this.#resend(conn, entries, now);
+  }
+
+  #resend(conn: Connection, entries: LogEntry[] | null, now: number): void {
+    if (conn.isClosed) return;
+    const { hub } = this;
+    const due = entries?.filter((e) => owed(e, conn.clientId));
+    if (due && due.length === 0) {
+      // Only the client's own messages were outstanding: nothing is owed.
+      conn.acked = conn.room.seq;
+      conn.nextRetryAt = 0;
+      return;
+    }
+    if (!due || conn.retries >= hub.config.maxRetries) {
+      hub.metrics.delivery.unresponsiveCloses++;
+      const why = due ? `No ACK after ${conn.retries} resends` : "Unacknowledged messages fell out of the room history";
+      return hub.closeWith(conn, CloseCode.UNRESPONSIVE, "DISCONNECT", why);
+    }
+    conn.retries++;
+    hub.metrics.delivery.retries += due.length;
+    for (const e of due) this.delivery.sendTo(conn, outboundOf(decodeFrame(e.frame).payload));
+    conn.nextRetryAt = now + retryDelay(conn.retries, hub.config.ackTimeoutMs);
+  }
+
+  /** Unacknowledged messages over all reliable connections (for /metrics). */
+  unacked(): number {
+    let n = 0;
+    for (const c of this.#reliable) n += Math.max(0, c.room.seq - c.acked);
+    return n;
+  }
+}

@@ -1,0 +1,175 @@
+/**
+ * Delivery: who gets which frame, how, and what happens when they do not keep up.
+ *
+ * - Every broadcast is encoded once per format and published natively to the room's topics.
+ * - Reliable messages first go through the room log, which gives them a per-room `seq` inside
+ *   the bytes — the same bytes for every recipient, so fan-out stays native — and keeps them
+ *   for resends and resume.
+ * - A member whose socket buffer passes SLOW_CONSUMER_SOFT_BYTES leaves the topic for a send
+ *   queue (position updates coalesced per entity), rejoins when drained, and is closed past
+ *   SLOW_CONSUMER_HARD_BYTES.
+ * - Reliable (`?ack=1`) members acknowledge; what they do not acknowledge is resent with
+ *   backoff ({@link import("./acks.ts")}).
+ * @module
+ */
+import type { RoomLog } from "../cluster/types.ts";
+import type { Connection } from "../core/connection.ts";
+import type { Hub } from "../core/hub.ts";
+import { slotOf, RAW_SLOT } from "../core/metrics.ts";
+import type { Room } from "../core/room.ts";
+import { SendResult, type Frame } from "../core/transport.ts";
+import { frameLength } from "../core/bytes.ts";
+import { CloseCode } from "../errors.ts";
+import { encodeCounts, Outbound } from "../protocol/codec.ts";
+import { encodeBinary } from "../protocol/proto.ts";
+import type { Envelope } from "../protocol/types.ts";
+import { decodeFrame, encodeFrame, FrameKind, type FrameMeta } from "./frames.ts";
+import { SendQueue } from "./queue.ts";
+import { SessionStore } from "./sessions.ts";
+
+/** What is being delivered: a typed message (encoded lazily per format) or a raw text frame. */
+export type Payload = Outbound | string;
+
+/** Delivery for one hub. */
+export class Delivery {
+  readonly sessions = new SessionStore();
+
+  constructor(readonly hub: Hub, readonly log: RoomLog) {}
+
+  /**
+   * Sequences a reliable message through the room log, then delivers it locally. The memory
+   * log answers at once; an asynchronous log (Redis) delivers when it answers.
+   */
+  reliable(room: Room, msg: Envelope, meta: FrameMeta, sender?: Connection): void {
+    encodeCounts.protobuf++;
+    const entry = this.log.append(room.id, encodeFrame(meta, encodeBinary(msg)));
+    if (entry instanceof Promise) {
+      entry.then((e) => this.#deliverEntry(room, msg, meta, e.seq, e.epoch, e.frame, sender), (err) => {
+        this.hub.log.warn("room_log_append_failed", { room: room.id, message: (err as Error).message });
+      });
+    } else this.#deliverEntry(room, msg, meta, entry.seq, entry.epoch, entry.frame, sender);
+  }
+
+  #deliverEntry(room: Room, msg: Envelope, meta: FrameMeta, seq: number, epoch: number, frame: Uint8Array, sender?: Connection): void {
+    msg.seq = seq;
+    msg.epoch = epoch;
+    room.seq = seq;
+    room.epoch = epoch;
+    this.deliver(room, Outbound.fromProtobuf(msg, decodeFrame(frame).payload), meta, sender);
+  }
+
+  /**
+   * Delivers to this instance's members: one native publish per format for the subscribed,
+   * the send queue for the slow, and only the named client for `meta.only`.
+   */
+  deliver(room: Room, payload: Payload, meta: FrameMeta, sender?: Connection, key?: string): void {
+    if (meta.only) {
+      for (const m of room.members) if (m !== sender && m.clientId === meta.only) this.sendTo(m, payload, key);
+      return;
+    }
+    const live = sender && !sender.isClosed && sender.room === room && !sender.queue ? sender : undefined;
+    const json = room.subscribedJson - (live?.format === "json" ? 1 : 0);
+    const pb = room.subscribedProtobuf - (live?.format === "protobuf" ? 1 : 0);
+    if (json > 0) this.#publish(room, room.topicJson, payload, "json", json, live);
+    if (pb > 0) this.#publish(room, room.topicProtobuf, payload, "protobuf", pb, live);
+    for (const m of room.slow) if (m !== sender) this.#enqueue(m, payload, key);
+  }
+
+  #publish(room: Room, topic: string, payload: Payload, format: "json" | "protobuf", n: number, sender?: Connection): void {
+    const frame = typeof payload === "string" ? payload : payload.frame(format);
+    this.hub.fanout.publish(topic, frame, sender?.transport);
+    this.#count(room, payload, frame, n);
+  }
+
+  #count(room: Room, payload: Payload, frame: Frame, n: number): void {
+    const bytes = frameLength(frame);
+    room.messagesOut += n;
+    room.bytesOut += n * bytes;
+    this.hub.metrics.sent(typeof payload === "string" ? RAW_SLOT : slotOf(payload.msg.type), typeof frame === "string" ? 0 : 1, n, bytes);
+  }
+
+  /**
+   * One connection alone: straight to its socket, or to its queue while it is slow. `format`
+   * overrides the connection's (a PING is answered in the format it came in).
+   */
+  sendTo(conn: Connection, payload: Payload, key?: string, format = conn.format): void {
+    if (conn.isClosed) return;
+    if (conn.queue) return this.#enqueue(conn, payload, key, format);
+    const frame = typeof payload === "string" ? payload : payload.frame(format);
+    const r = conn.transport.send(frame);
+    if (r !== SendResult.Dropped) this.#count(conn.room, payload, frame, 1);
+    if (r === SendResult.Queued && conn.transport.bufferedAmount() > this.hub.config.slowConsumerSoftBytes) this.#slow(conn);
+  }
+
+  #enqueue(conn: Connection, payload: Payload, key?: string, format = conn.format): void {
+    const q = conn.queue!;
+    // Voice is stale by the time a slow client could play it: not queued.
+    if (typeof payload !== "string" && payload.msg.payload === "voice_data") return;
+    const frame = typeof payload === "string" ? payload : payload.frame(format);
+    const before = q.coalesced;
+    q.push(frame, frameLength(frame), key);
+    this.hub.metrics.delivery.coalesced += q.coalesced - before;
+    if (q.bytes + conn.transport.bufferedAmount() > this.hub.config.slowConsumerHardBytes) this.#tooSlow(conn);
+  }
+
+  #slow(conn: Connection): void {
+    if (conn.queue || conn.isClosed) return;
+    conn.queue = new SendQueue();
+    conn.room.unsubscribe(conn, this.hub.fanout);
+    conn.room.slow.add(conn);
+  }
+
+  #fast(conn: Connection): void {
+    if (!conn.queue) return;
+    conn.queue = undefined;
+    conn.room.slow.delete(conn);
+    conn.room.subscribe(conn, this.hub.fanout);
+  }
+
+  #tooSlow(conn: Connection): void {
+    this.hub.metrics.delivery.slowConsumerCloses++;
+    const limit = this.hub.config.slowConsumerHardBytes;
+    this.hub.closeWith(conn, CloseCode.SLOW_CONSUMER, "DISCONNECT", `Send queue passed SLOW_CONSUMER_HARD_BYTES (${limit})`);
+  }
+
+  /** Sends what a slow connection's queue holds while its socket takes it; rejoins the topic when empty. */
+  flush(conn: Connection): void {
+    const q = conn.queue;
+    if (!q || conn.isClosed) return;
+    const low = this.hub.config.slowConsumerSoftBytes / 2;
+    q.flush((frame) => {
+      const r = conn.transport.send(frame);
+      if (r !== SendResult.Dropped) {
+        const bytes = frameLength(frame);
+        conn.room.messagesOut++;
+        conn.room.bytesOut += bytes;
+        this.hub.metrics.messagesSent++;
+        this.hub.metrics.bytesSent += bytes;
+      }
+      return r === SendResult.Sent || conn.transport.bufferedAmount() < low;
+    });
+    if (q.length === 0 && conn.transport.bufferedAmount() < low) this.#fast(conn);
+  }
+
+  /** Removes a closing connection from the slow set (its queue goes with it). */
+  forget(conn: Connection): void {
+    if (conn.queue) {
+      conn.room.slow.delete(conn);
+      conn.queue = undefined;
+    } else conn.room.unsubscribe(conn, this.hub.fanout);
+  }
+
+  /** The slow-consumer pass of the sweep: flush the slow, demote the lagging, close the hopeless. */
+  checkBuffers(conn: Connection): void {
+    const buffered = conn.transport.bufferedAmount();
+    const cfg = this.hub.config;
+    if (buffered + (conn.queue?.bytes ?? 0) > cfg.slowConsumerHardBytes) return this.#tooSlow(conn);
+    if (conn.queue) this.flush(conn);
+    else if (buffered > cfg.slowConsumerSoftBytes) this.#slow(conn);
+  }
+
+  /** Raw (untyped) text relayed to the room, in the same order as everything else. */
+  relayRaw(room: Room, text: string, sender: Connection): void {
+    this.deliver(room, text, { reliable: false, kind: FrameKind.RawText, sender: sender.clientId, only: "" }, sender);
+  }
+}
