@@ -14,19 +14,22 @@
  *   --targets=a,b      servers by id (gw-bun, raw-bun-publish, gw-node, …; see bench/lib/targets.ts)
  *   --reps=N           repetitions per server (default: per scenario)
  *   --set=k=v,k=v      override load-generator parameters (window, receivers, measureMs, hz, conns…)
- *   --server-root=DIR  run our server from another checkout (e.g. `git archive` of a commit, with node_modules)
+ *   --server-root=DIR  run our server from another checkout (with its node_modules)
+ *   --server-commit=REV  run our server as committed at REV (`git archive` into .bench-tmp/, this node_modules);
+ *                      e.g. HEAD, to leave out uncommitted work in progress
+ *   --cpu-prof=DIR     our server on Bun and Node writes a CPU profile per run into DIR (open in Chrome DevTools)
  *   --out=PATH         where the markdown goes; --no-report writes none
  * @module
  */
 import { spawnSync } from "bun";
-import { writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { CHECKS, plan, type Mode, type Scenario } from "./lib/plan.ts";
 import { loadAvg, machine } from "./lib/proc.ts";
 import { HAVE_TASKSET, installCleanup, spawnChild, stopAll } from "./lib/procs.ts";
 import type { LoadResult, LoadSpec } from "./lib/spec.ts";
 import { median, range, sig } from "./lib/stats.ts";
-import { buildFor, BUN, DENO, ROOT, RUNTIME_BASELINES, serverRoot, setServerRoot, startTarget, TARGETS } from "./lib/targets.ts";
+import { buildFor, BUN, DENO, ROOT, RUNTIME_BASELINES, serverRoot, setCpuProfDir, setServerRoot, startTarget, TARGETS } from "./lib/targets.ts";
 import { renderReport, type Summary } from "./lib/report.ts";
 
 const args = process.argv.slice(2);
@@ -47,6 +50,8 @@ const JWT_SECRET = `bench-secret-${crypto.randomUUID()}`;
 
 installCleanup();
 if (opt("server-root")) setServerRoot(resolve(opt("server-root")!));
+if (opt("server-commit")) setServerRoot(checkoutCommit(opt("server-commit")!));
+if (opt("cpu-prof")) setCpuProfDir(resolve(opt("cpu-prof")!));
 
 function version(cmd: string[]): string {
   try {
@@ -56,9 +61,28 @@ function version(cmd: string[]): string {
     return "unknown";
   }
 }
+/** Extracts commit `rev` of this repository into .bench-tmp/server-<sha> (once) and returns the folder. */
+function checkoutCommit(rev: string): string {
+  const r = spawnSync(["git", "-C", ROOT, "rev-parse", "--verify", `${rev}^{commit}`], { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`--server-commit: unknown revision ${rev}`);
+  const sha = r.stdout.toString().trim();
+  const dir = resolve(ROOT, ".bench-tmp", `server-${sha.slice(0, 12)}`);
+  if (!existsSync(resolve(dir, "package.json"))) {
+    mkdirSync(dir, { recursive: true });
+    const x = spawnSync(["sh", "-c", `git -C "${ROOT}" archive ${sha} | tar -x -C "${dir}"`], { stdout: "pipe", stderr: "pipe" });
+    if (x.exitCode !== 0) throw new Error(`git archive ${sha} failed: ${x.stderr.toString()}`);
+  }
+  if (!existsSync(resolve(dir, "node_modules"))) symlinkSync(resolve(ROOT, "node_modules"), resolve(dir, "node_modules"));
+  writeFileSync(resolve(dir, ".bench-commit"), sha);
+  return dir;
+}
+
 /** The server checkout's commit and whether its src/ or adapters/ have uncommitted changes. */
 function gitInfo(dir: string): { server_commit: string; server_uncommitted_changes: boolean | null } {
   const run = (a: string[]) => spawnSync(["git", "-C", dir, ...a], { stdout: "pipe", stderr: "ignore" });
+  if (existsSync(resolve(dir, ".bench-commit"))) {
+    return { server_commit: readFileSync(resolve(dir, ".bench-commit"), "utf8").trim().slice(0, 7), server_uncommitted_changes: false };
+  }
   const head = run(["rev-parse", "--short", "HEAD"]);
   if (head.exitCode !== 0) return { server_commit: "unknown", server_uncommitted_changes: null };
   const st = run(["status", "--porcelain", "--", "src", "adapters", "package.json"]);

@@ -127,6 +127,17 @@ export function buildFor(ids: string[], log: (s: string) => void): void {
   }
 }
 
+/** When set, our server on Bun/Node writes a V8/JSC CPU profile (`--cpu-prof`) into this folder. */
+let cpuProfDir: string | undefined;
+export function setCpuProfDir(dir: string): void {
+  cpuProfDir = dir;
+  mkdirSync(dir, { recursive: true });
+}
+function withProfiler(def: TargetDef, cmd: string[]): string[] {
+  if (!cpuProfDir || def.kind !== "ours" || def.id === "gw-binary" || def.runtime === "deno") return cmd;
+  return [cmd[0], "--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`, ...cmd.slice(1)];
+}
+
 /** A started target: its instances (one, or two for a cluster) and their ports. */
 export interface Started {
   def: TargetDef;
@@ -169,7 +180,7 @@ export async function startTarget(def: TargetDef, jwtSecret: string, limitS: num
   try {
     const n = def.cluster ? 2 : 1;
     for (let i = 0; i < n; i++) {
-      servers.push(await spawnChild(`${def.id}#${i}`, def.cmd(), {
+      servers.push(await spawnChild(`${def.id}#${i}`, withProfiler(def, def.cmd()), {
         cpu: "0", cwd: def.kind === "ours" ? SERVER_ROOT : ROOT, limitS, env: { ...env, ...def.env, ...(redis ? { REDIS_URL: redis.url } : {}) },
       }));
     }
