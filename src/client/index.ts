@@ -35,6 +35,12 @@ export interface ClientOptions {
   format?: "json" | "protobuf";
   /** Reconnect after unexpected closes. @default true */
   reconnect?: boolean | BackoffOptions;
+  /**
+   * Acknowledged delivery (`?ack=1`): reliable messages carry a `seq`, the SDK acknowledges them
+   * (batched: every 100 ms or 32 messages), drops duplicates, and on reconnect resumes the
+   * session so nothing is lost. @default false
+   */
+  reliable?: boolean;
   /** Extra query parameters. */
   query?: Record<string, string>;
   /** A WebSocket constructor, if not the global one. */
@@ -68,6 +74,12 @@ export class GraphwizClient extends Emitter<ClientEvents> {
   #attempt = 0;
   #msgSeq = 0;
   #timer?: ReturnType<typeof setTimeout>;
+  #ackTimer?: ReturnType<typeof setTimeout>;
+  #unacked = 0;
+  /** Reliable state: the session to resume and the last sequence seen (of `epoch`). */
+  sessionId?: string;
+  epoch = 0;
+  lastSeq = 0;
 
   constructor(options: ClientOptions) {
     super();
@@ -98,6 +110,14 @@ export class GraphwizClient extends Emitter<ClientEvents> {
     if (this.clientId) q.set("client_id", this.clientId);
     if (o.displayName) q.set("display_name", o.displayName);
     if (o.token && !o.tokenInFirstMessage) q.set("token", o.token);
+    if (o.reliable) {
+      q.set("ack", "1");
+      if (this.sessionId) {
+        q.set("resume", this.sessionId);
+        q.set("last_seq", String(this.lastSeq));
+        q.set("epoch", String(this.epoch));
+      }
+    }
     return `${o.url.replace(/\/$/, "")}/ws/${encodeURIComponent(o.room)}?${q}`;
   }
 
@@ -118,6 +138,14 @@ export class GraphwizClient extends Emitter<ClientEvents> {
     if (f.kind === "raw") return this.emit("raw", f.data);
     if (f.kind === "hello") {
       this.hello = f.hello;
+      if (f.hello.session_id) {
+        // A fresh session starts at the room's current position; a resumed one keeps ours.
+        if (!f.hello.resumed) {
+          this.epoch = Number(f.hello.epoch ?? 0);
+          this.lastSeq = Number(f.hello.last_seq ?? 0);
+        }
+        this.sessionId = f.hello.session_id;
+      }
       this.#attempt = 0;
       this.players.clear();
       this.entities.clear();
@@ -129,6 +157,7 @@ export class GraphwizClient extends Emitter<ClientEvents> {
   }
 
   #apply(msg: Envelope): void {
+    if (msg.seq && !this.#fresh(msg)) return;
     this.emit("message", msg);
     switch (msg.payload) {
       case "chat_message": return this.emit("chat", msg.chat_message!, msg);
@@ -154,9 +183,36 @@ export class GraphwizClient extends Emitter<ClientEvents> {
     }
   }
 
+  /** Sequence bookkeeping of a reliable message: false for a duplicate (already seen). */
+  #fresh(msg: Envelope): boolean {
+    if (msg.epoch !== this.epoch) {
+      this.epoch = msg.epoch ?? 0;
+      this.lastSeq = 0;
+    }
+    if (msg.seq! <= this.lastSeq) return false;
+    this.lastSeq = msg.seq!;
+    if (this.options.reliable) this.#scheduleAck();
+    return true;
+  }
+
+  #scheduleAck(): void {
+    if (++this.#unacked >= 32) return this.#ack();
+    this.#ackTimer ??= setTimeout(() => this.#ack(), 100);
+  }
+
+  #ack(): void {
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+    this.#unacked = 0;
+    if (this.#ws?.readyState === 1) this.send(MessageType.ACK, "ack", { seq: this.lastSeq });
+  }
+
   #onClose(code: number, reason: string): void {
     const opt = this.options.reconnect;
     const willReconnect = !!opt && !this.#closedByUser && reconnectAdvice(code) !== "never";
+    clearTimeout(this.#ackTimer);
+    this.#ackTimer = undefined;
+    if (code === 1000 || !willReconnect) this.sessionId = undefined; // a deliberate close ends the session
     this.emit("close", { code, reason, willReconnect });
     if (!willReconnect) return;
     const delay = reconnectAdvice(code) === "now" ? 0 : backoffDelay(this.#attempt++, typeof opt === "object" ? opt : {});

@@ -123,6 +123,10 @@ export class Connection implements ConnectionHandle {
 
   /** Closes from the server side; {@link closed} follows when the runtime reports it. */
   close(code: number, reason: string): void {
-    if (!this.isClosed) this.transport.close(code, reason);
+    if (this.isClosed) return;
+    this.transport.close(code, reason);
+    // The server's decision is final: leave the room now rather than when the runtime reports
+    // the close, which for a peer that stopped reading can take its whole close timeout.
+    this.closed(code, reason);
   }
 }

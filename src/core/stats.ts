@@ -10,6 +10,12 @@ export interface ConnectionInfo {
   client_id: string;
   connected_at: string;
   format: string;
+  /** Frames waiting in this connection's queue while it is slow. */
+  queued_messages: number;
+  /** Bytes in the socket buffer plus the queue. */
+  queued_bytes: number;
+  /** Reliable connections: reliable messages of the room not yet acknowledged. */
+  unacked?: number;
 }
 
 /** Describes one connection (never its token). */
@@ -21,6 +27,9 @@ export function describe(c: Connection): ConnectionInfo {
     client_id: c.clientId,
     connected_at: new Date(c.connectedAt).toISOString(),
     format: c.format,
+    queued_messages: c.queue?.length ?? 0,
+    queued_bytes: (c.queue?.bytes ?? 0) + c.transport.bufferedAmount(),
+    ...(c.reliable ? { unacked: Math.max(0, c.room.seq - c.acked) } : {}),
   };
 }
 

@@ -57,7 +57,7 @@ export class Acks {
     const want = conn.resume;
     const s = want && sessions.get(want.sessionId);
     if (!s || s.roomId !== room.id || s.userId !== conn.userId) {
-      if (want) hub.metrics.delivery.resumeMisses++;
+      if (want) hub.metrics.delivery.resume_misses++;
       conn.session = sessions.create(room.id, conn.userId, conn.clientId, conn.id);
       return none;
     }
@@ -69,7 +69,7 @@ export class Acks {
     if (!entries) {
       // The session goes on (same client id, no presence blip) but the gap cannot be filled:
       // `resumed: false` tells the client to rebuild from the hello's world state.
-      hub.metrics.delivery.resumeMisses++;
+      hub.metrics.delivery.resume_misses++;
       return { resumed: false, quiet: true, replay: [] };
     }
     hub.metrics.delivery.resumes++;
@@ -152,7 +152,7 @@ export class Acks {
       return;
     }
     if (!due || conn.retries >= hub.config.maxRetries) {
-      hub.metrics.delivery.unresponsiveCloses++;
+      hub.metrics.delivery.unresponsive_closes++;
       const why = due ? `No ACK after ${conn.retries} resends` : "Unacknowledged messages fell out of the room history";
       return hub.closeWith(conn, CloseCode.UNRESPONSIVE, "DISCONNECT", why);
     }

@@ -127,7 +127,7 @@ export class Delivery {
   }
 
   #tooSlow(conn: Connection): void {
-    this.hub.metrics.delivery.slowConsumerCloses++;
+    this.hub.metrics.delivery.slow_consumer_closes++;
     const limit = this.hub.config.slowConsumerHardBytes;
     this.hub.closeWith(conn, CloseCode.SLOW_CONSUMER, "DISCONNECT", `Send queue passed SLOW_CONSUMER_HARD_BYTES (${limit})`);
   }

@@ -125,7 +125,8 @@ function connectionEvents(opts: AppOptions, identity: Identity): CoreEvents {
       events.handle?.message(typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer));
     },
     onClose(evt: CloseEvent) {
-      events.handle?.closed(evt.code, evt.reason);
+      // Deno reports a dropped TCP connection (no close frame) as code 0: that is 1006.
+      events.handle?.closed(evt.code || 1006, evt.reason);
     },
   };
   return events;

@@ -20,13 +20,21 @@ export interface TestConn {
   raws(): (string | Uint8Array)[];
 }
 
+export interface OpenOptions {
+  format?: Format;
+  userId?: string;
+  displayName?: string;
+  reliable?: boolean;
+  resume?: { sessionId: string; lastSeq: number; epoch?: number };
+}
+
 export function memoryHub(config: Partial<Config> = {}) {
   const clock = new ManualClock();
   const fanout = new LoopFanout();
   const hub = new Hub({ config: defaultConfig(config), fanout, clock });
-  const open = (roomId: string, clientId: string = crypto.randomUUID(), opts: { format?: Format; userId?: string; displayName?: string } = {}): TestConn => {
+  const open = (roomId: string, clientId: string = crypto.randomUUID(), opts: OpenOptions = {}): TestConn => {
     const t = new MemoryTransport();
-    const conn = hub.open({ roomId, clientId, userId: opts.userId ?? null, format: opts.format ?? "json", displayName: opts.displayName }, t);
+    const conn = hub.open({ roomId, clientId, userId: opts.userId ?? null, format: opts.format ?? "json", displayName: opts.displayName, reliable: opts.reliable, resume: opts.resume }, t);
     const decoded = () => t.sent.map(decodeServerFrame);
     const messages = () => decoded().flatMap((f) => (f.kind === "message" ? [f.msg] : []));
     return {

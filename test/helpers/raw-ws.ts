@@ -57,8 +57,13 @@ export class RawWs {
       const b = this.#buf;
       if (b.length < 2) return;
       let len = b[1] & 0x7f, off = 2;
-      if (len === 126) (len = b.readUInt16BE(2)), (off = 4);
-      else if (len === 127) (len = Number(b.readBigUInt64BE(2))), (off = 10);
+      if (len === 126) {
+        if (b.length < 4) return;
+        (len = b.readUInt16BE(2)), (off = 4);
+      } else if (len === 127) {
+        if (b.length < 10) return;
+        (len = Number(b.readBigUInt64BE(2))), (off = 10);
+      }
       if (b.length < off + len) return;
       const frame = { fin: (b[0] & 0x80) !== 0, opcode: b[0] & 0x0f, payload: Buffer.from(b.subarray(off, off + len)) };
       this.frames.push(frame);

@@ -1,0 +1,210 @@
+/** Delivery units with an injected clock: queue and coalescing, resend schedule, sessions, slow consumers. */
+import { describe, expect, test } from "bun:test";
+import { retryDelay } from "../../src/delivery/acks.ts";
+import { decodeFrame, encodeFrame, FrameKind } from "../../src/delivery/frames.ts";
+import { SendQueue } from "../../src/delivery/queue.ts";
+import { SessionStore } from "../../src/delivery/sessions.ts";
+import { SendResult } from "../../src/core/transport.ts";
+import { MessageType, type Envelope } from "../../src/protocol/types.ts";
+import { memoryHub } from "../helpers/hub.ts";
+
+const chat = (text: string) => JSON.stringify({ type: "CHAT_MESSAGE", message: text });
+const pos = (entity: string, x: number) => JSON.stringify({ type: "POSITION_UPDATE", entity_id: entity, position: { x, y: 0, z: 0 } });
+const texts = (ms: Envelope[]) => ms.map((m) => m.chat_message?.message);
+
+describe("SendQueue", () => {
+  test("keeps order, coalesces by key (latest wins, at the latest position), counts bytes", () => {
+    const q = new SendQueue();
+    q.push("a", 1);
+    q.push("p1", 2, "e1");
+    q.push("b", 1);
+    q.push("p2", 2, "e1");
+    q.push("q1", 2, "e2");
+    expect(q.length).toBe(4);
+    expect(q.bytes).toBe(6);
+    expect(q.coalesced).toBe(1);
+    const out: string[] = [];
+    q.flush((f) => (out.push(f as string), true));
+    expect(out).toEqual(["a", "b", "p2", "q1"]);
+    expect(q.length + q.bytes).toBe(0);
+  });
+  test("flush stops when the socket is full and resumes where it stopped", () => {
+    const q = new SendQueue();
+    for (let i = 0; i < 5; i++) q.push(`f${i}`, 1);
+    const out: string[] = [];
+    expect(q.flush((f) => (out.push(f as string), out.length < 2))).toBe(2);
+    expect(q.length).toBe(3);
+    q.flush((f) => (out.push(f as string), true));
+    expect(out).toEqual(["f0", "f1", "f2", "f3", "f4"]);
+  });
+});
+
+describe("frames and schedule", () => {
+  test("the frame header round-trips and the payload is a view", () => {
+    const payload = new Uint8Array([1, 2, 3]);
+    const f = decodeFrame(encodeFrame({ reliable: true, kind: FrameKind.Typed, sender: "ann", only: "bob ✓" }, payload));
+    expect(f).toMatchObject({ reliable: true, kind: FrameKind.Typed, sender: "ann", only: "bob ✓" });
+    expect([...f.payload]).toEqual([1, 2, 3]);
+  });
+  test("resends back off exponentially from ACK_TIMEOUT_MS", () => {
+    expect([1, 2, 3, 4, 5].map((n) => retryDelay(n, 3000))).toEqual([6000, 12000, 24000, 48000, 96000]);
+  });
+  test("sessions expire only after the window, and not while attached", () => {
+    const s = new SessionStore();
+    const a = s.create("r", "u", "c", "conn1");
+    const b = s.create("r", "u", "d", "conn2");
+    expect(a.id).not.toBe(b.id);
+    expect(a.id.length).toBeGreaterThanOrEqual(22);
+    s.detach(a, 1000, 500);
+    expect(s.expire(1499)).toEqual([]);
+    expect(s.expire(1500).map((x) => x.id)).toEqual([a.id]);
+    expect(s.get(b.id)).toBe(b);
+  });
+});
+
+describe("acknowledged delivery (memory hub, manual clock)", () => {
+  const setup = () => {
+    const h = memoryHub({ ackTimeoutMs: 1000, maxRetries: 2, resumeWindowMs: 5000 });
+    const sender = h.open("r", "s");
+    const rel = h.open("r", "rel", { reliable: true });
+    return { ...h, sender, rel };
+  };
+
+  test("reliable messages carry increasing seq; the hello says session, epoch and position", () => {
+    const { sender, rel } = setup();
+    const hello = JSON.parse(rel.t.sent[0] as string);
+    expect(hello.session_id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(hello.resumed).toBe(false);
+    sender.conn.message(chat("one"));
+    sender.conn.message(pos("s", 1));
+    sender.conn.message(chat("two"));
+    const chats = rel.ofType(MessageType.CHAT_MESSAGE);
+    expect(chats.map((m) => m.seq)).toEqual([chats[0].seq, chats[0].seq! + 1]);
+    expect(chats[0].epoch).toBe(hello.epoch);
+    expect(rel.ofType(MessageType.POSITION_UPDATE)[0].seq ?? 0).toBe(0);
+  });
+
+  test("unacknowledged messages are resent with the same seq and backoff, then the connection is closed 4104", () => {
+    const { hub, clock, sender, rel } = setup();
+    sender.conn.message(chat("hello?"));
+    const first = rel.ofType(MessageType.CHAT_MESSAGE)[0];
+    const sweep = () => hub.acks.sweep(clock.now());
+    sweep(); // starts the timer
+    clock.advance(999);
+    sweep();
+    expect(rel.ofType(MessageType.CHAT_MESSAGE).length).toBe(1);
+    clock.advance(1);
+    sweep();
+    expect(rel.ofType(MessageType.CHAT_MESSAGE).map((m) => m.seq)).toEqual([first.seq, first.seq]);
+    clock.advance(1999);
+    sweep();
+    expect(rel.ofType(MessageType.CHAT_MESSAGE).length).toBe(2);
+    clock.advance(1);
+    sweep(); // second resend, after 2 × ACK_TIMEOUT_MS
+    expect(rel.ofType(MessageType.CHAT_MESSAGE).length).toBe(3);
+    clock.advance(4000);
+    sweep(); // out of retries
+    expect(rel.t.closedWith?.code).toBe(4104);
+    expect(hub.metrics.delivery.retries).toBe(2);
+  });
+
+  test("an ACK stops the resends; own messages are never owed", () => {
+    const { hub, clock, sender, rel } = setup();
+    sender.conn.message(chat("x"));
+    rel.conn.message(chat("mine")); // the reliable client's own message: not owed to it
+    const seq = rel.ofType(MessageType.CHAT_MESSAGE)[0].seq!;
+    rel.conn.message(JSON.stringify({ type: "ACK", seq }));
+    for (let i = 0; i < 5; i++) {
+      hub.acks.sweep(clock.now());
+      clock.advance(1000);
+    }
+    expect(rel.ofType(MessageType.CHAT_MESSAGE).length).toBe(1);
+    expect(rel.t.closedWith).toBeUndefined();
+  });
+
+  test("a dropped reliable client resumes: missed messages once, in order, no presence blip", () => {
+    const { hub, open, sender, rel } = setup();
+    const watcher = open("r", "w");
+    sender.conn.message(chat("before"));
+    const hello = JSON.parse(rel.t.sent[0] as string);
+    const lastSeq = rel.ofType(MessageType.CHAT_MESSAGE)[0].seq!;
+    rel.conn.closed(1006, "");
+    sender.conn.message(chat("during-1"));
+    sender.conn.message(chat("during-2"));
+    const back = open("r", "someone-else", { reliable: true, resume: { sessionId: hello.session_id, lastSeq, epoch: hello.epoch } });
+    const h2 = JSON.parse(back.t.sent[0] as string);
+    expect(h2).toMatchObject({ resumed: true, session_id: hello.session_id, client_id: "rel" });
+    expect(texts(back.ofType(MessageType.CHAT_MESSAGE))).toEqual(["during-1", "during-2"]);
+    expect(watcher.ofType(MessageType.PRESENCE_LEAVE).length + watcher.ofType(MessageType.PRESENCE_JOIN).length).toBe(0);
+    expect(hub.metrics.delivery.resumes).toBe(1);
+  });
+
+  test("an unknown or expired session gets a new one with resumed: false; expiry finally tells the room", () => {
+    const { clock, hub, open, rel } = setup();
+    const watcher = open("r", "w");
+    const hello = JSON.parse(rel.t.sent[0] as string);
+    rel.conn.closed(1006, "");
+    clock.advance(5001);
+    hub.acks.sweep(clock.now());
+    expect(watcher.ofType(MessageType.PRESENCE_LEAVE).map((m) => m.presence_event!.client_id)).toEqual(["rel"]);
+    const late = open("r", "new-id", { reliable: true, resume: { sessionId: hello.session_id, lastSeq: 0 } });
+    expect(JSON.parse(late.t.sent[0] as string)).toMatchObject({ resumed: false, client_id: "new-id" });
+    const bogus = open("r", "x", { reliable: true, resume: { sessionId: "nope", lastSeq: 0 } });
+    expect(JSON.parse(bogus.t.sent[0] as string).resumed).toBe(false);
+  });
+
+  test("a deliberate close (1000) ends the session at once", () => {
+    const { open, rel } = setup();
+    const watcher = open("r", "w");
+    const hello = JSON.parse(rel.t.sent[0] as string);
+    rel.conn.closed(1000, "");
+    expect(watcher.ofType(MessageType.PRESENCE_LEAVE).length).toBe(1);
+    const again = open("r", "again", { reliable: true, resume: { sessionId: hello.session_id, lastSeq: 0 } });
+    expect(JSON.parse(again.t.sent[0] as string).resumed).toBe(false);
+  });
+});
+
+describe("slow consumers", () => {
+  test("over the soft limit: positions coalesce per entity, reliable messages queue, all flushed in order on drain", () => {
+    const h = memoryHub({ slowConsumerSoftBytes: 1024, slowConsumerHardBytes: 1_000_000 });
+    const sender = h.open("r", "s");
+    sender.conn.message(JSON.stringify({ type: "ENTITY_SPAWN", entity_id: "e1" }));
+    const slow = h.open("r", "slow");
+    slow.t.buffered = 5000; // the socket is backed up
+    h.hub.delivery.checkBuffers(slow.conn);
+    expect(h.hub.rooms.get("r")!.slow.has(slow.conn)).toBe(true);
+    const before = slow.t.sent.length;
+    for (let i = 0; i < 10; i++) sender.conn.message(pos("s", i));
+    sender.conn.message(chat("c1"));
+    for (let i = 0; i < 10; i++) sender.conn.message(pos("e1", 100 + i));
+    sender.conn.message(chat("c2"));
+    expect(slow.t.sent.length).toBe(before); // nothing went to the socket meanwhile
+    slow.t.buffered = 0;
+    slow.conn.drain();
+    const got = slow.messages().slice(-4);
+    expect(got.map((m) => m.chat_message?.message ?? `${m.position_update!.entity_id}:${m.position_update!.position!.x}`)).toEqual(["s:9", "c1", "e1:109", "c2"]);
+    expect(h.hub.metrics.delivery.coalesced).toBe(18);
+    expect(h.hub.rooms.get("r")!.slow.has(slow.conn)).toBe(false); // back on the native topic
+  });
+
+  test("past the hard limit (buffered + queued) the connection is closed with 4101", () => {
+    const h = memoryHub({ slowConsumerSoftBytes: 1024, slowConsumerHardBytes: 4096 });
+    const sender = h.open("r", "s");
+    const slow = h.open("r", "slow");
+    slow.t.buffered = 2000;
+    h.hub.delivery.checkBuffers(slow.conn);
+    for (let i = 0; i < 100 && !slow.t.closedWith; i++) sender.conn.message(chat("x".repeat(100)));
+    expect(slow.t.closedWith?.code).toBe(4101);
+    expect(h.hub.metrics.delivery.slow_consumer_closes).toBe(1);
+  });
+
+  test("a send the runtime reports queued past the soft limit makes the connection slow", () => {
+    const h = memoryHub({ slowConsumerSoftBytes: 1024 });
+    const sender = h.open("r", "s");
+    const b = h.open("r", "b");
+    b.t.buffered = 2048;
+    expect(b.t.send("probe")).toBe(SendResult.Queued);
+    sender.conn.message(JSON.stringify({ type: "CHAT_MESSAGE", message: "whisper", chat_type: "WHISPER", to_client_id: "b" }));
+    expect(h.hub.rooms.get("r")!.slow.has(b.conn)).toBe(true);
+  });
+});
