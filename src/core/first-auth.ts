@@ -44,6 +44,7 @@ export class FirstAuth {
       conn.tokenExp = r.exp ?? 0;
       conn.authDeadline = 0;
       conn.pending = false;
+      if (hello.client_hello?.reliable) conn.reliable = true;
       this.hub.join(conn);
       // The hello itself may carry a display name or avatar; then whatever waited, in order.
       this.hub.route(conn, hello, "json");

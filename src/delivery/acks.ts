@@ -77,6 +77,16 @@ export class Acks {
     return { resumed: true, quiet: true, replay: entries.filter((e) => owed(e, conn.clientId)) };
   }
 
+  /** A joined connection asks for acknowledged delivery (`ClientHello.reliable`): it gets a session from now on. */
+  enable(conn: Connection): void {
+    if (conn.reliable) return;
+    conn.reliable = true;
+    conn.ackEpoch = conn.room.epoch;
+    conn.acked = conn.room.seq;
+    conn.session = this.delivery.sessions.create(conn.room.id, conn.userId, conn.clientId, conn.id);
+    this.#reliable.add(conn);
+  }
+
   #takeOver(s: Session, conn: Connection): void {
     const room = conn.room;
     if (s.connectionId) {

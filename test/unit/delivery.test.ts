@@ -153,6 +153,20 @@ describe("acknowledged delivery (memory hub, manual clock)", () => {
     expect(JSON.parse(bogus.t.sent[0] as string).resumed).toBe(false);
   });
 
+  test("only the same user may resume; ClientHello.reliable turns acknowledged delivery on later", () => {
+    const { open } = setup();
+    const mine = open("r", "mine", { reliable: true, userId: "alice" });
+    const hello = JSON.parse(mine.t.sent[0] as string);
+    mine.conn.closed(1006, "");
+    const thief = open("r", "thief", { reliable: true, userId: "mallory", resume: { sessionId: hello.session_id, lastSeq: 0 } });
+    expect(JSON.parse(thief.t.sent[0] as string)).toMatchObject({ resumed: false, client_id: "thief" });
+    const plain = open("r", "plain");
+    plain.conn.message(JSON.stringify({ type: "CLIENT_HELLO", reliable: true }));
+    const second = plain.t.sent.map((f) => (typeof f === "string" ? JSON.parse(f) : {})).filter((m) => m.type === "SERVER_HELLO")[1];
+    expect(second.session_id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(plain.conn.reliable).toBe(true);
+  });
+
   test("a deliberate close (1000) ends the session at once", () => {
     const { open, rel } = setup();
     const watcher = open("r", "w");

@@ -1,3 +1,4 @@
+import { helloFrames } from "../../core/hello.ts";
 import { ErrorCode } from "../../errors.ts";
 import { MessageType, PresenceEventType, type AvatarConfig, type PresenceData } from "../types.ts";
 import type { HandlerContext, MessageHandler } from "../router.ts";
@@ -40,6 +41,11 @@ export const clientHelloHandler: MessageHandler<"client_hello"> = {
   handle(ctx, msg, hello) {
     if (hello.requested_room && hello.requested_room !== ctx.room.id) {
       return ctx.hub.sendError(ctx.conn, ErrorCode.BAD_MESSAGE, `requested_room ${hello.requested_room} is not this room`, msg.message_id);
+    }
+    if (hello.reliable && !ctx.conn.reliable) {
+      // Acknowledged delivery from now on: a fresh hello carries the new session.
+      ctx.hub.acks.enable(ctx.conn);
+      for (const frame of helloFrames(ctx.hub, ctx.conn)) ctx.conn.transport.send(frame);
     }
     if (!hello.display_name && !hello.avatar_url && !hello.avatar_config) return;
     updatePresence(ctx, { display_name: hello.display_name, avatar_url: hello.avatar_url, avatar_config: hello.avatar_config }, msg.message_id);
