@@ -232,7 +232,7 @@ export class Hub {
   #depart(room: Room, clientId: string, connectionId: string): void {
     if (!room.world.leave(clientId, connectionId, this.clock.now())) return;
     for (const id of room.world.ownedBy(clientId)) {
-      room.world.entities.delete(id);
+      room.world.despawn(id, this.clock.now());
       this.broadcast(room, { type: MessageType.ENTITY_DESPAWN, payload: "entity_despawn", entity_despawn: { entity_id: id } }, { reliable: true });
     }
     this.broadcast(room, {

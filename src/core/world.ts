@@ -44,11 +44,22 @@ export function componentText(bytes: Uint8Array): string {
   }
 }
 
-/** Players and entities of one room. */
+/** Told of every change made on this instance (the cluster persists them); not of replayed remote ones. */
+export interface WorldListener {
+  player(clientId: string, player: Player | undefined): void;
+  entity(entityId: string, entity: Entity | undefined): void;
+}
+
+/**
+ * Players and entities of one room. Every change goes through a method, so the cluster can
+ * persist local changes ({@link WorldListener}) and replay remote ones.
+ */
 export class World {
   readonly players = new Map<string, Player>();
   readonly entities = new Map<string, Entity>();
   lastUpdate = 0;
+  /** Set by the cluster link when this room's world is shared. */
+  listener?: WorldListener;
 
   touch(now: number): void {
     this.lastUpdate = now;
@@ -58,6 +69,7 @@ export class World {
   join(player: Player, now: number): void {
     this.players.set(player.client_id, player);
     this.touch(now);
+    this.listener?.player(player.client_id, player);
   }
 
   /** Removes the player if `connectionId` still owns it; returns whether it did. */
@@ -66,6 +78,45 @@ export class World {
     if (!p || p.connectionId !== connectionId) return false;
     this.players.delete(clientId);
     this.touch(now);
+    this.listener?.player(clientId, undefined);
+    return true;
+  }
+
+  /** Changes fields of a player (pose, name, avatar). */
+  updatePlayer(clientId: string, fields: Partial<Player>, now: number): Player | undefined {
+    const p = this.players.get(clientId);
+    if (!p) return undefined;
+    for (const k in fields) {
+      const v = fields[k as keyof Player];
+      if (v !== undefined && v !== "") (p as unknown as Record<string, unknown>)[k] = v;
+    }
+    this.touch(now);
+    this.listener?.player(clientId, p);
+    return p;
+  }
+
+  /** Adds an entity (or replaces one with the same id). */
+  spawn(e: Entity, now: number): void {
+    this.entities.set(e.id, e);
+    this.touch(now);
+    this.listener?.entity(e.id, e);
+  }
+
+  /** Changes an entity: merges components, moves it. */
+  updateEntity(id: string, change: { components?: Record<string, string>; position?: Vector3; rotation?: Quaternion }, now: number): void {
+    const e = this.entities.get(id);
+    if (!e) return;
+    if (change.components) Object.assign(e.components, change.components);
+    if (change.position) e.position = change.position;
+    if (change.rotation) e.rotation = change.rotation;
+    this.touch(now);
+    this.listener?.entity(id, e);
+  }
+
+  despawn(id: string, now: number): boolean {
+    if (!this.entities.delete(id)) return false;
+    this.touch(now);
+    this.listener?.entity(id, undefined);
     return true;
   }
 

@@ -29,13 +29,7 @@ export const entitySpawnHandler: MessageHandler<"entity_spawn"> = {
       return hub.sendError(conn, ErrorCode.LIMIT_EXCEEDED, `This room already has ${world.entities.size} entities`, msg.message_id);
     }
     spawn.owner_id = conn.clientId;
-    world.entities.set(spawn.entity_id, {
-      id: spawn.entity_id,
-      template_id: spawn.template_id ?? "",
-      owner_id: conn.clientId,
-      components: { ...spawn.components },
-    });
-    world.touch(ctx.now);
+    world.spawn({ id: spawn.entity_id, template_id: spawn.template_id ?? "", owner_id: conn.clientId, components: { ...spawn.components } }, ctx.now);
     hub.broadcast(room, msg, { except: conn, reliable: true });
   },
 };
@@ -46,8 +40,9 @@ export const entityUpdateHandler: MessageHandler<"entity_update"> = {
   handle(ctx, msg, update) {
     const entity = ownedEntity(ctx, msg, update.entity_id);
     if (!entity) return;
-    for (const [k, v] of Object.entries(update.components ?? {})) entity.components[k] = componentText(v);
-    ctx.room.world.touch(ctx.now);
+    const components: Record<string, string> = {};
+    for (const [k, v] of Object.entries(update.components ?? {})) components[k] = componentText(v);
+    ctx.room.world.updateEntity(entity.id, { components }, ctx.now);
     ctx.hub.broadcast(ctx.room, msg, { except: ctx.conn, reliable: true });
   },
 };
@@ -58,8 +53,7 @@ export const entityDespawnHandler: MessageHandler<"entity_despawn"> = {
   handle(ctx, msg, despawn) {
     const entity = ownedEntity(ctx, msg, despawn.entity_id);
     if (!entity) return;
-    ctx.room.world.entities.delete(entity.id);
-    ctx.room.world.touch(ctx.now);
+    ctx.room.world.despawn(entity.id, ctx.now);
     ctx.hub.broadcast(ctx.room, msg, { except: ctx.conn, reliable: true });
   },
 };

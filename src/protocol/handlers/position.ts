@@ -12,21 +12,15 @@ export const positionHandler: MessageHandler<"position_update"> = {
     const world = room.world;
     if (!p.entity_id) p.entity_id = conn.clientId;
     if (p.entity_id === conn.clientId) {
-      const player = world.players.get(conn.clientId);
-      if (player) {
-        if (p.position) player.position = p.position;
-        if (p.rotation) player.rotation = p.rotation;
-      }
+      world.updatePlayer(conn.clientId, { position: p.position, rotation: p.rotation }, now);
     } else {
       const entity = world.entities.get(p.entity_id);
       if (!entity) return ctx.hub.sendError(conn, ErrorCode.NOT_FOUND, `No entity ${p.entity_id} in this room`, msg.message_id);
       if (entity.owner_id !== conn.clientId) {
         return ctx.hub.sendError(conn, ErrorCode.FORBIDDEN, `Entity ${p.entity_id} belongs to another client`, msg.message_id);
       }
-      if (p.position) entity.position = p.position;
-      if (p.rotation) entity.rotation = p.rotation;
+      world.updateEntity(p.entity_id, { position: p.position, rotation: p.rotation }, now);
     }
-    world.touch(now);
     ctx.hub.broadcast(room, msg, { except: conn, reliable: false, key: p.entity_id });
   },
 };

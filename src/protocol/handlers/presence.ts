@@ -6,14 +6,14 @@ import type { HandlerContext, MessageHandler } from "../router.ts";
 /** Applies presence fields to the sender's player entry and tells the room (PRESENCE_UPDATE). */
 function updatePresence(ctx: HandlerContext, data: PresenceData, ref?: string): void {
   const { conn, room, hub } = ctx;
-  const player = room.world.players.get(conn.clientId);
+  const player = room.world.updatePlayer(conn.clientId, {
+    display_name: data.display_name,
+    avatar_url: data.avatar_url,
+    avatar_config: data.avatar_config as AvatarConfig | undefined,
+    position: data.position,
+    rotation: data.rotation,
+  }, ctx.now);
   if (!player) return;
-  if (data.display_name !== undefined && data.display_name !== "") player.display_name = data.display_name;
-  if (data.avatar_url !== undefined && data.avatar_url !== "") player.avatar_url = data.avatar_url;
-  if (data.avatar_config) player.avatar_config = data.avatar_config as AvatarConfig;
-  if (data.position) player.position = data.position;
-  if (data.rotation) player.rotation = data.rotation;
-  room.world.touch(ctx.now);
   hub.broadcast(room, {
     type: MessageType.PRESENCE_UPDATE,
     message_id: ref ?? "",
