@@ -6,12 +6,22 @@
  * Differences from Redis, by design: `RoomLog.append/read/head` answer synchronously; the
  * history keeps exactly `historySize` entries (Redis: at least) and also drops entries older
  * than `historyTtlMs`; bus frames are delivered on a microtask (or synchronously with
- * `delivery: "sync"`), and {@link MemoryBroker.flush} delivers pending ones at once.
+ * `delivery: "sync"`), and {@link MemoryBroker.flush} delivers pending ones at once. Session
+ * records expire by the injected clock.
  * @module
  */
 import { systemClock, type Clock } from "../core/clock.ts";
 import { silentLogger, type Logger } from "../log.ts";
-import { CLUSTER_DEFAULTS, ClusterUnavailableError, randomEpoch, sequenced, StatusCell } from "./shared.ts";
+import {
+  CLUSTER_DEFAULTS,
+  ClusterUnavailableError,
+  decodeSession,
+  encodeSession,
+  randomEpoch,
+  sequenced,
+  StatusCell,
+  validSessionId,
+} from "./shared.ts";
 import type {
   BackendStatus,
   BusHandler,
@@ -23,6 +33,7 @@ import type {
   NodeInfo,
   PresenceStore,
   RoomLog,
+  SessionRecord,
 } from "./types.ts";
 
 /** Options of a {@link MemoryBroker}. */
@@ -78,6 +89,8 @@ export class MemoryBroker {
   readonly rooms = new Map<string, RoomPresence>();
   /** @internal node id → last heartbeat info */
   readonly registry = new Map<string, NodeInfo>();
+  /** @internal session id → stored JSON and when it expires (ms) */
+  readonly sessions = new Map<string, { json: string; expiresAt: number }>();
 
   // Pending deliveries as parallel arrays (no object per frame).
   #qBus: MemoryBus[] = [];
@@ -86,6 +99,7 @@ export class MemoryBroker {
   #qFrom: string[] = [];
   #scheduled = false;
   #nextSweep = 0;
+  #nextSessionSweep = 0;
 
   constructor(opts: MemoryBrokerOptions = {}) {
     this.clock = opts.clock ?? systemClock;
@@ -200,6 +214,26 @@ export class MemoryBroker {
   #sweep(now: number): void {
     this.#nextSweep = now + Math.max(1_000, this.historyTtlMs / 2);
     for (const [room, s] of this.logs) if (now - s.touched > this.historyTtlMs) this.logs.delete(room);
+  }
+
+  /** @internal The live session entry of `id` (an expired one is dropped). */
+  session(id: string): { json: string; expiresAt: number } | undefined {
+    const e = this.sessions.get(id);
+    if (e && e.expiresAt <= this.clock.now()) {
+      this.sessions.delete(id);
+      return undefined;
+    }
+    return e;
+  }
+
+  /** @internal Stores a session entry, dropping expired ones now and then (as Redis expires keys). */
+  putSession(id: string, json: string, ttl: number): void {
+    const now = this.clock.now();
+    if (now >= this.#nextSessionSweep) {
+      this.#nextSessionSweep = now + 1_000;
+      for (const [sid, e] of this.sessions) if (e.expiresAt <= now) this.sessions.delete(sid);
+    }
+    this.sessions.set(id, { json, expiresAt: now + ttl });
   }
 
   /** @internal */
@@ -434,6 +468,23 @@ export class MemoryPresence implements PresenceStore {
       dead.push(report);
     }
     return dead;
+  }
+
+  async putSession(s: SessionRecord, ttlMs: number): Promise<void> {
+    const { json, ttl } = encodeSession(s, ttlMs);
+    this.broker.check();
+    this.broker.putSession(s.id, json, ttl);
+  }
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    if (!validSessionId(id)) return undefined;
+    this.broker.check();
+    const e = this.broker.session(id);
+    return e && decodeSession(e.json);
+  }
+  async deleteSession(id: string): Promise<void> {
+    if (!validSessionId(id)) return;
+    this.broker.check();
+    this.broker.sessions.delete(id);
   }
 
   status(): BackendStatus {

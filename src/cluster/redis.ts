@@ -25,6 +25,7 @@
  * | `P:{@nodes}:info`           | hash    | node id → NodeInfo JSON                           |
  * | `P:{@node:<id>}:rooms`      | set     | rooms where the node has members                  |
  * | `P:{@node:<id>}:reaper`     | string  | the survivor reaping the node (`SET NX PX`)       |
+ * | `P:{@session:<id>}:record`  | string  | SessionRecord JSON, `PX` = the TTL of the last put |
  *
  * Presence keys and a node's room set expire after `presenceTtlMs` unless the node's
  * heartbeats refresh them (garbage protection if a whole cluster vanishes).
@@ -36,11 +37,14 @@ import { silentLogger, type Logger } from "../log.ts";
 import {
   CLUSTER_DEFAULTS,
   ClusterUnavailableError,
+  decodeSession,
+  encodeSession,
   envelopeHeader,
   EnvelopeReader,
   randomEpoch,
   sequenced,
   StatusCell,
+  validSessionId,
 } from "./shared.ts";
 import { APPEND_LUA, HEAD_LUA, HEARTBEAT_LUA, NODES_LUA, READ_LUA, REAP_ROOM_LUA } from "./redis-scripts.ts";
 import type {
@@ -54,6 +58,7 @@ import type {
   NodeInfo,
   PresenceStore,
   RoomLog,
+  SessionRecord,
 } from "./types.ts";
 
 /** Options of {@link createRedisBackend}. */
@@ -142,6 +147,10 @@ export class RedisKeys {
   }
   reaper(nodeId: string): string {
     return `${this.prefix}:{@node:${nodeId}}:reaper`;
+  }
+  /** One session's key: its own hash tag (sessions spread over a cluster), never a room's (room ids have no `@`). */
+  session(id: string): string {
+    return `${this.prefix}:{@session:${id}}:record`;
   }
 }
 
@@ -670,6 +679,24 @@ export class RedisPresence implements PresenceStore {
       dead.push(report);
     }
     return dead;
+  }
+
+  async putSession(s: SessionRecord, ttlMs: number): Promise<void> {
+    const { json, ttl } = encodeSession(s, ttlMs);
+    const key = this.#link.keys.session(s.id);
+    await this.#link.run("put session", () => this.#link.cmd.set(key, json, "PX", ttl));
+  }
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    if (!validSessionId(id)) return undefined;
+    const json = await this.#link.run("get session", () => this.#link.cmd.get(this.#link.keys.session(id)));
+    if (json === null) return undefined;
+    const r = decodeSession(json);
+    if (!r) this.#link.counters.errors++;
+    return r;
+  }
+  async deleteSession(id: string): Promise<void> {
+    if (!validSessionId(id)) return;
+    await this.#link.run("delete session", () => this.#link.cmd.del(this.#link.keys.session(id)));
   }
 
   status(): BackendStatus {

@@ -3,7 +3,7 @@
  * byte helpers (sequence varints appended to a frame, the node envelope of bus frames).
  * @module
  */
-import type { BackendStatus } from "./types.ts";
+import type { BackendStatus, SessionRecord } from "./types.ts";
 
 /** Defaults of the backend options (the server's config passes its own values). */
 export const CLUSTER_DEFAULTS = {
@@ -53,6 +53,40 @@ export class StatusCell {
         // a listener's failure must not break the backend's own state handling
       }
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session records: both stores keep the same JSON (known fields only, `connection_id` omitted
+// while detached), so what one returns is what the other would.
+
+/** Longest session id the stores accept (the hub's ids are 22 characters). */
+export const MAX_SESSION_ID_LENGTH = 256;
+
+/** Whether `id` can name a stored session (a longer or empty id is never stored, so never found). */
+export function validSessionId(id: unknown): id is string {
+  return typeof id === "string" && id.length > 0 && id.length <= MAX_SESSION_ID_LENGTH;
+}
+
+/**
+ * The record as stored, and its lifetime in whole milliseconds.
+ * @throws {RangeError} for an empty or over-long id, or a TTL that is not a positive number.
+ */
+export function encodeSession(s: SessionRecord, ttlMs: number): { json: string; ttl: number } {
+  if (!validSessionId(s.id)) throw new RangeError(`Session id must be 1-${MAX_SESSION_ID_LENGTH} characters`);
+  if (!(ttlMs > 0) || !Number.isFinite(ttlMs)) throw new RangeError(`Session TTL must be a positive number of ms, got ${ttlMs}`);
+  const r: SessionRecord = { id: s.id, room_id: s.room_id, user_id: s.user_id ?? null, client_id: s.client_id, node_id: s.node_id };
+  if (s.connection_id !== undefined) r.connection_id = s.connection_id;
+  return { json: JSON.stringify(r), ttl: Math.ceil(ttlMs) };
+}
+
+/** The stored JSON back as a record, or `undefined` when it is not one. */
+export function decodeSession(json: string): SessionRecord | undefined {
+  try {
+    const r = JSON.parse(json) as SessionRecord;
+    return r && typeof r === "object" && typeof r.id === "string" && typeof r.room_id === "string" ? r : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -113,6 +113,18 @@ export interface DeadNode {
   rooms: { room: string; members: MemberInfo[]; clients: string[]; entities: string[] }[];
 }
 
+/** A resumable session as the cluster keeps it (see src/delivery/sessions.ts). */
+export interface SessionRecord {
+  id: string;
+  room_id: string;
+  user_id: string | null;
+  client_id: string;
+  /** The node whose connection holds it now (or held it last). */
+  node_id: string;
+  /** The connection holding it; absent while detached (waiting for a resume). */
+  connection_id?: string;
+}
+
 /**
  * Cluster-wide connection and world state: members, players' latest poses, entities, and
  * node liveness. Player writes are throttled by the caller (≤ 5 Hz per player).
@@ -150,6 +162,12 @@ export interface PresenceStore {
    * cluster-wide, so one survivor broadcasts the leaves). Never reaps the calling node.
    */
   reapDeadNodes(): Promise<DeadNode[]>;
+
+  /** Stores (or replaces) a session record for `ttlMs`, so another node can resume it. */
+  putSession(s: SessionRecord, ttlMs: number): Promise<void>;
+  /** The record, or undefined when unknown or expired. */
+  getSession(id: string): Promise<SessionRecord | undefined>;
+  deleteSession(id: string): Promise<void>;
 
   status(): BackendStatus;
   onStatus(cb: (s: BackendStatus) => void): void;

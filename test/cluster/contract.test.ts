@@ -7,7 +7,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { ManualClock } from "../../src/core/clock.ts";
 import { createClusterBackend, MemoryBroker, type ClusterOptions } from "../../src/cluster/index.ts";
-import type { ClusterBackend, MemberInfo } from "../../src/cluster/types.ts";
+import { ClusterUnavailableError } from "../../src/cluster/shared.ts";
+import type { ClusterBackend, MemberInfo, SessionRecord } from "../../src/cluster/types.ts";
 import { encodeBinary, MessageProto } from "../../src/protocol/proto.ts";
 import { MessageType } from "../../src/protocol/types.ts";
 import { startRedis, type TestRedis } from "../helpers/redis.ts";
@@ -22,6 +23,8 @@ interface Harness {
   settle(): Promise<void>;
   /** Moves time on (Redis: also really waits, for key expiry). */
   elapse(ms: number): Promise<void>;
+  /** Takes the backend of `nodes` away (Redis: stops the server) until the returned function brings it back. */
+  outage(nodes: ClusterBackend[]): Promise<() => Promise<void>>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -55,16 +58,28 @@ const member = (node: string, room: string, conn: string, client: string): Membe
   connected_at: "2026-01-01T00:00:00.000Z",
 });
 
+const session = (id: string, node: string, conn?: string): SessionRecord => ({
+  id,
+  room_id: "lobby",
+  user_id: null,
+  client_id: `client-${id}`,
+  node_id: node,
+  ...(conn ? { connection_id: conn } : {}),
+});
+
 let redis: TestRedis | undefined;
 let nsSeq = 0;
 const open: ClusterBackend[] = [];
 
+const healthy = (nodes: ClusterBackend[], want: boolean) => () => nodes.every((b) => b.bus.status().healthy === want && b.presence.status().healthy === want);
+
 const memoryHarness = (): Harness => {
   const clock = new ManualClock();
+  let broker: MemoryBroker | undefined;
   return {
     clock,
     async nodes(n, opts = {}) {
-      const broker = new MemoryBroker({ clock, nodeTtlMs: TTL, ...opts });
+      broker = new MemoryBroker({ clock, nodeTtlMs: TTL, ...opts });
       const out: ClusterBackend[] = [];
       for (let i = 0; i < n; i++) out.push(await createClusterBackend({ nodeId: `node-${String.fromCharCode(97 + i)}`, broker, ...opts }));
       open.push(...out);
@@ -75,6 +90,11 @@ const memoryHarness = (): Harness => {
     },
     async elapse(ms) {
       clock.advance(ms);
+    },
+    async outage() {
+      const b = broker!;
+      b.setAvailable(false, "Simulated outage");
+      return async () => b.setAvailable(true);
     },
   };
 };
@@ -99,14 +119,27 @@ const redisHarness = (): Harness => {
       clock.advance(ms);
       await sleep(ms);
     },
+    async outage(nodes) {
+      await redis!.stop("kill");
+      await waitFor(healthy(nodes, false), "unhealthy status");
+      return async () => {
+        await redis!.start();
+        await waitFor(healthy(nodes, true), "healthy again");
+      };
+    },
   };
 };
 
+const unhandled: unknown[] = [];
+const onUnhandled = (e: unknown) => unhandled.push(e);
+
 beforeAll(async () => {
+  process.on("unhandledRejection", onUnhandled);
   redis = await startRedis();
 });
 afterAll(async () => {
   await redis?.close();
+  process.off("unhandledRejection", onUnhandled);
 });
 afterEach(async () => {
   await Promise.all(open.splice(0).map((b) => b.close()));
@@ -424,6 +457,98 @@ for (const [kind, make] of [
       h.clock.advance(TTL * 3);
       expect(await a!.presence.reapDeadNodes()).toEqual([]);
       expect((await a!.presence.members("self")).length).toBe(1);
+    });
+
+    test("sessions: one node puts, another reads, replaces and deletes", async () => {
+      const [a, b] = await h.nodes(2);
+      const s = session("s-1", "node-a", "conn-a1");
+      expect(await b!.presence.getSession("s-1")).toBeUndefined();
+      await a!.presence.putSession(s, 60_000);
+      expect(await b!.presence.getSession("s-1")).toEqual(s);
+      // detached (no connection_id), then resumed on B: the latest put wins
+      const detached = session("s-1", "node-a");
+      await a!.presence.putSession(detached, 60_000);
+      const got = await b!.presence.getSession("s-1");
+      expect(got).toEqual(detached);
+      expect("connection_id" in got!).toBe(false);
+      const resumed = { ...session("s-1", "node-b", "conn-b7"), user_id: "user-42" };
+      await b!.presence.putSession(resumed, 60_000);
+      expect(await a!.presence.getSession("s-1")).toEqual(resumed);
+      // the store keeps a copy, and only the record's fields
+      resumed.client_id = "mutated";
+      await b!.presence.putSession({ ...session("s-2", "node-b"), extra: 1 } as SessionRecord, 60_000);
+      expect((await a!.presence.getSession("s-1"))!.client_id).toBe("client-s-1");
+      expect(await a!.presence.getSession("s-2")).toEqual(session("s-2", "node-b"));
+
+      await a!.presence.deleteSession("s-1");
+      await a!.presence.deleteSession("s-1"); // idempotent
+      expect(await b!.presence.getSession("s-1")).toBeUndefined();
+      expect(await b!.presence.getSession("s-2")).toEqual(session("s-2", "node-b"));
+      await b!.presence.deleteSession("never-there");
+    });
+
+    test("sessions do not collide with rooms or nodes of the same name", async () => {
+      const [a] = await h.nodes(1);
+      await a!.presence.heartbeat({ node_id: "node-a", connections: 1, last_heartbeat: 0 });
+      await a!.presence.addMember(member("node-a", "lobby", "conn-1", "alice"));
+      await a!.log.append("lobby", chat("x"));
+      for (const id of ["lobby", "node-a", "lobby}:members", "{lobby}", "@nodes"]) {
+        expect(await a!.presence.getSession(id)).toBeUndefined();
+        await a!.presence.putSession(session(id, "node-a"), 60_000);
+        expect(await a!.presence.getSession(id)).toEqual(session(id, "node-a"));
+      }
+      expect((await a!.presence.members("lobby")).map((m) => m.connection_id)).toEqual(["conn-1"]);
+      expect((await a!.log.head("lobby")).seq).toBe(1);
+      expect((await a!.presence.nodes()).map((n) => n.node_id)).toEqual(["node-a"]);
+      for (const id of ["lobby", "node-a", "lobby}:members", "{lobby}", "@nodes"]) await a!.presence.deleteSession(id);
+      expect((await a!.presence.members("lobby")).length).toBe(1);
+    });
+
+    test("sessions expire after their TTL; a put starts the TTL again", async () => {
+      const [a, b] = await h.nodes(2);
+      await a!.presence.putSession(session("short", "node-a", "c1"), 400);
+      await a!.presence.putSession(session("renewed", "node-a", "c2"), 400);
+      await h.elapse(250);
+      expect(await b!.presence.getSession("short")).toEqual(session("short", "node-a", "c1"));
+      await a!.presence.putSession(session("renewed", "node-a"), 400);
+      await h.elapse(250); // 500 ms after the first puts
+      expect(await b!.presence.getSession("short")).toBeUndefined();
+      expect(await b!.presence.getSession("renewed")).toEqual(session("renewed", "node-a"));
+      await h.elapse(250);
+      expect(await b!.presence.getSession("renewed")).toBeUndefined();
+    });
+
+    test("session arguments: bad ids are never found, a bad id or TTL on put is refused", async () => {
+      const [a] = await h.nodes(1);
+      expect(await a!.presence.getSession("")).toBeUndefined();
+      expect(await a!.presence.getSession("x".repeat(257))).toBeUndefined();
+      await a!.presence.deleteSession("");
+      await expect(a!.presence.putSession(session("", "node-a"), 1000)).rejects.toBeInstanceOf(RangeError);
+      await expect(a!.presence.putSession(session("x".repeat(257), "node-a"), 1000)).rejects.toBeInstanceOf(RangeError);
+      for (const ttl of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) {
+        await expect(a!.presence.putSession(session("ok", "node-a"), ttl)).rejects.toBeInstanceOf(RangeError);
+      }
+      expect(await a!.presence.getSession("ok")).toBeUndefined();
+      await a!.presence.putSession(session("x".repeat(256), "node-a"), 0.5); // rounded up to 1 ms, accepted
+    });
+
+    // last: it takes the backend away
+    test("while the backend is down, session calls reject with ClusterUnavailableError (no unhandled rejection); back up, they work", async () => {
+      const nodes = await h.nodes(2, { reconnectMaxDelayMs: 100, commandTimeoutMs: 1000 });
+      const [a, b] = nodes;
+      await a!.presence.putSession(session("down-1", "node-a", "c"), 60_000);
+      const restore = await h.outage(nodes);
+      try {
+        await expect(a!.presence.putSession(session("down-2", "node-a"), 60_000)).rejects.toBeInstanceOf(ClusterUnavailableError);
+        await expect(b!.presence.getSession("down-1")).rejects.toBeInstanceOf(ClusterUnavailableError);
+        await expect(b!.presence.deleteSession("down-1")).rejects.toBeInstanceOf(ClusterUnavailableError);
+      } finally {
+        await restore();
+      }
+      await b!.presence.putSession(session("down-3", "node-b"), 60_000);
+      expect(await a!.presence.getSession("down-3")).toEqual(session("down-3", "node-b"));
+      await sleep(20);
+      expect(unhandled).toEqual([]);
     });
   });
 }

@@ -154,7 +154,7 @@ test("creating a backend for an unreachable Redis rejects with a clear error and
   expect(unhandled).toEqual([]);
 });
 
-test("every key and channel carries the prefix and a hash tag ({room} for room keys)", async () => {
+test("every key and channel carries the prefix and a hash tag ({room} for room keys, {@session:<id>} for sessions)", async () => {
   const prefix = "layout";
   const a = await createRedisBackend({ redisUrl: redis.url, prefix, nodeId: "la" });
   const b = await createRedisBackend({ redisUrl: redis.url, prefix, nodeId: "lb" });
@@ -174,6 +174,7 @@ test("every key and channel carries the prefix and a hash tag ({room} for room k
     }
     await a.presence.heartbeat({ node_id: "la", connections: 1, last_heartbeat: 0 });
     await b.presence.heartbeat({ node_id: "lb", connections: 0, last_heartbeat: 0 });
+    await a.presence.putSession({ id: "Zm9vYmFy_-x", room_id: "plaza", user_id: null, client_id: "p", node_id: "la" }, 30_000);
     const keys = await raw.keys("*");
     const channels = await raw.pubsub("CHANNELS", "*");
     expect(keys.length).toBeGreaterThan(0);
@@ -182,8 +183,16 @@ test("every key and channel carries the prefix and a hash tag ({room} for room k
       const m = tagged.exec(k);
       expect(m, k).not.toBeNull();
       const tag = m![1]!;
-      expect(rooms.includes(tag) || tag === "@nodes" || tag.startsWith("@node:")).toBe(true);
+      expect(rooms.includes(tag) || tag === "@nodes" || tag.startsWith("@node:") || tag.startsWith("@session:")).toBe(true);
     }
+    // a session is one string key with its own hash tag, expiring with the TTL of its last put
+    const sessionKey = `${prefix}:{@session:Zm9vYmFy_-x}:record`;
+    expect(keys.filter((k) => k.includes("{@session:"))).toEqual([sessionKey]);
+    expect(await raw.type(sessionKey)).toBe("string");
+    const pttl = await raw.pttl(sessionKey);
+    expect(pttl).toBeGreaterThan(29_000);
+    expect(pttl).toBeLessThanOrEqual(30_000);
+    expect(JSON.parse((await raw.get(sessionKey))!)).toEqual({ id: "Zm9vYmFy_-x", room_id: "plaza", user_id: null, client_id: "p", node_id: "la" });
     const roomKeys = keys.filter((k) => !k.includes("{@"));
     for (const room of rooms) {
       expect(roomKeys.filter((k) => k.startsWith(`${prefix}:{${room}}:`)).sort()).toEqual(
