@@ -4,7 +4,8 @@
  * Starts each server pinned to core 0 and a load generator (bench/loadgen.ts) pinned to core 1,
  * one pair at a time, alternating the servers of a scenario (A B C A B C …); prints one JSON
  * line per run, per median and per product target on stdout, progress on stderr, and writes a
- * markdown report (bench/RESULTS.md; quick: bench/RESULTS-quick.md). Every child process is
+ * markdown report to bench/RESULTS.md (the mode is in its header) and the JSON lines to
+ * bench/RESULTS.jsonl. Every child process is
  * started under `timeout -s KILL` and killed on exit, error and Ctrl-C.
  *
  * Options:
@@ -18,12 +19,13 @@
  *   --server-commit=REV  run our server as committed at REV (`git archive` into .bench-tmp/, this node_modules);
  *                      e.g. HEAD, to leave out uncommitted work in progress
  *   --cpu-prof=DIR     our server on Bun and Node writes a CPU profile per run into DIR (open in Chrome DevTools)
- *   --out=PATH         where the markdown goes; --no-report writes none
+ *   --out=PATH         where the markdown goes (the JSON lines go next to it as .jsonl); --no-report writes none
+ *   --report-from=FILE re-render the report from a saved .jsonl instead of running
  * @module
  */
 import { spawnSync } from "bun";
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import { CHECKS, plan, type Mode, type Scenario } from "./lib/plan.ts";
 import { loadAvg, machine } from "./lib/proc.ts";
 import { HAVE_TASKSET, installCleanup, spawnChild, stopAll } from "./lib/procs.ts";
@@ -35,16 +37,23 @@ import { renderReport, type Summary } from "./lib/report.ts";
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
 const opt = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const mode: Mode = flag("smoke") ? "smoke" : flag("quick") ? "quick" : "full";
+const reportFrom = opt("report-from");
+const saved = reportFrom ? readFileSync(reportFrom, "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>) : [];
+const mode: Mode = reportFrom ? (saved.find((l) => l.type === "meta")?.mode as Mode) : flag("smoke") ? "smoke" : flag("quick") ? "quick" : "full";
 const only = opt("only")?.split(",");
 const onlyTargets = opt("targets")?.split(",");
 const repsOverride = opt("reps") ? Number(opt("reps")) : undefined;
 const outPath = flag("no-report") ? undefined
   : opt("out") ? resolve(opt("out")!) : mode === "smoke" ? undefined
-  : resolve(ROOT, mode === "quick" ? "bench/RESULTS-quick.md" : "bench/RESULTS.md");
+  : resolve(ROOT, "bench/RESULTS.md");
 
 const log = (s: string) => process.stderr.write(`[bench ${((performance.now() - T0) / 1000).toFixed(1)}s] ${s}\n`);
-const emit = (o: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(o)}\n`);
+const emitted: string[] = [];
+const emit = (o: Record<string, unknown>) => {
+  const line = JSON.stringify(o);
+  emitted.push(line);
+  process.stdout.write(`${line}\n`);
+};
 const T0 = performance.now();
 const JWT_SECRET = `bench-secret-${crypto.randomUUID()}`;
 
@@ -105,7 +114,7 @@ if (repsOverride) scenarios = scenarios.map((s) => ({ ...s, reps: repsOverride }
 for (const s of scenarios) for (const t of s.targets) if (!TARGETS[t]) throw new Error(`unknown target ${t}`);
 
 const m = machine();
-const meta = {
+const meta = reportFrom ? (saved.find((l) => l.type === "meta") as never) : {
   type: "meta",
   mode,
   date: new Date().toISOString(),
@@ -114,7 +123,7 @@ const meta = {
   mem_gib: m.memGiB,
   pinned: HAVE_TASKSET && m.cores >= 2,
   load_avg_1m_at_start: loadAvg(),
-  server_root: serverRoot() === ROOT ? "." : serverRoot(),
+  server_root: relative(ROOT, serverRoot()) || ".",
   ...gitInfo(serverRoot()),
   versions: {
     bun: Bun.version,
@@ -128,12 +137,18 @@ const meta = {
 emit(meta);
 const pinServer = meta.pinned ? "0" : undefined;
 const pinLoad = meta.pinned ? "1" : undefined;
-if (!meta.pinned) log("taskset or a second core is missing: processes are not pinned");
-
-buildFor([...new Set(scenarios.flatMap((s) => s.targets))], log);
+if (!meta.pinned && !reportFrom) log("taskset or a second core is missing: processes are not pinned");
 
 /** Every run's result, by scenario then target. */
 const results = new Map<string, Map<string, (LoadResult & Record<string, unknown>)[]>>();
+function record(row: Record<string, unknown>): void {
+  const s = String(row.scenario);
+  const t = String(row.target);
+  let byTarget = results.get(s);
+  if (!byTarget) results.set(s, (byTarget = new Map()));
+  if (!byTarget.has(t)) byTarget.set(t, []);
+  byTarget.get(t)!.push(row as LoadResult & Record<string, unknown>);
+}
 
 function loadSpec(s: Scenario, ports: number[], pids: number[]): LoadSpec {
   const durations = (s.spec.warmupMs ?? 0) + (s.spec.measureMs ?? 0) + (s.spec.drainMs ?? 0) + (s.spec.settleMs ?? 0) * 3;
@@ -152,7 +167,7 @@ async function runOnce(s: Scenario, targetId: string, rep: number): Promise<void
   const row: Record<string, unknown> = { type: "result", scenario: s.id, target: targetId, runtime: def.runtime, kind: def.kind, rep };
   let started;
   try {
-    started = await startTarget(def, JWT_SECRET, 180);
+    started = await startTarget(def, JWT_SECRET, 180, pinServer);
     const spec = { ...loadSpec(s, started.ports, [...started.servers, ...(started.redis ? [started.redis] : [])].map((c) => c.pid)), dialect: def.dialect };
     const lg = await spawnChild(`loadgen:${s.id}:${targetId}`, [BUN, "bench/loadgen.ts", JSON.stringify(spec)], {
       cpu: pinLoad, cwd: ROOT, limitS: (spec.deadlineMs ?? 60_000) / 1000 + 15, keepStdout: true,
@@ -174,18 +189,26 @@ async function runOnce(s: Scenario, targetId: string, rep: number): Promise<void
     await started?.stop();
   }
   emit(row);
-  let byTarget = results.get(s.id);
-  if (!byTarget) results.set(s.id, (byTarget = new Map()));
-  if (!byTarget.has(targetId)) byTarget.set(targetId, []);
-  byTarget.get(targetId)!.push(row as LoadResult & Record<string, unknown>);
+  record(row);
   const main = row[s.primary.key];
   log(`${s.id} ${targetId} #${rep}: ${row.ok ? `${s.primary.label} ${main}` : `FAILED ${String(row.error).slice(0, 300)}`}`);
 }
 
-for (const s of scenarios) {
-  log(`scenario ${s.id}: ${s.targets.join(", ")} × ${s.reps}`);
-  for (let rep = 1; rep <= s.reps; rep++) {
-    for (const t of s.targets) await runOnce(s, t, rep);
+if (reportFrom) {
+  for (const row of saved) if (row.type === "result") {
+    record(row);
+    emit(row);
+  }
+  scenarios = scenarios
+    .map((s) => ({ ...s, targets: s.targets.filter((t) => results.get(s.id)?.has(t)) }))
+    .filter((s) => s.targets.length > 0);
+} else {
+  buildFor([...new Set(scenarios.flatMap((s) => s.targets))], log);
+  for (const s of scenarios) {
+    log(`scenario ${s.id}: ${s.targets.join(", ")} × ${s.reps}`);
+    for (let rep = 1; rep <= s.reps; rep++) {
+      for (const t of s.targets) await runOnce(s, t, rep);
+    }
   }
 }
 
@@ -217,7 +240,7 @@ for (const s of scenarios) {
       sum[`${k}_max`] = sig(hi);
     }
     if (!ok.length) sum.error = String(rows.find((r) => r.error)?.error ?? "no run");
-    const baseline = RUNTIME_BASELINES[def.runtime].find((b) => present.has(b) && b !== t);
+    const baseline = def.kind === "baseline" ? undefined : RUNTIME_BASELINES[def.runtime].find((b) => present.has(b) && b !== t);
     const p = medianOf(s.id, t, s.primary.key);
     if (baseline) {
       const b = medianOf(s.id, baseline, s.primary.key);
@@ -241,13 +264,15 @@ const checks = CHECKS.map((c) => {
   return o;
 });
 
-const durationS = (performance.now() - T0) / 1000;
+const durationS = reportFrom ? Number(saved.find((l) => l.type === "done")?.duration_s ?? 0) : (performance.now() - T0) / 1000;
 const foreign = [...results.values()].flatMap((m) => [...m.values()].flat()).map((r) => r.foreign_cpu_pct).filter(isNum);
 emit({ type: "done", duration_s: sig(durationS, 3), passed: checks.filter((c) => c.pass === true).length, failed: checks.filter((c) => c.pass === false).length, not_measured: checks.filter((c) => c.pass === null).length });
 
 if (outPath) {
   writeFileSync(outPath, renderReport({ meta, scenarios, summaries, checks, durationS, results, foreignCpu: foreign }));
-  log(`wrote ${outPath}`);
+  const jsonl = outPath.replace(/\.md$/, "") + ".jsonl";
+  if (resolve(jsonl) !== resolve(reportFrom ?? "")) writeFileSync(jsonl, `${emitted.join("\n")}\n`);
+  log(`wrote ${outPath} and ${jsonl}`);
 }
 await stopAll();
 process.exit(0);

@@ -66,7 +66,7 @@ test("bench --smoke prints one JSON line per run, median and target, and stops e
     if (!r.ok) console.error(r);
     expect(r.ok).toBe(true);
     expect(r.scenario).toBe("fanout");
-    for (const k of ["delivered_per_s", "sent_per_s", "p50_ms", "p99_ms", "p999_ms", "server_cpu_pct", "server_rss_kib", "loadgen_cpu_pct", "lost"]) {
+    for (const k of ["delivered_per_s", "delivered_per_cpu_s", "sent_per_s", "p50_ms", "p99_ms", "p999_ms", "server_cpu_pct", "server_rss_kib", "loadgen_cpu_pct", "foreign_cpu_pct", "lost"]) {
       expect(num(r[k])).toBe(true);
     }
     // The server relayed something (a functional check, not a timing threshold).

@@ -44,6 +44,7 @@ const M = {
   lost: { key: "lost", label: "lost", higherIsBetter: false },
   lg: { key: "loadgen_cpu_pct", label: "load gen CPU %", higherIsBetter: false },
   sent: { key: "sent_per_s", label: "sent msg/s", higherIsBetter: true },
+  eff: { key: "delivered_per_cpu_s", label: "msg per server CPU-s", higherIsBetter: true },
 } satisfies Record<string, Metric>;
 
 const ALL_SINGLE = ["gw-bun", "raw-bun-publish", "gw-binary", "gw-node", "raw-node-ws-corked", "raw-node-ws", "gw-deno", "raw-deno-loop", "socketio"];
@@ -77,7 +78,7 @@ export function plan(mode: Mode): Scenario[] {
     targets: quick ? ["gw-bun", "raw-bun-publish", "gw-node", "raw-node-ws-corked", "gw-deno", "raw-deno-loop", "socketio"] : ALL_SINGLE,
     reps: quick ? 1 : 3,
     spec: { receivers: 100, window: 128, chatEvery: 16, warmupMs: quick ? 500 : 1000, measureMs: quick ? 1500 : 3000 },
-    primary: M.delivered, columns: [M.p50, M.p99, M.p999, M.cpu, M.lost, M.lg],
+    primary: M.delivered, columns: [M.eff, M.p50, M.p99, M.p999, M.cpu, M.lost, M.lg],
   };
   const pos = (hz: number, targets: string[], reps: number): Scenario => ({
     id: `position-${hz}hz`, title: `2${hz === 10 ? "a" : "b"}. 1,000 clients × ${hz} Hz in 100 rooms`,
@@ -90,7 +91,8 @@ export function plan(mode: Mode): Scenario[] {
   const idle: Scenario = {
     id: "idle", title: `3. ${idleN.toLocaleString("en")} idle connections`, kind: "idle",
     about: `${idleN.toLocaleString("en")} authenticated connections in 100 rooms, opened 200 at a time after 20 warm-up ` +
-      `connections; RSS per connection = (RSS after the connections settled − RSS before) / N, from /proc/<pid>/status. ` +
+      `connections; RSS per connection = (RSS after the connections settled − RSS before) / N, from /proc/<pid>/status ` +
+      `(fewer connections give higher figures per connection: heaps grow in steps). ` +
       `One Bun load-generator process holds them all as raw sockets (its fd limit is 20,000 here).`,
     targets: quick ? ["gw-bun", "raw-bun-publish", "gw-node", "raw-node-ws"] : ["gw-bun", "raw-bun-publish", "gw-node", "raw-node-ws", "gw-deno", "raw-deno-loop", "socketio"],
     reps: quick ? 1 : 2,
@@ -116,7 +118,7 @@ export function plan(mode: Mode): Scenario[] {
     targets: ["gw-bun-cluster", "socketio-cluster"],
     reps: quick ? 1 : 3,
     spec: { receivers: 100, window: 128, chatEvery: 16, warmupMs: quick ? 500 : 1000, measureMs: quick ? 1500 : 3000 },
-    primary: M.delivered, columns: [M.p50, M.p99, M.p999, M.cpu, M.lost, M.lg],
+    primary: M.delivered, columns: [M.eff, M.p50, M.p99, M.p999, M.cpu, M.lost, M.lg],
   };
   return quick
     ? [fanout, pos(10, ["gw-bun", "raw-bun-publish", "gw-node", "raw-node-ws-corked"], 1), idle, storm, cluster]

@@ -78,7 +78,7 @@ export class CpuWindow {
 export function machine(): { cpu: string; cores: number; memGiB: number } {
   const info = read("/proc/cpuinfo") ?? "";
   const cpu = info.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? "unknown";
-  const cores = (info.match(/^processor\s*:/gm) ?? []).length || navigator.hardwareConcurrency || 1;
+  const cores = (info.match(/^processor\s*:/gm) ?? []).length || navigator.hardwareConcurrency || 1; // all cores, not this process's affinity
   const mem = read("/proc/meminfo")?.match(/^MemTotal:\s+(\d+)/m);
   return { cpu, cores, memGiB: mem ? Math.round(Number(mem[1]) / 1048576) : Number.NaN };
 }

@@ -45,7 +45,7 @@ export function renderReport(inp: ReportInput): string {
   L.push(`- **Machine:** ${meta.cpu}, ${meta.cores} cores, ${meta.mem_gib} GiB. ` +
     (meta.pinned ? "Servers (and Redis) pinned to core 0, the load generator to core 1 (`taskset`)." : "Processes NOT pinned (no taskset or one core)."));
   L.push(`- **Server under test:** commit ${meta.server_commit}${meta.server_uncommitted_changes ? " plus uncommitted changes in src/ or adapters/ (work in progress)" : ""}` +
-    `${meta.server_root && meta.server_root !== "." ? ` from ${meta.server_root}` : ""}.`);
+    `${meta.server_root && meta.server_root !== "." ? ` (extracted to \`${meta.server_root}\` by \`--server-commit\`, so work in progress in the tree was left out)` : ""}.`);
   L.push(`- **Versions:** bun ${meta.versions.bun}, deno ${meta.versions.deno}, node ${meta.versions.node}, ` +
     `socket.io ${meta.versions["socket.io"]}, ws ${meta.versions.ws}, hono ${meta.versions.hono}.`);
   L.push(`- **Noise:** the machine is shared. 1-min load average at start ${meta.load_avg_1m_at_start}; CPU burnt by ` +
@@ -86,6 +86,11 @@ export function renderReport(inp: ReportInput): string {
       const sio = hasSio ? ` ${ratioCell(sum.ratio_to_socketio)} |` : "";
       L.push(`| ${name} | ${cells.join(" | ")} | ${base} |${sio} ${sum.ok_runs}/${sum.runs} |`);
     }
+    const fo = s.targets.flatMap((t) => (inp.results.get(s.id)?.get(t) ?? []).map((r) => r.foreign_cpu_pct)).filter((v): v is number => typeof v === "number");
+    if (fo.length) {
+      L.push("");
+      L.push(`Other processes on the machine used a median ${fmt(median(fo))} % of a core (max ${fmt(Math.max(...fo))} %) during this scenario's measurement windows.`);
+    }
     const sat = s.targets.filter((t) => (inp.results.get(s.id)?.get(t) ?? []).some((r) => Number(r.loadgen_cpu_pct) >= 90));
     L.push("");
     if (sat.length) L.push(`Load generator at ≥ 90 % of its core for: ${sat.join(", ")} — those figures may be limited by the load generator.`, "");
@@ -95,8 +100,9 @@ export function renderReport(inp: ReportInput): string {
     if (base.length) L.push(`Runtime baseline: Bun → raw Bun.serve native publish; Node → ${s.targets.includes("raw-node-ws-corked") ? "corked `ws`" : "raw `ws`"}; Deno → raw Deno loop. ` +
       `"× runtime baseline" is this server's ${s.primary.label} divided by its runtime baseline's (${s.primary.higherIsBetter ? "higher is better" : "lower is better"}).`, "");
   }
-  L.push("## How to reproduce", "", "```sh", "npm run bench          # full, ≤ 10 min, writes bench/RESULTS.md",
-    "npm run bench:quick    # ≤ 90 s, writes bench/RESULTS-quick.md", "bun bench/run.ts --only=fanout --targets=gw-bun,raw-bun-publish --reps=5",
-    "```", "", "One JSON line per run, per median (`summary`) and per target (`check`) goes to stdout; see bench/README.md.", "");
+  L.push("## How to reproduce", "", "```sh", "npm run bench                              # full, ≤ 10 min: this file and RESULTS.jsonl",
+    "npm run bench -- --server-commit=HEAD      # the same, our server as committed (no work in progress)",
+    "npm run bench:quick                        # ≤ 90 s", "bun bench/run.ts --only=fanout --targets=gw-bun,raw-bun-publish --reps=5",
+    "```", "", "Every run's JSON line is in `bench/RESULTS.jsonl` (`bun bench/run.ts --report-from=bench/RESULTS.jsonl` re-renders this file); see bench/README.md.", "");
   return L.join("\n");
 }

@@ -47,6 +47,8 @@ export interface LoadResult {
   sent_per_s?: number;
   delivered?: number;
   delivered_per_s?: number;
+  /** Fan-out: delivered msg/s per server core busy (msg per server CPU-second). */
+  delivered_per_cpu_s?: number;
   expected?: number;
   delivered_ratio?: number;
   lost?: number;

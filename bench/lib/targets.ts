@@ -148,12 +148,12 @@ export interface Started {
 }
 
 /** Starts a private redis-server on a free port (never the shared one on 6379). */
-async function startRedis(limitS: number): Promise<{ child: Child; url: string }> {
+async function startRedis(limitS: number, cpu?: string): Promise<{ child: Child; url: string }> {
   for (let attempt = 0; ; attempt++) {
     const port = freePort();
     if (port === 6379) continue;
     const child = await spawnChild("redis-server", ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-      cpu: "0", cwd: ROOT, limitS,
+      cpu, cwd: ROOT, limitS,
     });
     const deadline = performance.now() + 5000;
     while (performance.now() < deadline) {
@@ -166,12 +166,12 @@ async function startRedis(limitS: number): Promise<{ child: Child; url: string }
   }
 }
 
-/** Starts a target pinned to core 0 (servers and Redis share it; the load generator has core 1). */
-export async function startTarget(def: TargetDef, jwtSecret: string, limitS: number): Promise<Started> {
+/** Starts a target pinned to `cpu` (servers and Redis share it; the load generator has the other core). */
+export async function startTarget(def: TargetDef, jwtSecret: string, limitS: number, cpu?: string): Promise<Started> {
   const base: Record<string, string> = { PORT: "0", HOST: "127.0.0.1", JWT_SECRET: jwtSecret };
   const env = def.kind === "ours" ? { ...base, ...featureEnv(jwtSecret) } : base;
   let redis: { child: Child; url: string } | undefined;
-  if (def.cluster) redis = await startRedis(limitS);
+  if (def.cluster) redis = await startRedis(limitS, cpu);
   const servers: Child[] = [];
   const stop = async () => {
     await Promise.all(servers.map((s) => stopChild(s)));
@@ -181,7 +181,7 @@ export async function startTarget(def: TargetDef, jwtSecret: string, limitS: num
     const n = def.cluster ? 2 : 1;
     for (let i = 0; i < n; i++) {
       servers.push(await spawnChild(`${def.id}#${i}`, withProfiler(def, def.cmd()), {
-        cpu: "0", cwd: def.kind === "ours" ? SERVER_ROOT : ROOT, limitS, env: { ...env, ...def.env, ...(redis ? { REDIS_URL: redis.url } : {}) },
+        cpu, cwd: def.kind === "ours" ? SERVER_ROOT : ROOT, limitS, env: { ...env, ...def.env, ...(redis ? { REDIS_URL: redis.url } : {}) },
       }));
     }
     const ports = await Promise.all(servers.map((s) => waitListening(s)));
