@@ -100,7 +100,7 @@ function extraFamilies(hub: Hub): MetricFamily[] {
     { type: "counter", name: `${p}unresponsive_closes_total`, help: "Connections closed after MAX_RETRIES unacknowledged resends.", samples: one(m.delivery.unresponsive_closes) },
     { type: "gauge", name: `${p}queued_messages`, help: "Messages waiting in slow connections' queues.", samples: one(q.queued_messages) },
     { type: "gauge", name: `${p}queued_bytes`, unit: "bytes", help: "Bytes waiting in send buffers and queues.", samples: one(q.queued_bytes) },
-    { type: "gauge", name: `${p}queued_bytes_max`, unit: "bytes", help: "The largest single connection's queued bytes.", samples: one(q.max_queued_bytes) },
+    { type: "gauge", name: `${p}max_queued_bytes`, unit: "bytes", help: "The largest single connection's queued bytes.", samples: one(q.max_queued_bytes) },
     { type: "gauge", name: `${p}unacked_messages`, help: "Reliable messages sent but not yet acknowledged.", samples: one(q.unacked_messages) },
     { type: "histogram", name: `${p}round_trip_seconds`, unit: "seconds", help: "Client round trip from the server's ping to its pong.", series: [histogramSeconds(m.roundTrip)] },
     { type: "histogram", name: `${p}message_age_seconds`, unit: "seconds", help: "Age at arrival of messages carrying a client timestamp (includes clock skew).", series: [histogramSeconds(m.messageAge)] },
