@@ -7,6 +7,8 @@
 import { expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { chatTemplate, patchSeq, positionTemplate, scanSeq } from "../bench/lib/pb.ts";
+import { MessageProto } from "../src/protocol/proto.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 
@@ -42,6 +44,33 @@ function run(id: string, args: string[]) {
     stderr: "pipe",
   });
 }
+
+test("the load generator's frames are the schema's PositionUpdate / ChatMessage, and their sequence is found again", () => {
+  for (const t of [positionTemplate(true), positionTemplate(false), chatTemplate()]) {
+    const b = t.bytes.slice();
+    patchSeq(t, b, 0, 123_456);
+    const msg = MessageProto.toObject(MessageProto.decode(b)) as Record<string, any>;
+    // Byte-identical to what protobufjs writes for the same message.
+    expect([...MessageProto.encode(MessageProto.decode(b)).finish()]).toEqual([...b]);
+    if (t.kind === "position") {
+      expect(msg.type).toBe(10);
+      expect(msg.position_update.sequence_number).toBe(0x1000_0000 + 123_456);
+      expect(msg.position_update.entity_id ?? "").toBe("");
+    } else {
+      expect(msg.type).toBe(30);
+      expect(msg.chat_message.message.startsWith(`seq:${(123_456).toString(16).padStart(8, "0")}`)).toBe(true);
+    }
+    expect(scanSeq(b, 0, b.length)).toBe(123_456);
+    // As the server relays it: re-stamped id and time, its own entity id and sender.
+    const relayed = MessageProto.decode(b) as any;
+    relayed.message_id = "a1b2c3d4-7z";
+    relayed.timestamp = Date.now();
+    if (relayed.position_update) relayed.position_update.entity_id = "client-17";
+    if (relayed.chat_message) relayed.chat_message.from_client_id = "client-17";
+    const out = MessageProto.encode(relayed).finish();
+    expect(scanSeq(out, 0, out.length)).toBe(123_456);
+  }
+});
 
 const num = (x: unknown) => typeof x === "number" && Number.isFinite(x);
 

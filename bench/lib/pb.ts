@@ -2,8 +2,8 @@
  * The bytes the load generator sends and how it finds a message's sequence number in what it
  * receives, without decoding (no allocation per message).
  *
- * Every benchmark frame is one protobuf `graphwiz.core.Message` (encoded once with the
- * project's own schema, then patched in place):
+ * Every benchmark frame is one protobuf `graphwiz.core.Message` (built once, then patched in
+ * place):
  * - `PositionUpdate` carries the sequence in `sequence_number` (uint32, passed through by the
  *   server untouched). Sequences are `SEQ_BASE + index` with `SEQ_BASE = 2^28`, so the varint is
  *   always exactly 5 bytes and a frame's length never changes.
@@ -11,8 +11,6 @@
  * Raw baselines relay these bytes verbatim; Socket.IO carries them as a binary attachment.
  * @module
  */
-import { MessageProto } from "../../src/protocol/proto.ts";
-
 export const SEQ_BASE = 0x1000_0000;
 /** Largest index a sequence can carry (uint32). */
 export const SEQ_MAX_INDEX = 0xffff_ffff - SEQ_BASE;
@@ -29,41 +27,48 @@ export interface Template {
   kind: "position" | "chat";
 }
 
-function encode(msg: Record<string, unknown>): Uint8Array {
-  return MessageProto.encode(MessageProto.fromObject(msg)).finish();
+// A tiny protobuf writer (fields in the order protobufjs writes them), so that the load generator
+// does not depend on src/, which may be mid-edit while a benchmark of a committed tree runs.
+// test/bench-smoke.test.ts checks these bytes against the project's schema.
+const tag = (field: number, wire: number) => [(field << 3) | wire].flatMap(varintBytes);
+function varintBytes(v: number): number[] {
+  const out: number[] = [];
+  while (v > 0x7f) {
+    out.push((v & 0x7f) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
+  return out;
 }
-
-function firstDiff(a: Uint8Array, b: Uint8Array): number {
-  if (a.length !== b.length) throw new Error("template length depends on the sequence");
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
-  throw new Error("sequence not found in template");
-}
+const float32 = (x: number) => [...new Uint8Array(new Float32Array([x]).buffer)];
+const ld = (field: number, body: number[]) => [...tag(field, 2), ...varintBytes(body.length), ...body];
+/** A Vector3 / Quaternion: float fields 1, 2, 3(, 4), all non-zero so none is left out. */
+const floats = (field: number, xs: number[]) => ld(field, xs.flatMap((x, i) => [...tag(i + 1, 5), ...float32(x)]));
+const seq5 = (v: number) => [(v & 0x7f) | 0x80, ((v >>> 7) & 0x7f) | 0x80, ((v >>> 14) & 0x7f) | 0x80, ((v >>> 21) & 0x7f) | 0x80, v >>> 28];
 
 /**
- * A PositionUpdate for the sender's own avatar (empty `entity_id`).
- * `full` adds a rotation (≈50 bytes in, the fan-out frame); otherwise position only (≈28 bytes).
+ * A PositionUpdate for the sender's own avatar (empty `entity_id`): position, and with `full` a
+ * rotation (≈50 bytes, the fan-out frame; otherwise ≈28 bytes), then `sequence_number`.
  */
 export function positionTemplate(full: boolean): Template {
-  const make = (seq: number) => ({
-    type: TYPE_POSITION,
-    position_update: {
-      position: { x: 1.25, y: 1.75, z: -3.5 },
-      ...(full ? { rotation: { x: 0.1, y: 0.2, z: 0.3, w: 0.9 } } : {}),
-      sequence_number: seq,
-    },
-  });
-  const a = encode(make(SEQ_BASE));
-  const b = encode(make(0xffff_ffff));
-  return { bytes: a, seqAt: firstDiff(a, b), kind: "position" };
+  const body = [
+    ...floats(2, [1.25, 1.75, -3.5]),
+    ...(full ? floats(3, [0.1, 0.2, 0.3, 0.9]) : []),
+    ...tag(4, 0),
+  ];
+  const seqInBody = body.length;
+  const payload = [...body, ...seq5(SEQ_BASE)];
+  const head = [...tag(3, 0), ...varintBytes(TYPE_POSITION), ...tag(20, 2), ...varintBytes(payload.length)];
+  return { bytes: new Uint8Array([...head, ...payload]), seqAt: head.length + seqInBody, kind: "position" };
 }
 
 /** A ChatMessage (NORMAL) whose text carries the sequence; about `size` bytes long. */
 export function chatTemplate(size = 50): Template {
-  const pad = "x".repeat(Math.max(0, size - 20));
-  const make = (hex: string) => ({ type: TYPE_CHAT, chat_message: { message: `seq:${hex}${pad}` } });
-  const a = encode(make("00000000"));
-  const b = encode(make("ffffffff"));
-  return { bytes: a, seqAt: firstDiff(a, b), kind: "chat" };
+  const text = [..."seq:00000000", ..."x".repeat(Math.max(0, size - 20))].map((c) => c.charCodeAt(0));
+  const chat = ld(2, text);
+  const head = [...tag(3, 0), ...varintBytes(TYPE_CHAT), ...tag(40, 2), ...varintBytes(chat.length)];
+  const seqAt = head.length + chat.length - text.length + 4;
+  return { bytes: new Uint8Array([...head, ...chat]), seqAt, kind: "chat" };
 }
 
 const HEX = new Uint8Array(16).map((_, i) => "0123456789abcdef".charCodeAt(i));
