@@ -6,7 +6,9 @@
 import type { Context, Hono } from "hono";
 import type { UpgradeWebSocket } from "hono/ws";
 import { AuthPolicy } from "./auth/policy.ts";
-import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { createClusterBackend } from "./cluster/index.ts";
+import type { ClusterBackend } from "./cluster/types.ts";
+import { ConfigError, historyTtlMs, loadConfig, type Config } from "./config.ts";
 import { Hub } from "./core/hub.ts";
 import { drain } from "./core/drain.ts";
 import { Keepalive } from "./core/keepalive.ts";
@@ -75,7 +77,21 @@ export async function boot(host: Host): Promise<Running | undefined> {
   if (auth.mode === "development") {
     log.warn("auth_development_mode", { message: "No JWT key configured: anyone may connect as any user_id. Set JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL in production." });
   }
-  const hub = new Hub({ config, fanout: host.fanout, log, auth, runtime: host.runtime });
+  const nodeId = config.nodeId || crypto.randomUUID().slice(0, 8);
+  let cluster: ClusterBackend | undefined;
+  if (config.redisUrl) {
+    try {
+      cluster = await createClusterBackend({
+        redisUrl: config.redisUrl, prefix: config.redisPrefix, nodeId, nodeTtlMs: config.nodeTtlMs,
+        historySize: config.historySize, historyTtlMs: historyTtlMs(config), log,
+      });
+    } catch (e) {
+      host.stderr(`graphwiz-ws: ${(e as Error).message}`);
+      host.exit(1);
+      return undefined;
+    }
+  }
+  const hub = new Hub({ config, fanout: host.fanout, log, auth, runtime: host.runtime, cluster, nodeId });
   const app = createApp({
     hub,
     upgradeWebSocket: host.upgradeWebSocket,
@@ -86,8 +102,9 @@ export async function boot(host: Host): Promise<Running | undefined> {
   });
   const keepalive = new Keepalive(hub);
   keepalive.start();
+  hub.link.start();
   const listening = await host.listen(app, hub, config);
-  log.info("listening", { host: config.host, port: listening.port, runtime: host.runtime, version: SERVER_VERSION });
+  log.info("listening", { host: config.host, port: listening.port, runtime: host.runtime, version: SERVER_VERSION, node: hub.link.nodeId, cluster: hub.cluster.kind });
 
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
@@ -95,7 +112,9 @@ export async function boot(host: Host): Promise<Running | undefined> {
       // Keep listening while draining, so new upgrades get a clear 503 rather than a refused connection.
       const clean = await drain(hub);
       keepalive.stop();
+      hub.link.stop();
       await listening.stopAccepting();
+      await hub.cluster.close().catch(() => {});
       log.info("shutdown", { clean, remaining: hub.connections.size });
     })());
   host.onSignal((signal) => {

@@ -76,6 +76,11 @@ export const SETTINGS = {
   historySize: define({ env: "HISTORY_SIZE", default: 2000, parse: int(16, 10_000_000), doc: "Reliable messages kept per room for retries and resume." }),
   slowConsumerSoftBytes: define({ env: "SLOW_CONSUMER_SOFT_BYTES", default: 262_144, parse: int(1024, 1 << 30), doc: "Above this many buffered bytes a connection's position updates are coalesced and reliable messages queued." }),
   slowConsumerHardBytes: define({ env: "SLOW_CONSUMER_HARD_BYTES", default: 1_048_576, parse: int(2048, 1 << 30), doc: "Above this many buffered + queued bytes a connection is closed (4101)." }),
+  redisUrl: define({ env: "REDIS_URL", default: "", parse: text, doc: "Redis for running several instances as one (unset: single instance, in memory)." }),
+  redisPrefix: define({ env: "REDIS_PREFIX", default: "graphwiz", parse: text, doc: "Prefix of every Redis key and channel." }),
+  nodeId: define({ env: "NODE_ID", default: "", parse: text, doc: "This instance's id in the cluster (default: random)." }),
+  nodeHeartbeatMs: define({ env: "NODE_HEARTBEAT_MS", default: 2000, parse: int(100, 600_000), doc: "How often an instance tells the cluster it is alive." }),
+  nodeTtlMs: define({ env: "NODE_TTL_MS", default: 6000, parse: int(300, 3_600_000), doc: "An instance silent this long is dead: its connections leave presence and stats." }),
   maxEntitiesPerRoom: define({ env: "MAX_ENTITIES_PER_ROOM", default: 10_000, parse: int(1, 1_000_000), doc: "Most shared entities one room may hold; a spawn beyond it gets LIMIT_EXCEEDED." }),
 } as const;
 
@@ -124,4 +129,9 @@ export function defaultConfig(overrides: Partial<Config> = {}): Config {
  */
 export function runtimeFrameCap(config: Config): number {
   return config.maxMessageBytes * 2 + 1024;
+}
+
+/** How long the room log keeps entries: long enough for the resume window and every resend. */
+export function historyTtlMs(config: Config): number {
+  return Math.max(config.resumeWindowMs, config.ackTimeoutMs * 2 ** (config.maxRetries + 1)) + 1000;
 }

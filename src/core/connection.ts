@@ -57,6 +57,8 @@ export class Connection implements ConnectionHandle {
   /** Resends so far for the current unacknowledged run, and when the next is due (0: none). */
   retries = 0;
   nextRetryAt = 0;
+  /** Frames that arrived while the join waited for the cluster (handled right after it). */
+  early?: Frame[];
   /** The send queue while this connection is slow (see Delivery). */
   queue?: SendQueue;
   /** Rate-limit state (per connection and its share of the global budget). */
@@ -95,7 +97,9 @@ export class Connection implements ConnectionHandle {
   message(data: Frame): void {
     if (this.isClosed) return;
     if (this.pending) this.hub.firstAuth.message(this, data);
-    else this.hub.inbound(this, data);
+    else if (this.early) {
+      if (this.early.push(data) > 64) this.hub.closeWith(this, 1008, "DISCONNECT", "Too many messages before the join completed");
+    } else this.hub.inbound(this, data);
   }
 
   drain(): void {

@@ -1,12 +1,12 @@
-import type { Config } from "../config.ts";
+import { historyTtlMs, type Config } from "../config.ts";
 import { AuthPolicy } from "../auth/policy.ts";
 import type { ClusterBackend } from "../cluster/types.ts";
 import { MemoryBroker } from "../cluster/memory.ts";
-import { Acks } from "../delivery/acks.ts";
+import { Acks, type JoinResult } from "../delivery/acks.ts";
 import { Delivery } from "../delivery/engine.ts";
-import { decodeFrame, FrameKind, outboundOf } from "../delivery/frames.ts";
+import { decodeFrame, encodeFrame, FrameKind, outboundOf } from "../delivery/frames.ts";
 import type { Session } from "../delivery/sessions.ts";
-import type { ErrorCode } from "../errors.ts";
+import { CloseCode, type ErrorCode } from "../errors.ts";
 import { ConnectLimiter, GlobalLimiter, MessageLimiter } from "../limits/index.ts";
 import { silentLogger, type Logger } from "../log.ts";
 import type { MetricFamily } from "../observability/prometheus.ts";
@@ -14,6 +14,8 @@ import { Outbound } from "../protocol/codec.ts";
 import { Router } from "../protocol/router.ts";
 import { MessageType, PresenceEventType, type Envelope } from "../protocol/types.ts";
 import { systemClock, type Clock } from "./clock.ts";
+import { ClusterLink } from "./cluster-link.ts";
+import { then, type Maybe } from "./maybe.ts";
 import { Connection, type Identity } from "./connection.ts";
 import { FirstAuth } from "./first-auth.ts";
 import { helloFrames } from "./hello.ts";
@@ -37,6 +39,8 @@ export interface HubOptions {
   auth?: AuthPolicy;
   /** @default an in-memory backend of one node */
   cluster?: ClusterBackend;
+  /** This instance's id in the cluster. @default a random one */
+  nodeId?: string;
   /** Runtime name, for metrics. */
   runtime?: string;
 }
@@ -67,6 +71,7 @@ export class Hub {
   readonly auth: AuthPolicy;
   readonly firstAuth: FirstAuth;
   readonly cluster: ClusterBackend;
+  readonly link: ClusterLink;
   readonly delivery: Delivery;
   readonly acks: Acks;
   readonly limits: { messages: MessageLimiter; global: GlobalLimiter; connect: ConnectLimiter };
@@ -88,8 +93,13 @@ export class Hub {
     this.runtime = opts.runtime ?? "";
     this.firstAuth = new FirstAuth(this, this.auth);
     this.metrics = new Metrics(this.clock.now());
-    this.cluster = opts.cluster ?? new MemoryBroker({ clock: this.clock, historySize: cfg.historySize, historyTtlMs: this.historyTtlMs() }).node("local");
+    this.cluster = opts.cluster ?? new MemoryBroker({ clock: this.clock, historySize: cfg.historySize, historyTtlMs: historyTtlMs(cfg) }).node("local");
     this.delivery = new Delivery(this, this.cluster.log);
+    this.link = new ClusterLink(this, this.cluster, {
+      nodeId: opts.nodeId ?? crypto.randomUUID().slice(0, 8),
+      heartbeatMs: cfg.nodeHeartbeatMs,
+      shareWorld: this.cluster.kind === "redis" || opts.cluster !== undefined,
+    });
     this.acks = new Acks(this, this.delivery);
     const window = cfg.rateLimitWindowMs;
     this.limits = {
@@ -97,12 +107,6 @@ export class Hub {
       global: new GlobalLimiter({ limit: cfg.globalRateLimitMessages, windowMs: window }, this.clock),
       connect: new ConnectLimiter({ limit: cfg.connectRateLimit }, this.clock),
     };
-  }
-
-  /** How long the room log keeps entries: long enough for the resume window and every resend. */
-  historyTtlMs(): number {
-    const c = this.config;
-    return Math.max(c.resumeWindowMs, c.ackTimeoutMs * 2 ** (c.maxRetries + 1)) + 1000;
   }
 
   /** A server-unique message id (cheaper than a UUID per message). */
@@ -129,22 +133,45 @@ export class Hub {
 
   /**
    * Joins an admitted connection: SERVER_HELLO first, a resumed session's missed messages,
-   * then the room's topic, then PRESENCE_JOIN to the others (not for a resumed session).
+   * then the room's topic, then PRESENCE_JOIN to the others (not when a session continues).
+   * Synchronous with the memory backend; with Redis it waits for the room's shared state and
+   * the session (frames the client sends meanwhile wait too, in order).
    */
   join(conn: Connection): void {
-    const now = this.clock.now();
     let room = this.rooms.get(conn.room.id);
-    if (!room) this.rooms.set(conn.room.id, (room = new Room(conn.room.id, now)));
+    if (!room) {
+      this.rooms.set(conn.room.id, (room = new Room(conn.room.id, this.clock.now())));
+      const opening = this.link.open(room);
+      if (opening) room.opening = opening.finally(() => (room!.opening = undefined));
+    }
     conn.room = room;
-    const joined = this.acks.join(conn);
-    const player = room.world.players.get(conn.clientId);
-    if (joined.quiet && player) player.connectionId = conn.id;
+    room.joining++;
+    const ready = then(room.opening as Maybe<void>, () => this.acks.join(conn));
+    if (ready instanceof Promise) {
+      conn.early = [];
+      ready.then((j) => this.#joined(conn, j), (e) => {
+        this.log.error("join_failed", { room: conn.room.id, connection: conn.id, message: (e as Error).message });
+        conn.room.joining--;
+        this.closeWith(conn, CloseCode.INTERNAL, "DISCONNECT", "Could not join the room");
+      });
+    } else this.#joined(conn, ready);
+  }
+
+  #joined(conn: Connection, joined: JoinResult): void {
+    const room = conn.room;
+    room.joining--;
+    if (conn.isClosed) return void (room.empty && this.#closeRoom(room));
+    const now = this.clock.now();
+    const known = room.world.players.get(conn.clientId);
+    const quiet = joined.quiet && known !== undefined;
+    if (quiet) known.connectionId = conn.id;
     else room.world.join({ client_id: conn.clientId, user_id: conn.userId ?? undefined, display_name: conn.displayName, connectionId: conn.id }, now);
     for (const frame of helloFrames(this, conn, joined.resumed)) conn.transport.send(frame);
     for (const e of joined.replay) this.delivery.sendTo(conn, outboundOf(decodeFrame(e.frame).payload));
     room.members.add(conn);
     room.subscribe(conn, this.fanout);
-    if (!joined.quiet) {
+    this.link.joined(conn);
+    if (!quiet) {
       this.broadcast(room, {
         type: MessageType.PRESENCE_JOIN,
         payload: "presence_event",
@@ -152,6 +179,15 @@ export class Hub {
       }, { except: conn, reliable: true });
     }
     this.log.info("connection_open", { room: room.id, connection: conn.id, user: conn.userId, client: conn.clientId, format: conn.format, resumed: joined.resumed || undefined });
+    const early = conn.early;
+    conn.early = undefined;
+    if (early) for (const f of early) if (!conn.isClosed) this.inbound(conn, f);
+  }
+
+  #closeRoom(room: Room): void {
+    if (this.rooms.get(room.id) !== room) return;
+    this.rooms.delete(room.id);
+    this.link.close(room);
   }
 
   /** A frame arrived from `conn`. */
@@ -169,8 +205,17 @@ export class Hub {
     if (!msg.message_id) msg.message_id = this.nextMessageId();
     msg.timestamp = this.clock.now();
     const meta = { reliable: opts.reliable, kind: FrameKind.Typed, sender: opts.except?.clientId ?? "", only: opts.onlyClient ?? "" };
-    if (opts.reliable) this.delivery.reliable(room, msg, meta, opts.except);
-    else this.delivery.deliver(room, new Outbound(msg), meta, opts.except, opts.key);
+    if (opts.reliable) return this.delivery.reliable(room, msg, meta, opts.except);
+    const out = new Outbound(msg);
+    if (this.link.opts.shareWorld) this.link.publish(room.id, encodeFrame(meta, out.protobuf()));
+    this.delivery.deliver(room, out, meta, opts.except, opts.key);
+  }
+
+  /** Text that is not a typed message: relayed as is, here and on the other instances. */
+  relayRaw(conn: Connection, text: string): void {
+    const meta = { reliable: false, kind: FrameKind.RawText, sender: conn.clientId, only: "" };
+    if (this.link.opts.shareWorld) this.link.publish(conn.room.id, encodeFrame(meta, new TextEncoder().encode(text)));
+    this.delivery.deliver(conn.room, text, meta, conn);
   }
 
   /** Sends one message to one connection, in `format` (default: the connection's), unsequenced. */
@@ -212,20 +257,36 @@ export class Hub {
     const fields = { room: room.id, connection: conn.id, user: conn.userId, code, reason: reason || undefined };
     if (!room.members.delete(conn)) return this.log.info("connection_close", { ...fields, pending: true });
     this.delivery.forget(conn);
+    this.link.left(conn);
     const departs = !conn.reliable || this.acks.closed(conn, code);
     if (departs) this.#depart(room, conn.clientId, conn.id);
-    if (room.empty) this.rooms.delete(room.id);
+    if (room.empty) this.#closeRoom(room);
     this.log.info("connection_close", { ...fields, resumable: !departs || undefined });
   }
 
-  /** A detached session's window closed: the room finally sees its client leave. */
+  /**
+   * A detached session's window closed: the room finally sees its client leave — unless, in a
+   * cluster, the client resumed on another instance meanwhile.
+   */
   sessionExpired(s: Session): void {
     const room = this.rooms.get(s.roomId);
     if (!room) return;
     room.ghosts--;
-    const player = room.world.players.get(s.clientId);
-    if (player) this.#depart(room, s.clientId, player.connectionId);
-    if (room.empty) this.rooms.delete(room.id);
+    const depart = () => {
+      const player = room.world.players.get(s.clientId);
+      if (player) this.#depart(room, s.clientId, player.connectionId);
+      if (room.empty) this.#closeRoom(room);
+    };
+    if (!this.link.opts.shareWorld) return depart();
+    this.link.getSession(s.id).then((r) => {
+      if (r && r.node_id !== this.link.nodeId) {
+        // Resumed elsewhere: the player lives on there.
+        if (room.empty) this.#closeRoom(room);
+        return;
+      }
+      if (r) this.link.deleteSession(s.id);
+      depart();
+    });
   }
 
   /** PRESENCE_LEAVE and despawns of the client's entities, unless another connection holds the client id. */

@@ -40,7 +40,7 @@ export function inbound(hub: Hub, conn: Connection, frame: Frame): void {
     const parsed = parseText(frame);
     if (parsed.kind === "raw") {
       m.received(RAW_SLOT, format, bytes);
-      hub.delivery.relayRaw(room, frame, conn);
+      hub.relayRaw(conn, frame);
       return m.recordFanout(performance.now() - t0, now);
     }
     if (parsed.kind === "bad") {

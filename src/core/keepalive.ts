@@ -33,7 +33,9 @@ export class Keepalive {
   deliverySweep(): void {
     const { hub } = this;
     for (const conn of hub.connections) if (!conn.pending && !conn.isClosed) hub.delivery.checkBuffers(conn);
-    hub.acks.sweep(hub.clock.now());
+    const now = hub.clock.now();
+    hub.acks.sweep(now);
+    hub.link.flush(now);
   }
 
   /** One pass: close the silent, ping the due. */

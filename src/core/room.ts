@@ -25,6 +25,10 @@ export class Room {
   subscribedProtobuf = 0;
   /** Detached reliable sessions that may still resume here (the room stays while any do). */
   ghosts = 0;
+  /** Connections on their way in (waiting for the room's shared state or their session). */
+  joining = 0;
+  /** Set while the cluster loads the room's shared state. */
+  opening?: Promise<void>;
   /** The room log's position after the last reliable message seen here. */
   epoch = 0;
   seq = 0;
@@ -61,6 +65,6 @@ export class Room {
 
   /** Whether nothing keeps the room alive: no members, no resumable sessions. */
   get empty(): boolean {
-    return this.members.size === 0 && this.ghosts === 0;
+    return this.members.size === 0 && this.ghosts === 0 && this.joining === 0;
   }
 }

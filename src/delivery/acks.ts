@@ -9,6 +9,7 @@ import type { Connection } from "../core/connection.ts";
 import type { Hub } from "../core/hub.ts";
 import { CloseCode } from "../errors.ts";
 import type { Delivery } from "./engine.ts";
+import { then, type Maybe } from "../core/maybe.ts";
 import { decodeFrame, outboundOf } from "./frames.ts";
 import type { Session } from "./sessions.ts";
 
@@ -20,13 +21,15 @@ export function owed(entry: LogEntry, clientId: string): boolean {
 
 /** The outcome of joining with (or without) a resume request. */
 export interface JoinResult {
-  /** The session continues: no PRESENCE_JOIN, and `replay` brings the client up to date. */
+  /** `replay` brings the client up to date (hello says `resumed: true`). */
   resumed: boolean;
-  /** The client id stays the session's, and the room never saw it leave. */
+  /** The session continues: the client id stays the session's; no PRESENCE_JOIN if the room still has it. */
   quiet: boolean;
   /** Log entries after the client's `last_seq` that are owed to it, oldest first. */
   replay: LogEntry[];
 }
+
+const NONE: JoinResult = { resumed: false, quiet: false, replay: [] };
 
 /** The backoff delay before resend number `attempt` (1-based). */
 export function retryDelay(attempt: number, ackTimeoutMs: number): number {
@@ -39,42 +42,60 @@ export class Acks {
   constructor(readonly hub: Hub, readonly delivery: Delivery) {}
 
   /**
-   * Sets up a reliable connection as it joins: a new session, or the one it resumes. Must run
-   * before the hello is sent (the hello carries the session id).
+   * Sets up a reliable connection as it joins: a new session, or the one it resumes (found here
+   * or, in a cluster, in the shared store). Must finish before the hello is sent (it carries the
+   * session id). Synchronous with the memory backend; a promise with Redis.
    */
-  join(conn: Connection): JoinResult {
-    const none: JoinResult = { resumed: false, quiet: false, replay: [] };
-    if (!conn.reliable) return none;
-    const { hub } = this;
+  join(conn: Connection): Maybe<JoinResult> {
+    if (!conn.reliable) return NONE;
     const room = conn.room;
-    const sessions = this.delivery.sessions;
-    const head = this.delivery.log.head(room.id) as { epoch: number; seq: number };
-    room.epoch = head.epoch;
-    room.seq = head.seq;
-    conn.ackEpoch = head.epoch;
-    conn.acked = head.seq;
-    this.#reliable.add(conn);
-    const want = conn.resume;
-    const s = want && sessions.get(want.sessionId);
-    if (!s || s.roomId !== room.id || s.userId !== conn.userId) {
-      if (want) hub.metrics.delivery.resume_misses++;
-      conn.session = sessions.create(room.id, conn.userId, conn.clientId, conn.id);
-      return none;
-    }
-    this.#takeOver(s, conn);
-    const epochOk = want.epoch === undefined || want.epoch === head.epoch;
-    const entries = epochOk && want.lastSeq <= head.seq
-      ? this.delivery.log.read(room.id, head.epoch, want.lastSeq, head.seq - want.lastSeq) as LogEntry[] | null
-      : null;
-    if (!entries) {
-      // The session goes on (same client id, no presence blip) but the gap cannot be filled:
-      // `resumed: false` tells the client to rebuild from the hello's world state.
-      hub.metrics.delivery.resume_misses++;
-      return { resumed: false, quiet: true, replay: [] };
-    }
-    hub.metrics.delivery.resumes++;
-    conn.acked = want.lastSeq;
-    return { resumed: true, quiet: true, replay: entries.filter((e) => owed(e, conn.clientId)) };
+    return then(this.delivery.log.head(room.id), (head) => {
+      room.epoch = head.epoch;
+      room.seq = head.seq;
+      conn.ackEpoch = head.epoch;
+      conn.acked = head.seq;
+      this.#reliable.add(conn);
+      const want = conn.resume;
+      if (!want) return this.#fresh(conn);
+      return then(this.#find(want.sessionId), (s) => {
+        if (!s || s.roomId !== room.id || s.userId !== conn.userId) return this.#fresh(conn, true);
+        this.#takeOver(s, conn);
+        const epochOk = want.epoch === undefined || want.epoch === head.epoch;
+        const entries = epochOk && want.lastSeq <= head.seq ? this.delivery.log.read(room.id, head.epoch, want.lastSeq, head.seq - want.lastSeq) : null;
+        return then(entries, (got) => {
+          if (!got) {
+            // The session goes on (same client id, no presence blip) but the gap cannot be filled:
+            // `resumed: false` tells the client to rebuild from the hello's world state.
+            this.hub.metrics.delivery.resume_misses++;
+            return { resumed: false, quiet: true, replay: [] };
+          }
+          this.hub.metrics.delivery.resumes++;
+          conn.acked = want.lastSeq;
+          return { resumed: true, quiet: true, replay: got.filter((e) => owed(e, conn.clientId)) };
+        });
+      });
+    });
+  }
+
+  #fresh(conn: Connection, missed = false): JoinResult {
+    if (missed) this.hub.metrics.delivery.resume_misses++;
+    conn.session = this.delivery.sessions.create(conn.room.id, conn.userId, conn.clientId, conn.id);
+    this.#share(conn.session);
+    return NONE;
+  }
+
+  /** A session by id: this instance's, else (in a cluster) one another instance shared. */
+  #find(id: string): Maybe<Session | undefined> {
+    const local = this.delivery.sessions.get(id);
+    if (local || !this.hub.link.opts.shareWorld) return local;
+    return this.hub.link.getSession(id).then((r) => r && this.delivery.sessions.adopt(r));
+  }
+
+  /** Tells the cluster where a session is now (attached: kept a day; detached: for the resume window). */
+  #share(s: Session): void {
+    if (!this.hub.link.opts.shareWorld) return;
+    const ttl = s.connectionId ? 86_400_000 : this.hub.config.resumeWindowMs;
+    this.hub.link.putSession({ id: s.id, room_id: s.roomId, user_id: s.userId, client_id: s.clientId, node_id: this.hub.link.nodeId, connection_id: s.connectionId }, ttl);
   }
 
   /** A joined connection asks for acknowledged delivery (`ClientHello.reliable`): it gets a session from now on. */
@@ -84,6 +105,7 @@ export class Acks {
     conn.ackEpoch = conn.room.epoch;
     conn.acked = conn.room.seq;
     conn.session = this.delivery.sessions.create(conn.room.id, conn.userId, conn.clientId, conn.id);
+    this.#share(conn.session);
     this.#reliable.add(conn);
   }
 
@@ -97,10 +119,11 @@ export class Acks {
         old.replacedBy = conn.id;
         this.hub.closeWith(old, CloseCode.SESSION_REPLACED, "DISCONNECT", "This session was resumed by a newer connection");
       }
-    } else room.ghosts--;
+    } else if (s.expiresAt !== undefined) room.ghosts--;
     conn.clientId = s.clientId;
     conn.session = s;
     this.delivery.sessions.attach(s, conn.id);
+    this.#share(s);
   }
 
   /**
@@ -113,9 +136,11 @@ export class Acks {
     if (!s) return conn.replacedBy === undefined;
     if (code === CloseCode.NORMAL || this.hub.config.resumeWindowMs === 0) {
       this.delivery.sessions.end(s);
+      if (this.hub.link.opts.shareWorld) this.hub.link.deleteSession(s.id);
       return true;
     }
     this.delivery.sessions.detach(s, this.hub.clock.now(), this.hub.config.resumeWindowMs);
+    this.#share(s);
     conn.room.ghosts++;
     return false;
   }

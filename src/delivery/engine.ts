@@ -23,7 +23,7 @@ import { CloseCode } from "../errors.ts";
 import { encodeCounts, Outbound } from "../protocol/codec.ts";
 import { encodeBinary } from "../protocol/proto.ts";
 import type { Envelope } from "../protocol/types.ts";
-import { decodeFrame, encodeFrame, FrameKind, type FrameMeta } from "./frames.ts";
+import { decodeFrame, encodeFrame, type FrameMeta } from "./frames.ts";
 import { SendQueue } from "./queue.ts";
 import { SessionStore } from "./sessions.ts";
 
@@ -166,10 +166,5 @@ export class Delivery {
     if (buffered + (conn.queue?.bytes ?? 0) > cfg.slowConsumerHardBytes) return this.#tooSlow(conn);
     if (conn.queue) this.flush(conn);
     else if (buffered > cfg.slowConsumerSoftBytes) this.#slow(conn);
-  }
-
-  /** Raw (untyped) text relayed to the room, in the same order as everything else. */
-  relayRaw(room: Room, text: string, sender: Connection): void {
-    this.deliver(room, text, { reliable: false, kind: FrameKind.RawText, sender: sender.clientId, only: "" }, sender);
   }
 }

@@ -37,6 +37,13 @@ export class SessionStore {
     return s;
   }
 
+  /** Takes over a session another instance shared (its client resumes here). */
+  adopt(r: { id: string; room_id: string; user_id: string | null; client_id: string }): Session {
+    const s: Session = { id: r.id, roomId: r.room_id, userId: r.user_id, clientId: r.client_id };
+    this.#sessions.set(s.id, s);
+    return s;
+  }
+
   get(id: string): Session | undefined {
     return this.#sessions.get(id);
   }

@@ -30,8 +30,6 @@ export interface AppOptions {
   upgradeOptions?: unknown;
   /** The peer address of a request (hono's conninfo helper of the runtime). */
   remoteAddress?: (c: Context) => string | undefined;
-  /** Readiness of dependencies (e.g. Redis): a reason when not ready. */
-  notReady?: () => string | undefined;
 }
 
 const jsonError = (c: Context, status: number, error: string, message: string) =>
@@ -66,7 +64,7 @@ export function createApp(opts: AppOptions): Hono {
     }));
 
   app.get("/ready", (c) => {
-    const reason = hub.draining ? "draining" : opts.notReady?.();
+    const reason = hub.draining ? "draining" : hub.link.notReady();
     if (reason) return c.json({ status: "not_ready", reason }, 503);
     return c.json({ status: "ready" });
   });
@@ -81,20 +79,20 @@ export function createApp(opts: AppOptions): Hono {
 
   app.get("/dashboard", (c) => denied(hub, c, true) ?? c.html(dashboardHtml()));
 
-  app.get("/ws/:room/stats", (c) => {
+  app.get("/ws/:room/stats", async (c) => {
     const no = denied(hub, c);
     if (no) return no;
     const room = c.req.param("room");
     const bad = checkRoomId(room);
     if (bad) return jsonError(c, 400, "bad_request", bad);
-    return c.json(roomStats(hub, room));
+    return c.json(await roomStats(hub, room));
   });
 
   app.get("/ws/:room", async (c): Promise<Response> => {
     const room = c.req.param("room");
     const upgrade = c.req.header("upgrade")?.toLowerCase() === "websocket";
     // `/ws/stats` is the global stats endpoint for plain GETs; an upgrade joins a room named "stats".
-    if (room === "stats" && !upgrade) return denied(hub, c) ?? c.json(globalStats(hub));
+    if (room === "stats" && !upgrade) return denied(hub, c) ?? c.json(await globalStats(hub));
     if (!upgrade) return jsonError(c, 426, "upgrade_required", "This endpoint only accepts WebSocket upgrades");
     const identity = await admit(c, room, { hub, remoteAddress: opts.remoteAddress });
     if ("status" in identity) {

@@ -30,14 +30,14 @@ describe("Hub", () => {
     expect(c.raws()).toEqual([]);
   });
 
-  test("a closed connection leaves its room, is never sent to again, and an empty room is forgotten", () => {
+  test("a closed connection leaves its room, is never sent to again, and an empty room is forgotten", async () => {
     const { hub, open, fanout } = memoryHub();
     const a = open("r1"), b = open("r1");
     const before = b.t.sent.length;
     b.conn.closed(1006, "");
     a.conn.message("after");
     expect(b.t.sent.length).toBe(before);
-    expect(roomStats(hub, "r1").connection_count).toBe(1);
+    expect((await roomStats(hub, "r1")).connection_count).toBe(1);
     expect(hub.metrics.connectionErrors).toBe(1);
     expect(a.ofType(MessageType.PRESENCE_LEAVE).length).toBe(1);
     a.conn.closed(1000, "");
@@ -55,7 +55,7 @@ describe("Hub", () => {
     expect(b.raws()).toEqual([]);
   });
 
-  test("stats and metrics count exactly", () => {
+  test("stats and metrics count exactly", async () => {
     const { hub, open } = memoryHub();
     const a = open("r1", "c1", { userId: "u1" });
     open("r1", "c2");
@@ -65,10 +65,10 @@ describe("Hub", () => {
     a.conn.message("hello"); // 5 bytes to 2 peers
     expect(hub.metrics.messagesReceived).toBe(1);
     expect(hub.metrics.messagesSent - sentBefore).toBe(2);
-    const stats = roomStats(hub, "r1");
+    const stats = await roomStats(hub, "r1");
     expect(stats.connection_count).toBe(3);
     expect(stats.connections[0]).toMatchObject({ room_id: "r1", user_id: "u1", client_id: "c1" });
-    expect(roomStats(hub, "none")).toEqual({ room_id: "none", connection_count: 0, connections: [] });
-    expect(globalStats(hub)).toMatchObject({ total_connections: 3, rooms: 1 });
+    expect(await roomStats(hub, "none")).toEqual({ room_id: "none", connection_count: 0, connections: [] });
+    expect((await globalStats(hub))).toMatchObject({ total_connections: 3, rooms: 1 });
   });
 });
