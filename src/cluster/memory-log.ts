@@ -1,0 +1,105 @@
+/**
+ * The memory backend's room log: each room's epoch, seq and a ring of its latest entries, kept
+ * by the broker and read by every node. Every call answers synchronously.
+ * @module
+ */
+import type { Clock } from "../core/clock.ts";
+import { randomEpoch, sequenced } from "./shared.ts";
+import type { MemoryBroker } from "./memory-broker.ts";
+import type { MemoryBus } from "./memory-bus.ts";
+import type { LogEntry, RoomLog } from "./types.ts";
+
+/** One room's log. */
+interface RoomLogState {
+  epoch: number;
+  seq: number;
+  /** Ring of the last `historySize` entries, at `seq % historySize` (grows as entries come). */
+  ring: (LogEntry | undefined)[];
+  /** Append time of each ring slot. */
+  at: number[];
+  /** Oldest seq still readable (entries before it were trimmed by count or age). */
+  oldest: number;
+  /** Last append (or creation); the state is forgotten `historyTtlMs` after it. */
+  touched: number;
+}
+
+/** The logs of every room of one broker, trimmed by count and age. */
+export class MemoryLogs {
+  readonly #logs = new Map<string, RoomLogState>();
+  #nextSweep = 0;
+
+  constructor(
+    readonly clock: Clock,
+    readonly historySize: number,
+    readonly historyTtlMs: number,
+  ) {}
+
+  /** The log of `room`, created (new epoch) when absent or idle past the TTL. */
+  state(room: string, create: boolean): RoomLogState | undefined {
+    const now = this.clock.now();
+    if (now >= this.#nextSweep) this.#sweep(now);
+    let s = this.#logs.get(room);
+    if (s && now - s.touched > this.historyTtlMs) {
+      this.#logs.delete(room);
+      s = undefined;
+    }
+    if (!s && create) {
+      s = { epoch: randomEpoch(), seq: 0, ring: [], at: [], oldest: 1, touched: now };
+      this.#logs.set(room, s);
+    }
+    if (s) this.#trimAge(s, now);
+    return s;
+  }
+
+  #trimAge(s: RoomLogState, now: number): void {
+    const cutoff = now - this.historyTtlMs;
+    const n = this.historySize;
+    while (s.oldest <= s.seq && s.at[s.oldest % n]! < cutoff) {
+      s.ring[s.oldest % n] = undefined;
+      s.oldest++;
+    }
+  }
+
+  #sweep(now: number): void {
+    this.#nextSweep = now + Math.max(1_000, this.historyTtlMs / 2);
+    for (const [room, s] of this.#logs) if (now - s.touched > this.historyTtlMs) this.#logs.delete(room);
+  }
+}
+
+/** The room log over the broker's shared state; every call answers synchronously. */
+export class MemoryRoomLog implements RoomLog {
+  constructor(readonly broker: MemoryBroker, readonly bus: MemoryBus) {}
+
+  /** @throws {ClusterUnavailableError} while the broker is marked unavailable. */
+  append(room: string, frame: Uint8Array): LogEntry {
+    this.broker.check();
+    const logs = this.broker.logs;
+    const s = logs.state(room, true)!;
+    const n = logs.historySize;
+    const seq = ++s.seq;
+    const entry: LogEntry = { seq, epoch: s.epoch, frame: sequenced(frame, seq, s.epoch) };
+    s.ring[seq % n] = entry;
+    s.at[seq % n] = s.touched = logs.clock.now();
+    if (seq - s.oldest >= n) s.oldest = seq - n + 1;
+    this.bus.publish(room, entry.frame);
+    return entry;
+  }
+
+  read(room: string, epoch: number, afterSeq: number, limit: number): LogEntry[] | null {
+    this.broker.check();
+    const s = this.broker.logs.state(room, false);
+    if (!s || s.epoch !== epoch || afterSeq > s.seq || afterSeq < 0) return null;
+    if (afterSeq + 1 < s.oldest) return null;
+    const out: LogEntry[] = [];
+    const end = Math.min(s.seq, afterSeq + Math.max(0, limit));
+    const n = this.broker.logs.historySize;
+    for (let q = afterSeq + 1; q <= end; q++) out.push(s.ring[q % n]!);
+    return out;
+  }
+
+  head(room: string): { epoch: number; seq: number } {
+    this.broker.check();
+    const s = this.broker.logs.state(room, true)!;
+    return { epoch: s.epoch, seq: s.seq };
+  }
+}
