@@ -59,3 +59,28 @@ export class RedisKeys {
 export function asBuffer(u8: Uint8Array): Buffer {
   return Buffer.isBuffer(u8) ? u8 : Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
 }
+
+/** CRC16-CCITT (XMODEM) lookup table, as Redis Cluster hashes keys. */
+const CRC16 = (() => {
+  const t = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i << 8;
+    for (let j = 0; j < 8; j++) c = c & 0x8000 ? ((c << 1) ^ 0x1021) & 0xffff : (c << 1) & 0xffff;
+    t[i] = c;
+  }
+  return t;
+})();
+const utf8 = new TextEncoder();
+
+/** The Redis Cluster slot of a key or shard channel: CRC16 of its hash tag (or of all of it) mod 16384. */
+export function keySlot(key: string): number {
+  let bytes = utf8.encode(key);
+  const open = bytes.indexOf(0x7b); // {
+  if (open >= 0) {
+    const close = bytes.indexOf(0x7d, open + 1); // }
+    if (close > open + 1) bytes = bytes.subarray(open + 1, close);
+  }
+  let crc = 0;
+  for (const b of bytes) crc = ((crc << 8) & 0xffff) ^ CRC16[((crc >> 8) ^ b) & 0xff]!;
+  return crc & 16383;
+}

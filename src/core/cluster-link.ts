@@ -65,12 +65,23 @@ export class ClusterLink {
    */
   open(room: Room): Promise<void> | undefined {
     // A lone node has nothing to load: stay synchronous so the hello goes out at once.
-    if (!this.opts.shareWorld) return void this.#quiet("subscribe", this.backend.bus.subscribe(room.id));
+    if (!this.opts.shareWorld) {
+      this.#position(room, this.backend.log.head(room.id) as { epoch: number; seq: number });
+      return void this.#quiet("subscribe", this.backend.bus.subscribe(room.id));
+    }
     return this.#openShared(room);
+  }
+
+  /** Where the room's log stands: reliable entries after it are delivered here in order. */
+  #position(room: Room, head: { epoch: number; seq: number } | undefined): void {
+    if (!head) return;
+    room.epoch = head.epoch;
+    room.seq = head.seq;
   }
 
   async #openShared(room: Room): Promise<void> {
     await this.#quiet("subscribe", this.backend.bus.subscribe(room.id));
+    this.#position(room, await this.#quiet("read log head", Promise.resolve(this.backend.log.head(room.id))));
     const world = await this.#quiet("read world", this.backend.presence.world(room.id));
     const now = this.hub.clock.now();
     for (const bytes of world?.players ?? []) {

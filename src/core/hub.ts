@@ -208,14 +208,14 @@ export class Hub {
     if (opts.reliable) return this.delivery.reliable(room, msg, meta, opts.except);
     const out = new Outbound(msg);
     if (this.link.opts.shareWorld) this.link.publish(room.id, encodeFrame(meta, out.protobuf()));
-    this.delivery.deliver(room, out, meta, opts.except, opts.key);
+    this.delivery.ordered(room, () => this.delivery.deliver(room, out, meta, opts.except, opts.key));
   }
 
   /** Text that is not a typed message: relayed as is, here and on the other instances. */
   relayRaw(conn: Connection, text: string): void {
     const meta = { reliable: false, kind: FrameKind.RawText, sender: conn.clientId, only: "" };
     if (this.link.opts.shareWorld) this.link.publish(conn.room.id, encodeFrame(meta, new TextEncoder().encode(text)));
-    this.delivery.deliver(conn.room, text, meta, conn);
+    this.delivery.ordered(conn.room, () => this.delivery.deliver(conn.room, text, meta, conn));
   }
 
   /** Sends one message to one connection, in `format` (default: the connection's), unsequenced. */
@@ -317,9 +317,18 @@ export class Hub {
     return { queued_messages, queued_bytes, max_queued_bytes, unacked_messages: this.acks.unacked(), sessions: this.delivery.sessions.size };
   }
 
-  /** Metric families contributed by the cluster backend. */
+  /** Metric families of the cluster bus (frames across instances, errors, reconnects). */
   extraFamilies(): MetricFamily[] {
-    return [];
+    const c = this.cluster.bus.counters as Record<string, number>;
+    const counter = (name: string, help: string, value: number): MetricFamily => ({ type: "counter", name: `graphwiz_ws_bus_${name}_total`, help, samples: [{ value }] });
+    return [
+      counter("published", "Frames published to other instances.", c.published ?? 0),
+      counter("received", "Frames received from other instances.", c.received ?? 0),
+      counter("dropped", "Frames not published because the bus was unavailable or overloaded.", c.dropped ?? 0),
+      counter("errors", "Bus and store errors.", c.errors ?? 0),
+      counter("reconnects", "Reconnections to Redis.", c.reconnects ?? 0),
+      { type: "gauge", name: "graphwiz_ws_cluster_healthy", help: "1 when the cluster backend is reachable.", samples: [{ value: this.link.notReady() ? 0 : 1 }] },
+    ];
   }
 
   /** Closes every connection with `code` (shutdown). Resolves when all have closed or `timeoutMs` passed. */

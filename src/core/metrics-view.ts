@@ -60,6 +60,7 @@ export function metricsJson(hub: Hub): Record<string, unknown> {
     disconnections_by_code: Object.fromEntries(m.closesByCode),
     rate_limited: { ...m.rateLimited },
     delivery: { ...m.delivery, ...hub.queueTotals() },
+    cluster: { kind: hub.cluster.kind, node_id: hub.link.nodeId, healthy: !hub.link.notReady(), bus: { ...hub.cluster.bus.counters } },
     round_trip_ms: summary(m.roundTrip),
     message_age_ms: summary(m.messageAge),
   };
@@ -96,6 +97,7 @@ function extraFamilies(hub: Hub): MetricFamily[] {
     { type: "counter", name: `${p}delivery_resumes_total`, help: "Sessions resumed after a reconnect.", samples: one(m.delivery.resumes) },
     { type: "counter", name: `${p}delivery_resume_misses_total`, help: "Resume requests that could not be honoured (unknown, expired or trimmed).", samples: one(m.delivery.resume_misses) },
     { type: "counter", name: `${p}delivery_coalesced_total`, help: "Position updates replaced by a newer one while a client was slow.", samples: one(m.delivery.coalesced) },
+    { type: "counter", name: `${p}unsequenced_total`, help: "Reliable messages delivered without a sequence number because the room log (Redis) was unreachable.", samples: one(m.delivery.unsequenced) },
     { type: "counter", name: `${p}slow_consumer_closes_total`, help: "Connections closed for passing SLOW_CONSUMER_HARD_BYTES.", samples: one(m.delivery.slow_consumer_closes) },
     { type: "counter", name: `${p}unresponsive_closes_total`, help: "Connections closed after MAX_RETRIES unacknowledged resends.", samples: one(m.delivery.unresponsive_closes) },
     { type: "gauge", name: `${p}queued_messages`, help: "Messages waiting in slow connections' queues.", samples: one(q.queued_messages) },

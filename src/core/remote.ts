@@ -63,8 +63,8 @@ export function remoteFrame(hub: Hub, roomId: string, frame: Uint8Array): void {
     return;
   }
   if (f.kind === FrameKind.RawText) {
-    hub.delivery.deliver(room, new TextDecoder().decode(f.payload), f);
-    return;
+    const text = new TextDecoder().decode(f.payload);
+    return hub.delivery.ordered(room, () => hub.delivery.deliver(room, text, f));
   }
   let out;
   try {
@@ -74,10 +74,11 @@ export function remoteFrame(hub: Hub, roomId: string, frame: Uint8Array): void {
     return;
   }
   const msg = out.msg;
-  if (msg.seq) {
-    room.seq = msg.seq;
-    room.epoch = msg.epoch ?? 0;
-  }
-  applyRemote(room.world, msg, hub.clock.now());
-  hub.delivery.deliver(room, out, f, undefined, msg.position_update?.entity_id);
+  const run = () => {
+    applyRemote(room.world, msg, hub.clock.now());
+    hub.delivery.deliver(room, out, f, undefined, msg.position_update?.entity_id);
+  };
+  // Reliable entries in room-sequence order; the rest after this instance's pending appends.
+  if (msg.seq) hub.delivery.inOrder.accept(room, msg.epoch ?? 0, msg.seq, run);
+  else hub.delivery.ordered(room, run);
 }

@@ -27,9 +27,14 @@ export class Room {
   ghosts = 0;
   /** Connections on their way in (waiting for the room's shared state or their session). */
   joining = 0;
+  /** Reliable entries that arrived before an earlier one, by seq (see delivery/in-order.ts). */
+  readonly early = new Map<number, () => void>();
+  gapTimer?: unknown;
+  /** Local deliveries waiting behind reliable messages the room log has not answered yet (Redis). */
+  readonly deferred: { run?: () => void }[] = [];
   /** Set while the cluster loads the room's shared state. */
   opening?: Promise<void>;
-  /** The room log's position after the last reliable message seen here. */
+  /** The room log's epoch, and the seq of the last reliable message delivered here. */
   epoch = 0;
   seq = 0;
   messagesIn = 0;

@@ -23,7 +23,8 @@ import { CloseCode } from "../errors.ts";
 import { encodeCounts, Outbound } from "../protocol/codec.ts";
 import { encodeBinary } from "../protocol/proto.ts";
 import type { Envelope } from "../protocol/types.ts";
-import { decodeFrame, encodeFrame, type FrameMeta } from "./frames.ts";
+import { decodeFrame, encodeFrame, outboundOf, type FrameMeta } from "./frames.ts";
+import { InOrder } from "./in-order.ts";
 import { SendQueue } from "./queue.ts";
 import { SessionStore } from "./sessions.ts";
 
@@ -33,8 +34,14 @@ export type Payload = Outbound | string;
 /** Delivery for one hub. */
 export class Delivery {
   readonly sessions = new SessionStore();
+  readonly inOrder: InOrder;
 
-  constructor(readonly hub: Hub, readonly log: RoomLog) {}
+  constructor(readonly hub: Hub, readonly log: RoomLog) {
+    this.inOrder = new InOrder(log, hub.clock, (room, e) => {
+      const f = decodeFrame(e.frame);
+      this.deliver(room, outboundOf(f.payload), f);
+    });
+  }
 
   /**
    * Sequences a reliable message through the room log, then delivers it locally. The memory
@@ -42,20 +49,45 @@ export class Delivery {
    */
   reliable(room: Room, msg: Envelope, meta: FrameMeta, sender?: Connection): void {
     encodeCounts.protobuf++;
-    const entry = this.log.append(room.id, encodeFrame(meta, encodeBinary(msg)));
-    if (entry instanceof Promise) {
-      entry.then((e) => this.#deliverEntry(room, msg, meta, e.seq, e.epoch, e.frame, sender), (err) => {
-        this.hub.log.warn("room_log_append_failed", { room: room.id, message: (err as Error).message });
-      });
-    } else this.#deliverEntry(room, msg, meta, entry.seq, entry.epoch, entry.frame, sender);
+    let entry;
+    try {
+      entry = this.log.append(room.id, encodeFrame(meta, encodeBinary(msg)));
+    } catch (e) {
+      return this.#unsequenced(room, msg, meta, e as Error, sender);
+    }
+    if (!(entry instanceof Promise)) return this.#deliverEntry(room, msg, meta, entry.seq, entry.epoch, entry.frame, sender);
+    // The log answers later (Redis): hold this room's later local deliveries until it has, so
+    // everyone here sees the room's messages in the order they were handled.
+    const slot: { run?: () => void } = {};
+    room.deferred.push(slot);
+    entry.then(
+      (e) => (slot.run = () => this.#deliverEntry(room, msg, meta, e.seq, e.epoch, e.frame, sender)),
+      (e) => (slot.run = () => this.#unsequenced(room, msg, meta, e as Error, sender)),
+    ).finally(() => this.#release(room));
+  }
+
+  /** Runs `fn` now, or after the room's reliable messages still waiting for the log. */
+  ordered(room: Room, fn: () => void): void {
+    if (room.deferred.length === 0) fn();
+    else room.deferred.push({ run: fn });
+  }
+
+  #release(room: Room): void {
+    while (room.deferred.length > 0 && room.deferred[0].run) room.deferred.shift()!.run!();
+  }
+
+  /** The room log is unreachable (Redis down): deliver here anyway, without a sequence number. */
+  #unsequenced(room: Room, msg: Envelope, meta: FrameMeta, err: Error, sender?: Connection): void {
+    this.hub.metrics.delivery.unsequenced++;
+    this.hub.log.warn("room_log_unavailable", { room: room.id, message: err.message });
+    msg.seq = 0;
+    this.deliver(room, new Outbound(msg), meta, sender);
   }
 
   #deliverEntry(room: Room, msg: Envelope, meta: FrameMeta, seq: number, epoch: number, frame: Uint8Array, sender?: Connection): void {
     msg.seq = seq;
     msg.epoch = epoch;
-    room.seq = seq;
-    room.epoch = epoch;
-    this.deliver(room, Outbound.fromProtobuf(msg, decodeFrame(frame).payload), meta, sender);
+    this.inOrder.accept(room, epoch, seq, () => this.deliver(room, Outbound.fromProtobuf(msg, decodeFrame(frame).payload), meta, sender));
   }
 
   /**

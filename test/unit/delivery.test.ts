@@ -222,3 +222,32 @@ describe("slow consumers", () => {
     expect(h.hub.rooms.get("r")!.slow.has(b.conn)).toBe(true);
   });
 });
+
+describe("in-order release of reliable entries", () => {
+  test("early entries wait for the gap; duplicates drop; a lasting gap is filled from the log", async () => {
+    const { InOrder } = await import("../../src/delivery/in-order.ts");
+    const { ManualClock } = await import("../../src/core/clock.ts");
+    const { Room } = await import("../../src/core/room.ts");
+    const clock = new ManualClock();
+    const filled: number[] = [];
+    const log = { read: (_r: string, _e: number, after: number, n: number) => Array.from({ length: n }, (_, i) => ({ seq: after + 1 + i, epoch: 7, frame: new Uint8Array() })) };
+    const io = new InOrder(log as never, clock, (_room, e) => filled.push(e.seq));
+    const room = new Room("r", 0);
+    room.epoch = 7;
+    room.seq = 10;
+    const out: number[] = [];
+    io.accept(room, 7, 12, () => out.push(12));
+    io.accept(room, 7, 13, () => out.push(13));
+    expect(out).toEqual([]);
+    io.accept(room, 7, 11, () => out.push(11));
+    expect(out).toEqual([11, 12, 13]);
+    io.accept(room, 7, 12, () => out.push(99)); // a duplicate
+    io.accept(room, 7, 16, () => out.push(16));
+    clock.advance(300); // 14 and 15 never came: the log fills them
+    await Bun.sleep(0);
+    expect(filled).toEqual([14, 15]);
+    expect(out).toEqual([11, 12, 13, 16]);
+    io.accept(room, 8, 1, () => out.push(1)); // a new epoch starts afresh
+    expect(out.at(-1)).toBe(1);
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * How the Redis backend connects: its options, the ioredis clients for one Redis server or a
+ * Redis Cluster, and the receiving side that goes with each (SUBSCRIBE on one connection, or
+ * SSUBSCRIBE on one connection per shard).
+ * @module
+ */
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
+import type { Clock } from "../core/clock.ts";
+import type { Logger } from "../log.ts";
+import { ShardSubscribers } from "./redis-shards.ts";
+import { ChannelSubscriber, type SubscriberHooks, type Subscriptions } from "./redis-subscriber.ts";
+
+/** Options of {@link createRedisBackend} (most of them apply to the memory backend too). */
+export interface RedisBackendOptions {
+  /**
+   * `redis://[user:password@]host:port[/db]` or `rediss://…` (REDIS_URL). With
+   * {@link clusterNodes} it is optional and only lends its user, password and TLS to every node.
+   */
+  redisUrl?: string;
+  /**
+   * A Redis Cluster's seed nodes, `host:port` each (an array, or one comma-separated string:
+   * REDIS_CLUSTER_NODES; IPv6 as `[::1]:7000`). Needs Redis ≥ 7: rooms use sharded pub/sub
+   * (SSUBSCRIBE/SPUBLISH), each room's channel and keys in the slot of its hash tag.
+   */
+  clusterNodes?: string[] | string;
+  /** This instance's id (1–255 bytes of UTF-8), unique in the cluster. */
+  nodeId: string;
+  /** Key and channel prefix (REDIS_PREFIX). @default CLUSTER_DEFAULTS.prefix */
+  prefix?: string;
+  /** A node whose last heartbeat is older is dead (NODE_TTL_MS). @default CLUSTER_DEFAULTS.nodeTtlMs */
+  nodeTtlMs?: number;
+  /** Reliable messages kept per room. @default CLUSTER_DEFAULTS.historySize */
+  historySize?: number;
+  /** A room's log is forgotten (new epoch) after this long without an append (RESUME_WINDOW). @default CLUSTER_DEFAULTS.historyTtlMs */
+  historyTtlMs?: number;
+  /** Redis only: presence keys expire unless refreshed by heartbeats. @default CLUSTER_DEFAULTS.presenceTtlMs */
+  presenceTtlMs?: number;
+  /** Time for heartbeats, reaping (and, in memory, expiry). @default systemClock */
+  clock?: Clock;
+  /** @default silentLogger */
+  log?: Logger;
+  /** How long creation waits for Redis before it rejects. @default 5000 */
+  connectTimeoutMs?: number;
+  /** A command without a reply after this long rejects. @default 5000 */
+  commandTimeoutMs?: number;
+  /** Longest pause between reconnection attempts. @default 2000 */
+  reconnectMaxDelayMs?: number;
+  /** Most bus frames awaiting Redis's reply before further ones are dropped. @default 100000 */
+  maxInflight?: number;
+  /** Extra ioredis options of every connection (applied last). */
+  redisOptions?: Partial<RedisOptions>;
+  /** Redis Cluster only: extra ioredis `Cluster` options (e.g. `natMap`; applied last). */
+  clusterOptions?: Partial<ClusterOptions>;
+}
+
+/** One Redis Cluster seed node. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** `"a:7000,b:7001"` or `["a:7000", "[::1]:7001"]` → seed nodes. @throws {Error} naming a malformed entry. */
+export function parseClusterNodes(nodes: string[] | string): HostPort[] {
+  const list = (typeof nodes === "string" ? nodes.split(",") : nodes).map((s) => s.trim()).filter((s) => s !== "");
+  if (list.length === 0) throw new Error("Redis Cluster nodes: expected at least one host:port");
+  return list.map((entry) => {
+    const m = /^(?:\[([^\]]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(entry);
+    const port = m ? Number(m[3]) : 0;
+    if (!m || port < 1 || port > 65535) throw new Error(`Redis Cluster nodes: "${entry}" is not host:port`);
+    return { host: m[1] ?? m[2]!, port };
+  });
+}
+
+/** `redis://user:secret@host` → `redis://user:***@host`, for messages. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+}
+
+/** The user, password and TLS of a `redis://` / `rediss://` URL, for the nodes of a cluster. */
+function credentials(url: string | undefined): Partial<RedisOptions> {
+  if (!url) return {};
+  const u = new URL(url);
+  const out: Partial<RedisOptions> = {};
+  if (u.username) out.username = decodeURIComponent(u.username);
+  if (u.password) out.password = decodeURIComponent(u.password);
+  if (u.protocol === "rediss:") out.tls = {};
+  return out;
+}
+
+/** The clients of one node. */
+export interface Clients {
+  /** Every command (and publish): one connection, or a `Cluster` routing each by slot. */
+  cmd: Redis | Cluster;
+  subs: Subscriptions;
+  /** True on a Redis Cluster: publish with SPUBLISH. */
+  sharded: boolean;
+  /** Where, for messages: `Redis at redis://…` or `Redis Cluster at a:7000,b:7001` (no secrets). */
+  where: string;
+}
+
+/**
+ * Opens the command client and the subscriber side. Nothing queues while Redis is away
+ * (`enableOfflineQueue: false`): calls fail at once, and subscriptions are restored by the
+ * subscriber side when connections return.
+ */
+export function openClients(opts: RedisBackendOptions, hooks: SubscriberHooks): Clients {
+  const maxDelay = opts.reconnectMaxDelayMs ?? 2000;
+  const retry = (times: number) => Math.min(maxDelay, 25 * 2 ** Math.min(times, 10)) + Math.floor(Math.random() * 25);
+  const name = (role: string) => `graphwiz-${role}-${opts.nodeId}`.replace(/\s/g, "_");
+  const base: RedisOptions = {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    autoResubscribe: false,
+    connectTimeout: opts.connectTimeoutMs ?? 5000,
+    retryStrategy: retry,
+    disableClientInfo: true,
+  };
+  const commandTimeout = opts.commandTimeoutMs ?? 5000;
+
+  if (opts.clusterNodes !== undefined) {
+    const seeds = parseClusterNodes(opts.clusterNodes);
+    const auth = credentials(opts.redisUrl);
+    // Node connections are made by the Cluster (lazily, with their own queue until connected);
+    // the Cluster itself refuses commands while it is not ready.
+    const cmd = new Cluster(seeds, {
+      enableOfflineQueue: false,
+      clusterRetryStrategy: retry,
+      slotsRefreshTimeout: Math.min(opts.connectTimeoutMs ?? 5000, 2000),
+      redisOptions: { connectTimeout: base.connectTimeout, commandTimeout, connectionName: name("cmd"), disableClientInfo: true, ...auth, ...opts.redisOptions },
+      ...opts.clusterOptions,
+    });
+    const subs = new ShardSubscribers(cmd, { ...base, connectionName: name("sub"), ...auth, ...opts.redisOptions }, hooks);
+    return { cmd, subs, sharded: true, where: `Redis Cluster at ${seeds.map((s) => `${s.host}:${s.port}`).join(",")}` };
+  }
+  if (!opts.redisUrl) throw new Error("The Redis backend needs redisUrl or clusterNodes");
+  const cmd = new Redis(opts.redisUrl, { ...base, commandTimeout, connectionName: name("cmd"), ...opts.redisOptions });
+  const subs = new ChannelSubscriber(new Redis(opts.redisUrl, { ...base, connectionName: name("sub"), ...opts.redisOptions }), hooks);
+  return { cmd, subs, sharded: false, where: `Redis at ${redact(opts.redisUrl)}` };
+}
