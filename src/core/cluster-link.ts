@@ -7,11 +7,11 @@
  */
 import type { ClusterBackend, MemberInfo, NodeInfo, SessionRecord } from "../cluster/types.ts";
 import { root } from "../protocol/proto.ts";
-import { MessageType, PresenceEventType } from "../protocol/types.ts";
 import { SERVER_VERSION } from "../version.ts";
 import type { TimerHandle } from "./clock.ts";
 import type { Connection } from "./connection.ts";
 import type { Hub } from "./hub.ts";
+import { announceDepartures } from "./departure.ts";
 import { remoteFrame } from "./remote.ts";
 import { Room } from "./room.ts";
 import type { Entity, Player } from "./world.ts";
@@ -219,17 +219,7 @@ export class ClusterLink {
 
   /** A dead node's clients: PRESENCE_LEAVE and despawns, to every instance through the room log. */
   #departed(roomId: string, clients: string[], entities: string[]): void {
-    const { hub } = this;
-    const room = hub.rooms.get(roomId) ?? new Room(roomId, hub.clock.now());
-    const now = hub.clock.now();
-    for (const id of entities) {
-      room.world.despawn(id, now);
-      hub.broadcast(room, { type: MessageType.ENTITY_DESPAWN, payload: "entity_despawn", entity_despawn: { entity_id: id } }, { reliable: true });
-    }
-    for (const id of clients) {
-      room.world.players.delete(id);
-      hub.broadcast(room, { type: MessageType.PRESENCE_LEAVE, payload: "presence_event", presence_event: { client_id: id, event_type: PresenceEventType.LEAVE } }, { reliable: true });
-    }
+    announceDepartures(this.hub, this.hub.rooms.get(roomId) ?? new Room(roomId, this.hub.clock.now()), clients, entities);
   }
 
   /** Runs a backend call whose failure must not escape: logged (never thrown) and counted by the backend. */

@@ -9,12 +9,12 @@ import type { Session } from "../delivery/sessions.ts";
 import { CloseCode, type ErrorCode } from "../errors.ts";
 import { ConnectLimiter, GlobalLimiter, MessageLimiter } from "../limits/index.ts";
 import { silentLogger, type Logger } from "../log.ts";
-import type { MetricFamily } from "../observability/prometheus.ts";
 import { Outbound } from "../protocol/codec.ts";
 import { Router } from "../protocol/router.ts";
 import { MessageType, PresenceEventType, type Envelope } from "../protocol/types.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { ClusterLink } from "./cluster-link.ts";
+import { announceDepartures } from "./departure.ts";
 import { then, type Maybe } from "./maybe.ts";
 import { Connection, type Identity } from "./connection.ts";
 import { FirstAuth } from "./first-auth.ts";
@@ -289,53 +289,8 @@ export class Hub {
     });
   }
 
-  /** PRESENCE_LEAVE and despawns of the client's entities, unless another connection holds the client id. */
+  /** The client left for good (unless another connection holds its id): the room hears it. */
   #depart(room: Room, clientId: string, connectionId: string): void {
-    if (!room.world.leave(clientId, connectionId, this.clock.now())) return;
-    for (const id of room.world.ownedBy(clientId)) {
-      room.world.despawn(id, this.clock.now());
-      this.broadcast(room, { type: MessageType.ENTITY_DESPAWN, payload: "entity_despawn", entity_despawn: { entity_id: id } }, { reliable: true });
-    }
-    this.broadcast(room, {
-      type: MessageType.PRESENCE_LEAVE,
-      payload: "presence_event",
-      presence_event: { client_id: clientId, event_type: PresenceEventType.LEAVE },
-    }, { reliable: true });
-  }
-
-  /** Queue depths for /metrics and stats. */
-  queueTotals() {
-    let queued_messages = 0, queued_bytes = 0, max_queued_bytes = 0;
-    for (const room of this.rooms.values()) {
-      for (const c of room.slow) {
-        const b = c.queue!.bytes + c.transport.bufferedAmount();
-        queued_messages += c.queue!.length;
-        queued_bytes += b;
-        if (b > max_queued_bytes) max_queued_bytes = b;
-      }
-    }
-    return { queued_messages, queued_bytes, max_queued_bytes, unacked_messages: this.acks.unacked(), sessions: this.delivery.sessions.size };
-  }
-
-  /** Metric families of the cluster bus (frames across instances, errors, reconnects). */
-  extraFamilies(): MetricFamily[] {
-    const c = this.cluster.bus.counters as Record<string, number>;
-    const counter = (name: string, help: string, value: number): MetricFamily => ({ type: "counter", name: `graphwiz_ws_bus_${name}_total`, help, samples: [{ value }] });
-    return [
-      counter("published", "Frames published to other instances.", c.published ?? 0),
-      counter("received", "Frames received from other instances.", c.received ?? 0),
-      counter("dropped", "Frames not published because the bus was unavailable or overloaded.", c.dropped ?? 0),
-      counter("errors", "Bus and store errors.", c.errors ?? 0),
-      counter("reconnects", "Reconnections to Redis.", c.reconnects ?? 0),
-      { type: "gauge", name: "graphwiz_ws_cluster_healthy", help: "1 when the cluster backend is reachable.", samples: [{ value: this.link.notReady() ? 0 : 1 }] },
-    ];
-  }
-
-  /** Closes every connection with `code` (shutdown). Resolves when all have closed or `timeoutMs` passed. */
-  async closeAll(code: number, reason: string, timeoutMs: number): Promise<boolean> {
-    for (const c of [...this.connections]) c.close(code, reason);
-    const deadline = this.clock.now() + timeoutMs;
-    while (this.connections.size > 0 && this.clock.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    return this.connections.size === 0;
+    if (room.world.leave(clientId, connectionId, this.clock.now())) announceDepartures(this, room, [clientId], room.world.ownedBy(clientId));
   }
 }

@@ -59,7 +59,7 @@ export function metricsJson(hub: Hub): Record<string, unknown> {
     messages_by_kind: byKind,
     disconnections_by_code: Object.fromEntries(m.closesByCode),
     rate_limited: { ...m.rateLimited },
-    delivery: { ...m.delivery, ...hub.queueTotals() },
+    delivery: { ...m.delivery, ...queueTotals(hub) },
     cluster: { kind: hub.cluster.kind, node_id: hub.link.nodeId, healthy: !hub.link.notReady(), bus: { ...hub.cluster.bus.counters } },
     round_trip_ms: summary(m.roundTrip),
     message_age_ms: summary(m.messageAge),
@@ -84,7 +84,7 @@ function extraFamilies(hub: Hub): MetricFamily[] {
     }));
     return out;
   };
-  const q = hub.queueTotals();
+  const q = queueTotals(hub);
   return [
     { type: "counter", name: `${p}disconnections_total`, help: "Closed connections by WebSocket close code.", samples: [...m.closesByCode].map(([code, value]) => ({ labels: { code }, value })) },
     { type: "counter", name: `${p}kind_messages_received_total`, help: "Frames received, by message kind and format.", samples: byKind(m.receivedByKind) },
@@ -106,6 +106,34 @@ function extraFamilies(hub: Hub): MetricFamily[] {
     { type: "gauge", name: `${p}unacked_messages`, help: "Reliable messages sent but not yet acknowledged.", samples: one(q.unacked_messages) },
     { type: "histogram", name: `${p}round_trip_seconds`, unit: "seconds", help: "Client round trip from the server's ping to its pong.", series: [histogramSeconds(m.roundTrip)] },
     { type: "histogram", name: `${p}message_age_seconds`, unit: "seconds", help: "Age at arrival of messages carrying a client timestamp (includes clock skew).", series: [histogramSeconds(m.messageAge)] },
-    ...hub.extraFamilies(),
+    ...busFamilies(hub),
+  ];
+}
+
+/** Queue depths over all slow connections, unacknowledged messages and sessions. */
+export function queueTotals(hub: Hub) {
+  let queued_messages = 0, queued_bytes = 0, max_queued_bytes = 0;
+  for (const room of hub.rooms.values()) {
+    for (const c of room.slow) {
+      const b = c.queue!.bytes + c.transport.bufferedAmount();
+      queued_messages += c.queue!.length;
+      queued_bytes += b;
+      if (b > max_queued_bytes) max_queued_bytes = b;
+    }
+  }
+  return { queued_messages, queued_bytes, max_queued_bytes, unacked_messages: hub.acks.unacked(), sessions: hub.delivery.sessions.size };
+}
+
+/** Metric families of the cluster bus (frames across instances, errors, reconnects). */
+function busFamilies(hub: Hub): MetricFamily[] {
+  const c = hub.cluster.bus.counters as Record<string, number>;
+  const counter = (name: string, help: string, value: number): MetricFamily => ({ type: "counter", name: `graphwiz_ws_bus_${name}_total`, help, samples: [{ value }] });
+  return [
+    counter("published", "Frames published to other instances.", c.published ?? 0),
+    counter("received", "Frames received from other instances.", c.received ?? 0),
+    counter("dropped", "Frames not published because the bus was unavailable or overloaded.", c.dropped ?? 0),
+    counter("errors", "Bus and store errors.", c.errors ?? 0),
+    counter("reconnects", "Reconnections to Redis.", c.reconnects ?? 0),
+    { type: "gauge", name: "graphwiz_ws_cluster_healthy", help: "1 when the cluster backend is reachable.", samples: [{ value: hub.link.notReady() ? 0 : 1 }] },
   ];
 }
