@@ -24,7 +24,7 @@
  * @module
  */
 import { spawnSync } from "bun";
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { CHECKS, plan, type Mode, type Scenario } from "./lib/plan.ts";
 import { loadAvg, machine } from "./lib/proc.ts";
@@ -83,6 +83,11 @@ function checkoutCommit(rev: string): string {
   }
   if (!existsSync(resolve(dir, "node_modules"))) symlinkSync(resolve(ROOT, "node_modules"), resolve(dir, "node_modules"));
   writeFileSync(resolve(dir, ".bench-commit"), sha);
+  // Keep the three most recent extracts (each holds a ~100 MB compiled binary once built).
+  const tmp = resolve(ROOT, ".bench-tmp");
+  const old = readdirSync(tmp).filter((d) => d.startsWith("server-")).map((d) => resolve(tmp, d))
+    .filter((d) => d !== dir).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs).slice(2);
+  for (const d of old) rmSync(d, { recursive: true, force: true }); // unlinks the node_modules symlink, never follows it
   return dir;
 }
 
