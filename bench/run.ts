@@ -5,7 +5,8 @@
  * one pair at a time, alternating the servers of a scenario (A B C A B C …); prints one JSON
  * line per run, per median and per product target on stdout, progress on stderr, and writes a
  * markdown report to bench/RESULTS.md (the mode is in its header) and the JSON lines to
- * bench/RESULTS.jsonl. Every child process is
+ * bench/RESULTS.jsonl — only for a complete run; a filtered one writes .bench-tmp/RESULTS-partial.md.
+ * Every child process is
  * started under `timeout -s KILL` and killed on exit, error and Ctrl-C.
  *
  * Options:
@@ -25,7 +26,7 @@
  */
 import { spawnSync } from "bun";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { relative, resolve } from "node:path";
+import { dirname, relative, resolve } from "node:path";
 import { CHECKS, plan, type Mode, type Scenario } from "./lib/plan.ts";
 import { loadAvg, machine } from "./lib/proc.ts";
 import { HAVE_TASKSET, installCleanup, spawnChild, stopAll } from "./lib/procs.ts";
@@ -43,9 +44,12 @@ const mode: Mode = reportFrom ? (saved.find((l) => l.type === "meta")?.mode as M
 const only = opt("only")?.split(",");
 const onlyTargets = opt("targets")?.split(",");
 const repsOverride = opt("reps") ? Number(opt("reps")) : undefined;
+// Only a complete run replaces the committed bench/RESULTS.md; a filtered one (--only, --targets,
+// --reps, --set) writes to .bench-tmp/ unless --out says where.
+const partial = ["only", "targets", "reps", "set"].some((o) => opt(o) !== undefined);
 const outPath = flag("no-report") ? undefined
   : opt("out") ? resolve(opt("out")!) : mode === "smoke" ? undefined
-  : resolve(ROOT, "bench/RESULTS.md");
+  : resolve(ROOT, partial ? ".bench-tmp/RESULTS-partial.md" : "bench/RESULTS.md");
 
 const log = (s: string) => process.stderr.write(`[bench ${((performance.now() - T0) / 1000).toFixed(1)}s] ${s}\n`);
 const emitted: string[] = [];
@@ -274,6 +278,7 @@ const foreign = [...results.values()].flatMap((m) => [...m.values()].flat()).map
 emit({ type: "done", duration_s: sig(durationS, 3), passed: checks.filter((c) => c.pass === true).length, failed: checks.filter((c) => c.pass === false).length, not_measured: checks.filter((c) => c.pass === null).length });
 
 if (outPath) {
+  mkdirSync(dirname(outPath), { recursive: true });
   writeFileSync(outPath, renderReport({ meta, scenarios, summaries, checks, durationS, results, foreignCpu: foreign }));
   const jsonl = outPath.replace(/\.md$/, "") + ".jsonl";
   if (resolve(jsonl) !== resolve(reportFrom ?? "")) writeFileSync(jsonl, `${emitted.join("\n")}\n`);
