@@ -267,13 +267,12 @@ async function position(): Promise<LoadResult> {
   let idxM0 = Number.MAX_SAFE_INTEGER;
   let idxM1 = Number.MAX_SAFE_INTEGER;
   let delivered = 0;
-  let late = 0;
   const sink: Sink = {
     onSeq(_c, idx, now) {
       if (idx >= idxM0 && idx < idxM1) {
         delivered++;
         hist.record((now - sendTime[idx & M]) * 1000);
-      } else if (idx >= idxM1) late++;
+      }
     },
   };
   const conns: WsConn[] = [];
