@@ -7,15 +7,23 @@ import type { ServerWebSocket } from "bun";
 import { getConnInfo, upgradeWebSocket, websocket as honoWebsocket } from "hono/bun";
 import { boot } from "../src/boot.ts";
 import { runtimeFrameCap } from "../src/config.ts";
-import { SendResult, type Fanout, type Frame, type Transport } from "../src/core/transport.ts";
+import { SendResult, type ConnectionHandle, type Fanout, type Frame, type Transport } from "../src/core/transport.ts";
 import type { CoreEvents } from "../src/http/app.ts";
 
-type Data = { events: CoreEvents; url: URL; protocol: string; transport?: BunTransport };
+// hono's upgrade data until the socket opens; from then on, the socket's transport itself.
+type Data = { events: CoreEvents; url?: URL; protocol: string; transport?: BunTransport } | BunTransport;
 type Socket = ServerWebSocket<Data>;
 
-/** The one transport of a Bun socket, kept on `ws.data`. */
+/**
+ * The one transport of a Bun socket. Once open it *is* `ws.data` (hono's upgrade data is
+ * dropped), and it holds the connection's handle: one small object per socket.
+ */
 class BunTransport implements Transport {
+  handle?: ConnectionHandle;
   constructor(readonly ws: Socket) {}
+  attach(handle: ConnectionHandle): void {
+    this.handle = handle;
+  }
   send(frame: Frame): SendResult {
     const n = this.ws.send(frame);
     return n > 0 ? SendResult.Sent : n === -1 ? SendResult.Queued : SendResult.Dropped;
@@ -44,13 +52,19 @@ const fanout: Fanout = {
     void (except ? (except as BunTransport).ws.publish(topic, frame) : server?.publish(topic, frame)),
 };
 
+const handleOf = (ws: Socket) => (ws.data as BunTransport).handle;
+
 // Events go straight to the connection's handle: no event object or context per message.
 const websocket = {
-  open: honoWebsocket.open,
-  message: (ws: Socket, msg: string | Buffer) => ws.data.events.handle?.message(msg),
-  drain: (ws: Socket) => ws.data.events.handle?.drain(),
-  pong: (ws: Socket) => ws.data.events.handle?.pong(),
-  close: (ws: Socket, code: number, reason: string) => ws.data.events.handle?.closed(code, reason),
+  open: (ws: Socket) => {
+    honoWebsocket.open(ws as never); // our onOpen (via hono) creates the transport and attaches the handle
+    const t = (ws.data as { transport?: BunTransport }).transport;
+    if (t) ws.data = t; // hono's data (events, a URL) is not needed any more
+  },
+  message: (ws: Socket, msg: string | Buffer) => handleOf(ws)?.message(msg),
+  drain: (ws: Socket) => handleOf(ws)?.drain(),
+  pong: (ws: Socket) => handleOf(ws)?.pong(),
+  close: (ws: Socket, code: number, reason: string) => handleOf(ws)?.closed(code, reason),
 };
 
 await boot({
@@ -61,7 +75,8 @@ await boot({
   remoteAddress: (c) => getConnInfo(c).remote.address,
   transportOf: (raw) => {
     const ws = raw as Socket;
-    return (ws.data.transport ??= new BunTransport(ws));
+    const data = ws.data as { transport?: BunTransport };
+    return (data.transport ??= new BunTransport(ws));
   },
   async listen(app, _hub, config) {
     server = Bun.serve({

@@ -137,12 +137,13 @@ export class ClusterLink {
     void this.#quiet("unsubscribe", this.backend.bus.unsubscribe(room.id));
   }
 
+  // A lone instance lists its members from its own rooms; only a shared store needs them.
   joined(conn: Connection): void {
-    this.#quiet("add member", this.backend.presence.addMember(this.member(conn)));
+    if (this.opts.shareWorld) this.#quiet("add member", this.backend.presence.addMember(this.member(conn)));
   }
 
   left(conn: Connection): void {
-    this.#quiet("remove member", this.backend.presence.removeMember(conn.room.id, conn.id));
+    if (this.opts.shareWorld) this.#quiet("remove member", this.backend.presence.removeMember(conn.room.id, conn.id));
   }
 
   /** How the cluster lists a connection. */

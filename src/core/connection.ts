@@ -42,35 +42,38 @@ export class Connection implements ConnectionHandle {
   pending: boolean;
   /** The token's expiry (unix seconds), 0 when none. */
   tokenExp: number;
-  displayName?: string;
+  // Fields most connections never set are `declare`d: they take no slot until used, which keeps
+  // an idle connection small (memory per connection is a product target).
+  declare displayName?: string;
   /** The client id the URL asked for (first-message auth checks it against the token). */
-  claimedClientId?: string;
+  declare claimedClientId?: string;
   /** Acknowledged delivery: ACKs expected, resends, a resumable session. */
   reliable: boolean;
-  resume?: Identity["resume"];
-  session?: Session;
+  declare resume?: Identity["resume"];
+  declare session?: Session;
   /** Set when a newer connection resumed this one's session. */
-  replacedBy?: string;
+  declare replacedBy?: string;
+  // Reliable connections only (set by Acks when they join):
   /** Highest acknowledged seq (of `ackEpoch`). */
-  acked = 0;
-  ackEpoch = 0;
+  declare acked: number;
+  declare ackEpoch: number;
   /** Resends so far for the current unacknowledged run, and when the next is due (0: none). */
-  retries = 0;
-  nextRetryAt = 0;
+  declare retries: number;
+  declare nextRetryAt: number;
   /** Frames that arrived while the join waited for the cluster (handled right after it). */
-  early?: Frame[];
+  declare early?: Frame[];
   /** The send queue while this connection is slow (see Delivery). */
-  queue?: SendQueue;
-  /** Rate-limit state (per connection and its share of the global budget). */
-  readonly rate: LimiterState;
+  declare queue?: SendQueue;
+  /** Rate-limit state (per connection and its share of the global budget); made on the first message. */
+  declare rate?: LimiterState;
   /** Set once the socket has closed; nothing is sent after that. */
   isClosed = false;
   /** When the outstanding ping was sent (0: none outstanding). */
   pingSentAt = 0;
   /** When the last pong arrived (or the connection opened). */
   lastPongAt: number;
-  /** First-message auth: close unless authenticated by then (0: not pending). */
-  authDeadline = 0;
+  /** First-message auth: close unless authenticated by then (unset: not pending). */
+  declare authDeadline?: number;
 
   constructor(
     readonly hub: Hub,
@@ -84,11 +87,10 @@ export class Connection implements ConnectionHandle {
     this.room = room;
     this.pending = identity.pendingAuth === true;
     this.tokenExp = identity.tokenExp ?? 0;
-    this.displayName = identity.displayName;
-    this.claimedClientId = identity.claimedClientId;
+    if (identity.displayName !== undefined) this.displayName = identity.displayName;
+    if (identity.claimedClientId !== undefined) this.claimedClientId = identity.claimedClientId;
     this.reliable = identity.reliable === true;
-    this.resume = identity.resume;
-    this.rate = hub.limits.messages.newState();
+    if (identity.resume) this.resume = identity.resume;
     this.userId = identity.userId;
     this.clientId = identity.clientId;
     this.format = identity.format;

@@ -42,7 +42,7 @@ export class FirstAuth {
       conn.userId = r.userId;
       if (r.clientId) conn.clientId = r.clientId;
       conn.tokenExp = r.exp ?? 0;
-      conn.authDeadline = 0;
+      conn.authDeadline = undefined;
       conn.pending = false;
       if (hello.client_hello?.reliable) conn.reliable = true;
       this.hub.join(conn);

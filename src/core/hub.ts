@@ -169,6 +169,7 @@ export class Hub {
     for (const frame of helloFrames(this, conn, joined.resumed)) conn.transport.send(frame);
     for (const e of joined.replay) this.delivery.sendTo(conn, outboundOf(decodeFrame(e.frame).payload));
     room.members.add(conn);
+    if (conn.reliable) room.reliable++;
     room.subscribe(conn, this.fanout);
     this.link.joined(conn);
     if (!quiet) {
@@ -257,6 +258,7 @@ export class Hub {
     const fields = { room: room.id, connection: conn.id, user: conn.userId, code, reason: reason || undefined };
     if (!room.members.delete(conn)) return this.log.info("connection_close", { ...fields, pending: true });
     this.delivery.forget(conn);
+    if (conn.reliable) room.reliable--;
     this.link.left(conn);
     const departs = !conn.reliable || this.acks.closed(conn, code);
     if (departs) this.#depart(room, conn.clientId, conn.id);

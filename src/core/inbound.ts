@@ -69,10 +69,11 @@ export function inbound(hub: Hub, conn: Connection, frame: Frame): void {
 /** The per-connection and global message limits. Returns whether the frame may go on. */
 function admitRate(hub: Hub, conn: Connection, now: number): boolean {
   const { messages, global } = hub.limits;
-  let d = messages.check(conn.rate, now);
+  const rate = (conn.rate ??= messages.newState());
+  let d = messages.check(rate, now);
   let byGlobal = false;
   if (d === Decision.Accept) {
-    d = global.check(conn.rate, now);
+    d = global.check(rate, now);
     byGlobal = true;
   }
   if (d === Decision.Accept) return true;
@@ -83,7 +84,7 @@ function admitRate(hub: Hub, conn: Connection, now: number): boolean {
     m.rateLimited.closes++;
     hub.closeWith(conn, CloseCode.RATE_LIMITED, ErrorCode.RATE_LIMITED, `Over the rate limit for ${hub.config.rateLimitStrikes} windows in a row`);
   } else if (d === Decision.Notify) {
-    const retry = byGlobal ? global.retryAfterMs(now) : messages.retryAfterMs(conn.rate, now);
+    const retry = byGlobal ? global.retryAfterMs(now) : messages.retryAfterMs(rate, now);
     const what = byGlobal ? "This server is over its message budget" : `Over ${hub.config.rateLimitMessages} messages per ${hub.config.rateLimitWindowMs} ms`;
     hub.sendError(conn, ErrorCode.RATE_LIMITED, `${what}; messages are dropped for ${retry} ms`, undefined, { retry_after_ms: retry });
   }

@@ -23,6 +23,8 @@ export class Room {
   /** Members subscribed to each topic (members minus the slow ones). */
   subscribedJson = 0;
   subscribedProtobuf = 0;
+  /** Members with acknowledged delivery (their messages need the room log). */
+  reliable = 0;
   /** Detached reliable sessions that may still resume here (the room stays while any do). */
   ghosts = 0;
   /** Connections on their way in (waiting for the room's shared state or their session). */

@@ -54,6 +54,7 @@ export class Acks {
       room.seq = head.seq;
       conn.ackEpoch = head.epoch;
       conn.acked = head.seq;
+      conn.retries = conn.nextRetryAt = 0;
       this.#reliable.add(conn);
       const want = conn.resume;
       if (!want) return this.#fresh(conn);
@@ -102,8 +103,10 @@ export class Acks {
   enable(conn: Connection): void {
     if (conn.reliable) return;
     conn.reliable = true;
+    conn.room.reliable++;
     conn.ackEpoch = conn.room.epoch;
     conn.acked = conn.room.seq;
+    conn.retries = conn.nextRetryAt = 0;
     conn.session = this.delivery.sessions.create(conn.room.id, conn.userId, conn.clientId, conn.id);
     this.#share(conn.session);
     this.#reliable.add(conn);

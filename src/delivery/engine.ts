@@ -48,6 +48,11 @@ export class Delivery {
    * log answers at once; an asynchronous log (Redis) delivers when it answers.
    */
   reliable(room: Room, msg: Envelope, meta: FrameMeta, sender?: Connection): void {
+    if (room.reliable === 0 && room.ghosts === 0 && !this.hub.link.opts.shareWorld) {
+      // Nobody here acknowledges or may resume, and no other instance reads the log: a sequence
+      // number and a history entry would serve no one.
+      return this.deliver(room, new Outbound(msg), meta, sender);
+    }
     encodeCounts.protobuf++;
     let entry;
     try {

@@ -99,7 +99,7 @@ export function createApp(opts: AppOptions): Hono {
       hub.log.info("upgrade_rejected", { room, status: identity.status, reason: identity.message });
       return c.json({ error: identity.error, message: identity.message }, identity.status as 400, identity.headers);
     }
-    return opts.upgradeWebSocket(c, connectionEvents(opts, identity), opts.upgradeOptions as never);
+    return opts.upgradeWebSocket(c, new ConnectionEvents(opts, identity), opts.upgradeOptions as never);
   });
 
   app.notFound((c) => jsonError(c, 404, "not_found", `No route for ${c.req.method} ${c.req.path}`));
@@ -110,22 +110,25 @@ export function createApp(opts: AppOptions): Hono {
   return app;
 }
 
-/** The per-connection events: a closure over the handle, no wrapper made per event. */
-function connectionEvents(opts: AppOptions, identity: Identity): CoreEvents {
-  const events: CoreEvents = {
-    onOpen(_evt: Event, ws: WSContext<unknown>) {
-      const transport = opts.transportOf(ws.raw);
-      events.handle = opts.hub.open(identity, transport);
-      transport.attach?.(events.handle);
-    },
-    onMessage(evt: MessageEvent, _ws: WSContext<unknown>) {
-      const data = evt.data;
-      events.handle?.message(typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer));
-    },
-    onClose(evt: CloseEvent) {
-      // Deno reports a dropped TCP connection (no close frame) as code 0: that is 1006.
-      events.handle?.closed(evt.code || 1006, evt.reason);
-    },
-  };
-  return events;
+/**
+ * The per-connection events. A class, so its methods live once on the prototype instead of as
+ * three closures per connection; the runtimes call them as methods of this object.
+ */
+class ConnectionEvents implements CoreEvents {
+  handle?: ConnectionHandle;
+  constructor(readonly opts: AppOptions, public identity: Identity | undefined) {}
+  onOpen(_evt: Event, ws: WSContext<unknown>): void {
+    const transport = this.opts.transportOf(ws.raw);
+    this.handle = this.opts.hub.open(this.identity!, transport);
+    this.identity = undefined; // settled into the connection; not kept twice
+    transport.attach?.(this.handle);
+  }
+  onMessage(evt: MessageEvent, _ws: WSContext<unknown>): void {
+    const data = evt.data;
+    this.handle?.message(typeof data === "string" ? data : new Uint8Array(data as ArrayBuffer));
+  }
+  onClose(evt: CloseEvent): void {
+    // Deno reports an abrupt drop as code 0; it is an abnormal closure (1006) like on the other runtimes.
+    this.handle?.closed(evt.code === 0 ? 1006 : evt.code, evt.reason);
+  }
 }
