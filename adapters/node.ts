@@ -1,21 +1,20 @@
 /**
- * Node adapter: @hono/node-server + @hono/node-ws (`ws`) for the upgrade. Rooms fan out through
- * a JavaScript loop; each recipient's socket is corked for the rest of the tick so that all the
- * frames it gets in one tick leave in one system call.
+ * Node adapter: @hono/node-server for HTTP, a Hono upgrade helper over `ws` for WebSockets
+ * (node-ws.ts). Rooms fan out through a JavaScript loop; each recipient's socket is corked for
+ * the rest of the tick so that all the frames it gets in one tick leave in one system call.
  * @module
  */
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
-import { createNodeWebSocket } from "@hono/node-ws";
-import { STATUS_CODES, type IncomingMessage } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import type { WebSocket } from "ws";
+import { createWss, handleUpgrade, upgradeWebSocket, type NodeSocket } from "./node-ws.ts";
 import { boot } from "../src/boot.ts";
 import { runtimeFrameCap } from "../src/config.ts";
 import { LoopFanout } from "../src/core/loop-fanout.ts";
 import { SendResult, type ConnectionHandle, type Frame, type Transport } from "../src/core/transport.ts";
 
-type Raw = WebSocket & { _socket: Duplex; __transport?: NodeTransport };
+type Raw = NodeSocket & { __transport?: NodeTransport };
 
 const corked: NodeTransport[] = [];
 const uncorkAll = () => {
@@ -56,41 +55,39 @@ class NodeTransport implements Transport {
   ping(): void {
     if (this.ws.readyState === 1) this.ws.ping();
   }
+  handle?: ConnectionHandle;
   attach(handle: ConnectionHandle): void {
-    this.ws.on("pong", () => handle.pong());
+    this.handle = handle;
+    this.ws.__handle = handle;
+    this.ws.on("pong", onPong as () => void);
   }
 }
 
-const nodeWs = createNodeWebSocket({ app: undefined as never });
+// Shared listeners (`this` is the emitter): no closure per connection.
+function onPong(this: Raw): void {
+  this.__transport?.handle?.pong();
+}
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
+
 
 await boot({
   runtime: "node",
   env: process.env,
   fanout: new LoopFanout(),
-  upgradeWebSocket: nodeWs.upgradeWebSocket as never,
+  upgradeWebSocket: upgradeWebSocket as never,
   remoteAddress: (c) => getConnInfo(c).remote.address,
   transportOf: (raw) => ((raw as Raw).__transport ??= new NodeTransport(raw as Raw)),
   listen(app, _hub, config) {
-    (nodeWs.wss.options as { maxPayload?: number }).maxPayload = runtimeFrameCap(config);
+    const wss = createWss(runtimeFrameCap(config));
     return new Promise((resolve) => {
       const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) =>
         resolve({ port: info.port, stopAccepting: () => void server.close() }));
-      // Our own upgrade listener (instead of injectWebSocket) so a rejected upgrade gets its JSON body.
-      server.on("upgrade", async (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-        socket.on("error", () => socket.destroy());
-        const headers = new Headers();
-        for (const [k, v] of Object.entries(req.headers)) if (v) headers.append(k, Array.isArray(v) ? v[0] : v);
-        const env: Record<string | symbol, unknown> = { incoming: req, outgoing: undefined };
-        const res = await app.request(new URL(req.url ?? "/", "http://localhost"), { headers }, env);
-        // @hono/node-ws marks `env` with a symbol when it accepted the upgrade.
-        if (Object.getOwnPropertySymbols(env).length > 0) {
-          nodeWs.wss.handleUpgrade(req, socket, head, (ws) => nodeWs.wss.emit("connection", ws, req));
-          return;
-        }
-        const body = Buffer.from(await res.text());
-        const head1 = `HTTP/1.1 ${res.status} ${STATUS_CODES[res.status] ?? ""}\r\n`;
-        const hdrs = [...res.headers].map(([k, v]) => `${k}: ${v}\r\n`).join("");
-        socket.end(`${head1}${hdrs}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        socket.on("error", destroyOnError);
+        void handleUpgrade(app, wss, req, socket, head);
       });
     });
   },

@@ -121,6 +121,8 @@ class ConnectionEvents implements CoreEvents {
     const transport = this.opts.transportOf(ws.raw);
     this.handle = this.opts.hub.open(this.identity!, transport);
     this.identity = undefined; // settled into the connection; not kept twice
+    // The runtimes' contexts live as long as the socket and each holds a parsed URL we never read.
+    (ws as { url: URL | null }).url = null;
     transport.attach?.(this.handle);
   }
   onMessage(evt: MessageEvent, _ws: WSContext<unknown>): void {
