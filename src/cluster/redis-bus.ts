@@ -1,6 +1,6 @@
 /**
- * The Redis backend's bus: per-room publish/subscribe over Redis channels, each frame wrapped
- * in the sender's node envelope.
+ * The Redis backend's bus: per-room publish/subscribe over Redis channels (sharded channels on
+ * a Redis Cluster), each frame wrapped in the sender's node envelope.
  * @module
  */
 import { EnvelopeReader } from "./shared.ts";
@@ -16,7 +16,7 @@ export class RedisBus implements ClusterBus {
   readonly #maxInflight: number;
   #handler: BusHandler | null = null;
   #inflight = 0;
-  /** SUBSCRIBE commands in flight, so a repeated subscribe resolves when the first does. */
+  /** Subscriptions in flight, so a repeated subscribe resolves when the first does. */
   readonly #pending = new Map<string, Promise<void>>();
 
   constructor(link: RedisLink) {
@@ -37,14 +37,7 @@ export class RedisBus implements ClusterBus {
     const ch = link.keys.room(room).channel;
     if (link.wanted.has(ch)) return this.#pending.get(ch) ?? Promise.resolve();
     link.wanted.set(ch, room);
-    if (link.sub.status !== "ready") return Promise.resolve();
-    const p = link.sub.subscribe(ch).then(
-      () => {},
-      () => {
-        // the connection dropped meanwhile: the next "ready" subscribes every wanted channel
-        link.counters.errors++;
-      },
-    );
+    const p = link.subs.subscribe(ch);
     this.#pending.set(ch, p);
     p.then(() => {
       if (this.#pending.get(ch) === p) this.#pending.delete(ch);
@@ -57,12 +50,7 @@ export class RedisBus implements ClusterBus {
     const ch = link.keys.room(room).channel;
     if (!link.wanted.delete(ch)) return;
     this.#pending.delete(ch);
-    if (link.sub.status !== "ready" || link.closed) return;
-    try {
-      await link.sub.unsubscribe(ch);
-    } catch {
-      link.counters.errors++;
-    }
+    if (!link.closed) await link.subs.unsubscribe(ch);
   }
 
   publish(room: string, frame: Uint8Array): void {
@@ -76,7 +64,7 @@ export class RedisBus implements ClusterBus {
       const env = Buffer.allocUnsafe(h.length + frame.length);
       env.set(h, 0);
       env.set(frame, h.length);
-      link.cmd.publish(link.keys.room(room).channel, env).then(this.#sent, this.#lost);
+      link.publish(link.keys.room(room).channel, env).then(this.#sent, this.#lost);
       this.#inflight++;
       this.counters.published++;
     } catch {

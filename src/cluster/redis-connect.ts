@@ -8,7 +8,7 @@ import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis"
 import type { Clock } from "../core/clock.ts";
 import type { Logger } from "../log.ts";
 import { ShardSubscribers } from "./redis-shards.ts";
-import { ChannelSubscriber, type SubscriberHooks, type Subscriptions } from "./redis-subscriber.ts";
+import { ChannelSubscriber, watch, type SubscriberHooks, type Subscriptions } from "./redis-subscriber.ts";
 
 /** Options of {@link createRedisBackend} (most of them apply to the memory backend too). */
 export interface RedisBackendOptions {
@@ -99,9 +99,11 @@ export interface Clients {
 }
 
 /**
- * Opens the command client and the subscriber side. Nothing queues while Redis is away
- * (`enableOfflineQueue: false`): calls fail at once, and subscriptions are restored by the
- * subscriber side when connections return.
+ * Opens the command client and the subscriber side. Nothing is queued while Redis is away:
+ * the connections to one server have no offline queue (`enableOfflineQueue: false`), and the
+ * link sends nothing to a `Cluster` that is not ready, so calls fail at once; subscriptions
+ * are restored by the subscriber side when connections return.
+ * @throws {Error} when neither `redisUrl` nor `clusterNodes` is given, or a node is not `host:port`.
  */
 export function openClients(opts: RedisBackendOptions, hooks: SubscriberHooks): Clients {
   const maxDelay = opts.reconnectMaxDelayMs ?? 2000;
@@ -121,20 +123,23 @@ export function openClients(opts: RedisBackendOptions, hooks: SubscriberHooks): 
   if (opts.clusterNodes !== undefined) {
     const seeds = parseClusterNodes(opts.clusterNodes);
     const auth = credentials(opts.redisUrl);
-    // Node connections are made by the Cluster (lazily, with their own queue until connected);
-    // the Cluster itself refuses commands while it is not ready.
+    // The link sends nothing while the Cluster is not ready, so its offline queue stays empty.
+    // It must stay on: without it, commands for a node whose connection is still being made
+    // (node connections are lazy) are bounced and retried through other nodes, out of order.
     const cmd = new Cluster(seeds, {
-      enableOfflineQueue: false,
+      enableOfflineQueue: true,
       clusterRetryStrategy: retry,
       slotsRefreshTimeout: Math.min(opts.connectTimeoutMs ?? 5000, 2000),
       redisOptions: { connectTimeout: base.connectTimeout, commandTimeout, connectionName: name("cmd"), disableClientInfo: true, ...auth, ...opts.redisOptions },
       ...opts.clusterOptions,
     });
+    watch(cmd, hooks);
     const subs = new ShardSubscribers(cmd, { ...base, connectionName: name("sub"), ...auth, ...opts.redisOptions }, hooks);
     return { cmd, subs, sharded: true, where: `Redis Cluster at ${seeds.map((s) => `${s.host}:${s.port}`).join(",")}` };
   }
   if (!opts.redisUrl) throw new Error("The Redis backend needs redisUrl or clusterNodes");
   const cmd = new Redis(opts.redisUrl, { ...base, commandTimeout, connectionName: name("cmd"), ...opts.redisOptions });
+  watch(cmd, hooks);
   const subs = new ChannelSubscriber(new Redis(opts.redisUrl, { ...base, connectionName: name("sub"), ...opts.redisOptions }), hooks);
   return { cmd, subs, sharded: false, where: `Redis at ${redact(opts.redisUrl)}` };
 }

@@ -1,50 +1,21 @@
 /**
- * The Redis backend's connections and their health: one command connection and one subscriber
- * connection per node, shared by its bus, room log and presence store.
+ * The Redis backend's connections and their health, shared by one node's bus, room log and
+ * presence store: the command client (one connection, or a `Cluster`) and the subscriber side.
  * @module
  */
-import { Redis, type RedisOptions } from "ioredis";
-import type { Clock } from "../core/clock.ts";
+import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "../log.ts";
 import { CLUSTER_DEFAULTS, ClusterUnavailableError, envelopeHeader, StatusCell } from "./shared.ts";
-import { APPEND_LUA, HEAD_LUA, HEARTBEAT_LUA, NODES_LUA, READ_LUA, REAP_ROOM_LUA } from "./redis-scripts.ts";
+import { openClients, type RedisBackendOptions } from "./redis-connect.ts";
 import { RedisKeys } from "./redis-keys.ts";
+import { APPEND_LUA, HEAD_LUA, HEARTBEAT_LUA, NODES_LUA, READ_LUA, REAP_ROOM_LUA } from "./redis-scripts.ts";
+import { endConnection, type Subscriptions } from "./redis-subscriber.ts";
 
-/** Options of {@link createRedisBackend} (most of them apply to the memory backend too). */
-export interface RedisBackendOptions {
-  /** `redis://[user:password@]host:port[/db]` or `rediss://…` (REDIS_URL). */
-  redisUrl: string;
-  /** This instance's id (1–255 bytes of UTF-8), unique in the cluster. */
-  nodeId: string;
-  /** Key and channel prefix (REDIS_PREFIX). @default CLUSTER_DEFAULTS.prefix */
-  prefix?: string;
-  /** A node whose last heartbeat is older is dead (NODE_TTL_MS). @default CLUSTER_DEFAULTS.nodeTtlMs */
-  nodeTtlMs?: number;
-  /** Reliable messages kept per room. @default CLUSTER_DEFAULTS.historySize */
-  historySize?: number;
-  /** A room's log is forgotten (new epoch) after this long without an append (RESUME_WINDOW). @default CLUSTER_DEFAULTS.historyTtlMs */
-  historyTtlMs?: number;
-  /** Redis only: presence keys expire unless refreshed by heartbeats. @default CLUSTER_DEFAULTS.presenceTtlMs */
-  presenceTtlMs?: number;
-  /** Time for heartbeats, reaping (and, in memory, expiry). @default systemClock */
-  clock?: Clock;
-  /** @default silentLogger */
-  log?: Logger;
-  /** How long creation waits for Redis before it rejects. @default 5000 */
-  connectTimeoutMs?: number;
-  /** A command without a reply after this long rejects. @default 5000 */
-  commandTimeoutMs?: number;
-  /** Longest pause between reconnection attempts. @default 2000 */
-  reconnectMaxDelayMs?: number;
-  /** Most bus frames awaiting Redis's reply before further ones are dropped. @default 100000 */
-  maxInflight?: number;
-  /** Extra ioredis options (applied last). */
-  redisOptions?: Partial<RedisOptions>;
-}
+export type { RedisBackendOptions } from "./redis-connect.ts";
 
-/** The script commands defined on the command connection. */
+/** The script commands defined on the command client. */
 export interface ScriptCommands {
-  gwAppend(log: string, hist: string, channel: string, header: Uint8Array, frame: Uint8Array, epoch: number, size: number, ttl: number): Promise<[string, string]>;
+  gwAppend(log: string, hist: string, channel: string, header: Uint8Array, frame: Uint8Array, epoch: number, size: number, ttl: number, publish: string): Promise<[string, string]>;
   gwReadBuffer(log: string, hist: string, epoch: number, after: number, limit: number): Promise<Uint8Array[]>;
   gwHead(log: string, hist: string, epoch: number, ttl: number): Promise<[string | null, string | null]>;
   gwReapRoom(members: string, players: string, entities: string, owners: string, nodeId: string): Promise<[string[], string[], string[]]>;
@@ -52,20 +23,16 @@ export interface ScriptCommands {
   gwHeartbeat(beats: string, info: string, nodeId: string, now: number, json: string): Promise<number>;
 }
 
-/** `redis://user:secret@host` → `redis://user:***@host`, for messages. */
-function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
-}
-
-const CONNECTION_ERROR = /Stream isn't writeable|Connection is closed|MaxRetriesPerRequest|Command timed out|ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|socket/i;
+const CONNECTION_ERROR =
+  /Stream isn't writeable|Connection is closed|MaxRetriesPerRequest|Command timed out|ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|socket|CLUSTERDOWN|Cluster isn't ready|Too many Cluster redirections|Cluster is (ended|disconnected)|None of startup nodes/i;
 
 /**
- * The two connections, their health, the bus counters and the subscriptions wanted. Shared by
+ * The connections, their health, the bus counters and the subscriptions wanted. Shared by
  * the bus, the log and the presence store of one node.
  */
 export class RedisLink {
-  readonly cmd: Redis;
-  readonly sub: Redis;
+  readonly cmd: Redis | Cluster;
+  readonly subs: Subscriptions;
   readonly scripts: ScriptCommands;
   readonly keys: RedisKeys;
   readonly status: StatusCell;
@@ -74,30 +41,36 @@ export class RedisLink {
   readonly header: Buffer;
   /** channel → room, for every room this node wants to receive. */
   readonly wanted = new Map<string, string>();
-  readonly url: string;
+  /** Where, for messages (no secrets): `Redis at redis://…` or `Redis Cluster at host:port,…`. */
+  readonly where: string;
+  /** How frames are published: PUBLISH, or SPUBLISH (sharded pub/sub) on a Redis Cluster. */
+  readonly publishCommand: "PUBLISH" | "SPUBLISH";
   onMessage: (room: string, message: Buffer) => void = () => {};
-  #subReady = false;
   #everHealthy = false;
   #closed = false;
   #lastError: string | undefined;
 
   constructor(readonly opts: RedisBackendOptions, readonly log: Logger) {
-    this.url = redact(opts.redisUrl);
     this.keys = new RedisKeys(opts.prefix ?? CLUSTER_DEFAULTS.prefix);
     this.header = Buffer.from(envelopeHeader(opts.nodeId));
-    this.status = new StatusCell({ healthy: false, reason: `Connecting to Redis at ${this.url}` });
-    const maxDelay = opts.reconnectMaxDelayMs ?? 2000;
-    const base: RedisOptions = {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      autoResubscribe: false,
-      connectTimeout: opts.connectTimeoutMs ?? 5000,
-      retryStrategy: (times) => Math.min(maxDelay, 25 * 2 ** Math.min(times, 10)) + Math.floor(Math.random() * 25),
-      disableClientInfo: true,
-    };
-    this.cmd = new Redis(opts.redisUrl, { ...base, commandTimeout: opts.commandTimeoutMs ?? 5000, connectionName: `graphwiz-cmd-${opts.nodeId}`.replace(/\s/g, "_"), ...opts.redisOptions });
-    this.sub = new Redis(opts.redisUrl, { ...base, connectionName: `graphwiz-sub-${opts.nodeId}`.replace(/\s/g, "_"), ...opts.redisOptions });
+    const clients = openClients(opts, {
+      wanted: this.wanted,
+      message: (channel, message) => {
+        const room = this.wanted.get(channel.toString());
+        if (room !== undefined) this.onMessage(room, message);
+      },
+      error: (e) => {
+        this.counters.errors++;
+        this.#lastError = e?.message || String(e);
+        this.#evaluate();
+      },
+      changed: () => this.#evaluate(),
+    });
+    this.cmd = clients.cmd;
+    this.subs = clients.subs;
+    this.where = clients.where;
+    this.publishCommand = clients.sharded ? "SPUBLISH" : "PUBLISH";
+    this.status = new StatusCell({ healthy: false, reason: `Connecting to ${this.where}` });
     const define = (name: string, numberOfKeys: number, lua: string) => this.cmd.defineCommand(name, { numberOfKeys, lua });
     define("gwAppend", 2, APPEND_LUA);
     define("gwRead", 2, READ_LUA);
@@ -106,24 +79,6 @@ export class RedisLink {
     define("gwNodes", 2, NODES_LUA);
     define("gwHeartbeat", 2, HEARTBEAT_LUA);
     this.scripts = this.cmd as unknown as ScriptCommands;
-
-    for (const conn of [this.cmd, this.sub]) {
-      conn.on("error", (e: Error) => {
-        this.counters.errors++;
-        this.#lastError = e?.message || String(e);
-        this.#evaluate();
-      });
-      conn.on("close", () => this.#evaluate());
-      conn.on("end", () => this.#evaluate());
-      conn.on("reconnecting", () => this.#evaluate());
-    }
-    this.cmd.on("ready", () => this.#evaluate());
-    this.sub.on("close", () => (this.#subReady = false));
-    this.sub.on("ready", () => this.#resubscribe());
-    this.sub.on("messageBuffer", (channel: Buffer, message: Buffer) => {
-      const room = this.wanted.get(channel.toString());
-      if (room !== undefined) this.onMessage(room, message);
-    });
   }
 
   /** Whether commands can be sent now. */
@@ -131,30 +86,19 @@ export class RedisLink {
     return this.cmd.status === "ready" && !this.#closed;
   }
 
-  /** Subscribes every wanted channel on a fresh subscriber connection, then reports healthy. */
-  #resubscribe(): void {
-    const channels = [...this.wanted.keys()];
-    const done = () => {
-      this.#subReady = this.sub.status === "ready";
-      this.#evaluate();
-    };
-    if (channels.length === 0) return done();
-    this.sub.subscribe(...channels).then(done, (e: Error) => {
-      // the connection dropped again; the next "ready" retries
-      this.counters.errors++;
-      this.#lastError = e.message;
-      this.#evaluate();
-    });
+  /** Publishes one enveloped frame (PUBLISH, or SPUBLISH on a cluster). */
+  publish(channel: string, envelope: Buffer): Promise<unknown> {
+    return this.publishCommand === "SPUBLISH" ? this.cmd.spublish(channel, envelope) : this.cmd.publish(channel, envelope);
   }
 
   #evaluate(): void {
     if (this.#closed) return;
-    const healthy = this.cmd.status === "ready" && this.sub.status === "ready" && this.#subReady;
+    const healthy = this.cmd.status === "ready" && this.subs.ready;
     if (healthy) {
       if (!this.status.get().healthy) {
         if (this.#everHealthy) {
           this.counters.reconnects++;
-          this.log.info("cluster_redis_restored", { url: this.url });
+          this.log.info("cluster_redis_restored", { redis: this.where });
         }
         this.#everHealthy = true;
       }
@@ -162,17 +106,17 @@ export class RedisLink {
       return;
     }
     const reason = this.#everHealthy
-      ? `Redis connection lost (${this.url}): ${this.#lastError ?? "connection closed"}`
-      : `Connecting to Redis at ${this.url}${this.#lastError ? `: ${this.#lastError}` : ""}`;
-    if (this.status.get().healthy) this.log.warn("cluster_redis_lost", { url: this.url, error: this.#lastError });
+      ? `Redis connection lost (${this.where}): ${this.#lastError ?? "connection closed"}`
+      : `Connecting to ${this.where}${this.#lastError ? `: ${this.#lastError}` : ""}`;
+    if (this.status.get().healthy) this.log.warn("cluster_redis_lost", { redis: this.where, error: this.#lastError });
     this.status.set(false, reason);
   }
 
-  /** Resolves once both connections are ready; rejects after `timeoutMs`. */
+  /** Resolves once the command client and every subscription are ready; rejects after `timeoutMs`. */
   ready(timeoutMs: number): Promise<void> {
     if (this.status.get().healthy) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new ClusterUnavailableError(`Redis at ${this.url} is not reachable after ${timeoutMs} ms${this.#lastError ? `: ${this.#lastError}` : ""}`)), timeoutMs);
+      const timer = setTimeout(() => reject(new ClusterUnavailableError(`${this.where} is not reachable after ${timeoutMs} ms${this.#lastError ? `: ${this.#lastError}` : ""}`)), timeoutMs);
       this.status.on((s) => {
         if (s.healthy) {
           clearTimeout(timer);
@@ -184,7 +128,7 @@ export class RedisLink {
 
   /** The error for a call made while Redis is away. */
   unavailable(): ClusterUnavailableError {
-    return new ClusterUnavailableError(this.#closed ? "Cluster backend is closed" : (this.status.get().reason ?? `Redis at ${this.url} is unavailable`));
+    return new ClusterUnavailableError(this.#closed ? "Cluster backend is closed" : (this.status.get().reason ?? `${this.where} is unavailable`));
   }
 
   /** Counts a failed command and turns it into a clear error. */
@@ -192,7 +136,7 @@ export class RedisLink {
     this.counters.errors++;
     if (e instanceof ClusterUnavailableError) return e;
     const msg = (e as Error)?.message ?? String(e);
-    if (!this.writable || CONNECTION_ERROR.test(msg)) return new ClusterUnavailableError(`Redis ${what} failed, Redis unavailable (${this.url}): ${msg}`, { cause: e });
+    if (!this.writable || CONNECTION_ERROR.test(msg)) return new ClusterUnavailableError(`Redis ${what} failed, Redis unavailable (${this.where}): ${msg}`, { cause: e });
     return new Error(`Redis ${what} failed: ${msg}`, { cause: e });
   }
 
@@ -227,17 +171,6 @@ export class RedisLink {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const end = async (r: Redis) => {
-      if (r.status === "ready") {
-        try {
-          await Promise.race([r.quit(), new Promise((_, rej) => setTimeout(() => rej(new Error("quit timeout")), 1000))]);
-          return;
-        } catch {
-          // fall through to a hard disconnect
-        }
-      }
-      r.disconnect();
-    };
-    await Promise.all([end(this.cmd), end(this.sub)]);
+    await Promise.all([endConnection(this.cmd), this.subs.close()]);
   }
 }

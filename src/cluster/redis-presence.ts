@@ -32,9 +32,12 @@ export class RedisPresence implements PresenceStore {
     const k = keys.room(m.room_id);
     const mine = m.node_id === this.nodeId;
     const nodeRooms = keys.nodeRooms(m.node_id);
-    const p = cmd.pipeline().hset(k.members, m.connection_id, JSON.stringify(m)).pexpire(k.members, this.#presenceTtl);
-    p.sadd(nodeRooms, m.room_id).pexpire(nodeRooms, this.#presenceTtl);
-    await this.#link.exec("add member", p);
+    const ttl = this.#presenceTtl;
+    // one batch per hash tag (a Redis Cluster runs a batch on one node)
+    await Promise.all([
+      this.#link.exec("add member", cmd.pipeline().hset(k.members, m.connection_id, JSON.stringify(m)).pexpire(k.members, ttl)),
+      this.#link.exec("add member's room to its node", cmd.pipeline().sadd(nodeRooms, m.room_id).pexpire(nodeRooms, ttl)),
+    ]);
     if (mine) {
       let set = this.#local.get(m.room_id);
       if (!set) this.#local.set(m.room_id, (set = new Set()));
@@ -47,9 +50,9 @@ export class RedisPresence implements PresenceStore {
     const set = this.#local.get(room);
     const last = !!set && set.delete(connectionId) && set.size === 0;
     if (last) this.#local.delete(room);
-    const p = cmd.pipeline().hdel(keys.room(room).members, connectionId);
-    if (last) p.srem(keys.nodeRooms(this.nodeId), room);
-    await this.#link.exec("remove member", p);
+    const done = [this.#link.run("remove member", () => cmd.hdel(keys.room(room).members, connectionId))];
+    if (last) done.push(this.#link.run("remove room from node", () => cmd.srem(keys.nodeRooms(this.nodeId), room)));
+    await Promise.all(done);
   }
 
   async members(room: string): Promise<MemberInfo[]> {
@@ -106,16 +109,17 @@ export class RedisPresence implements PresenceStore {
     const forgotten = this.#beaten && added === 1;
     this.#beaten = true;
     if (this.#local.size > 0) {
+      const { cmd } = this.#link;
       const ttl = this.#presenceTtl;
-      const p = this.#link.cmd.pipeline();
       const mine = keys.nodeRooms(this.nodeId);
-      // re-add the rooms (the set is gone if this node was reaped or Redis lost its data)
-      p.sadd(mine, ...this.#local.keys()).pexpire(mine, ttl);
+      // re-add the rooms (the set is gone if this node was reaped or Redis lost its data);
+      // one batch per hash tag (a Redis Cluster runs a batch on one node)
+      const done = [this.#link.exec("heartbeat refresh", cmd.pipeline().sadd(mine, ...this.#local.keys()).pexpire(mine, ttl))];
       for (const room of this.#local.keys()) {
         const k = keys.room(room);
-        p.pexpire(k.members, ttl).pexpire(k.players, ttl).pexpire(k.entities, ttl).pexpire(k.owners, ttl);
+        done.push(this.#link.exec("heartbeat refresh", cmd.pipeline().pexpire(k.members, ttl).pexpire(k.players, ttl).pexpire(k.entities, ttl).pexpire(k.owners, ttl)));
       }
-      await this.#link.exec("heartbeat refresh", p);
+      await Promise.all(done);
     }
     return { forgotten };
   }

@@ -25,10 +25,12 @@ end
  * ARGV[1] = the room's bus channel, ARGV[2] = the publisher's node envelope header,
  * ARGV[3] = the frame (`header ‖ message`), ARGV[4] = a random non-zero uint32 used as the
  * epoch if the room has none (first use, or its keys expired, or Redis lost its data),
- * ARGV[5] = history size (`XADD MAXLEN ~`), ARGV[6] = idle expiry of both keys in ms.
+ * ARGV[5] = history size (`XADD MAXLEN ~`), ARGV[6] = idle expiry of both keys in ms,
+ * ARGV[7] = `PUBLISH`, or `SPUBLISH` on a Redis Cluster (the channel shares the keys' hash tag,
+ * so it is in their slot).
  *
  * Effects: seq = HINCRBY seq 1; entry = frame ‖ 0x20 varint(seq) ‖ 0x28 varint(epoch);
- * XADD hist MAXLEN ~ size `<seq>-0` f entry; PEXPIRE both; PUBLISH channel (envelope ‖ entry).
+ * XADD hist MAXLEN ~ size `<seq>-0` f entry; PEXPIRE both; (S)PUBLISH channel (envelope ‖ entry).
  * Returns `{seq, epoch}` as decimal strings.
  */
 export const APPEND_LUA = `${VARINT}
@@ -44,7 +46,7 @@ local entry = ARGV[3] .. '\\32' .. varint(seq) .. '\\40' .. varint(tonumber(epoc
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], seqs .. '-0', 'f', entry)
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('PEXPIRE', KEYS[2], ARGV[6])
-redis.call('PUBLISH', ARGV[1], ARGV[2] .. entry)
+redis.call(ARGV[7], ARGV[1], ARGV[2] .. entry)
 return {seqs, epoch}
 `;
 

@@ -20,6 +20,9 @@ interface Shard {
   /** Every channel assigned to it was subscribed since it last became ready. */
   synced: boolean;
   syncing: boolean;
+  /** Failed syncs in a row (the retry backs off). */
+  failures: number;
+  retry?: ReturnType<typeof setTimeout>;
 }
 
 /** SSUBSCRIBE on one connection per cluster master. */
@@ -64,6 +67,7 @@ export class ShardSubscribers implements Subscriptions {
 
   async close(): Promise<void> {
     this.#closed = true;
+    for (const s of this.#shards.values()) clearTimeout(s.retry);
     await Promise.all([...this.#shards.values()].map((s) => endConnection(s.conn)));
   }
 
@@ -78,7 +82,7 @@ export class ShardSubscribers implements Subscriptions {
     if (s) return s;
     const colon = key.lastIndexOf(":");
     const conn = new Redis({ ...this.options, host: key.slice(0, colon), port: Number(key.slice(colon + 1)) });
-    const shard: Shard = { conn, synced: false, syncing: false };
+    const shard: Shard = { conn, synced: false, syncing: false, failures: 0 };
     watch(conn, this.hooks, () => (shard.synced = false));
     conn.on("ready", () => this.#sync(key, shard));
     conn.on("smessageBuffer", this.hooks.message);
@@ -97,12 +101,18 @@ export class ShardSubscribers implements Subscriptions {
     Promise.all(channels.map((ch) => s.conn.ssubscribe(ch))).then(
       () => {
         s.syncing = false;
+        s.failures = 0;
         s.synced = s.conn.status === "ready";
         this.hooks.changed();
       },
       (e: Error) => {
+        // e.g. the master is still starting: try again soon (and on every refresh or reconnection)
         s.syncing = false;
-        this.hooks.error(e); // retried on the next refresh or reconnection
+        this.hooks.error(e);
+        clearTimeout(s.retry);
+        s.retry = setTimeout(() => {
+          if (!this.#closed && this.#shards.get(key) === s && s.conn.status === "ready" && !s.synced) this.#sync(key, s);
+        }, Math.min(2_000, 50 * 2 ** Math.min(++s.failures, 6)));
       },
     );
   }
@@ -116,6 +126,7 @@ export class ShardSubscribers implements Subscriptions {
     for (const [key, s] of this.#shards) {
       if (masters.has(key)) continue;
       this.#shards.delete(key); // no longer a master: its channels move below
+      clearTimeout(s.retry);
       s.conn.disconnect();
     }
     for (const key of masters) this.#shard(key);

@@ -1,20 +1,30 @@
 /**
  * The Redis cluster backend (ioredis): a bus over per-room channels, the room log as one Lua
  * script per append (seq + history + publish, atomically), and presence in per-room hashes.
+ * It runs on one Redis server (`redisUrl`) or on a Redis Cluster (`clusterNodes`, Redis ≥ 7).
  *
- * Two connections per node: `cmd` for every command (publishes, scripts, presence — one
- * connection, so what one node sends arrives in the order it was sent) and `sub` for
- * SUBSCRIBE. Neither queues while Redis is away (`enableOfflineQueue: false`,
+ * One Redis server: two connections per node, `cmd` for every command (publishes, scripts,
+ * presence — one connection, so what one node sends arrives in the order it was sent) and
+ * `sub` for SUBSCRIBE. Neither queues while Redis is away (`enableOfflineQueue: false`,
  * `maxRetriesPerRequest: 0`): bus frames are dropped and counted, the other calls reject at
  * once with {@link ClusterUnavailableError}, and the subscriptions are restored when Redis
  * returns.
+ *
+ * Redis Cluster: `cmd` is an ioredis `Cluster` (one connection per master, each command sent
+ * to the owner of its keys' slot), frames go out with SPUBLISH (also inside the append script)
+ * and each master has one subscriber connection for SSUBSCRIBE (see `redis-shards.ts`). A room's
+ * channel and keys share one slot, so what a node sends to one room still arrives in order;
+ * across rooms there is no order. Every multi-key script and batch stays within one hash tag.
+ * Health is good only while the cluster client is ready and every wanted channel is
+ * subscribed; with one master down, calls for its slots fail after ioredis' redirection
+ * retries (about 1.6 s) rather than at once.
  *
  * Key layout (prefix `P`, default `graphwiz`; every room key hash-tagged by room so a room's
  * keys share a Redis Cluster slot; room ids must not contain `{` or `}`):
  *
  * | key / channel               | type    | content                                           |
  * |-----------------------------|---------|---------------------------------------------------|
- * | `P:{room}:bus`              | channel | `0xC1 ‖ u8 len ‖ nodeId ‖ frame` (binary)         |
+ * | `P:{room}:bus`              | channel | `0xC1 ‖ u8 len ‖ nodeId ‖ frame` (binary; a shard channel on a cluster) |
  * | `P:{room}:log`              | hash    | `epoch`, `seq` (expires `historyTtlMs` after the last append) |
  * | `P:{room}:hist`             | stream  | id `<seq>-0`, field `f` = frame ‖ seq ‖ epoch; `MAXLEN ~ historySize` |
  * | `P:{room}:members`          | hash    | connection id → MemberInfo JSON                   |
@@ -30,8 +40,10 @@
  * Presence keys and a node's room set expire after `presenceTtlMs` unless the node's
  * heartbeats refresh them (garbage protection if a whole cluster vanishes).
  *
- * Files: `redis-link.ts` (options, connections, health, command helpers), `redis-keys.ts`,
- * `redis-bus.ts`, `redis-log.ts`, `redis-presence.ts`, `redis-scripts.ts` (Lua).
+ * Files: `redis-connect.ts` (options, clients), `redis-link.ts` (health, command helpers),
+ * `redis-subscriber.ts` / `redis-shards.ts` (receiving on one server / per cluster shard),
+ * `redis-keys.ts` (names, slots), `redis-bus.ts`, `redis-log.ts`, `redis-presence.ts`,
+ * `redis-scripts.ts` (Lua).
  * @module
  */
 import { systemClock, type Clock } from "../core/clock.ts";
@@ -43,11 +55,11 @@ import { RedisRoomLog } from "./redis-log.ts";
 import { RedisPresence } from "./redis-presence.ts";
 import type { ClusterBackend } from "./types.ts";
 
-export type { RedisBackendOptions } from "./redis-link.ts";
-export { RedisKeys } from "./redis-keys.ts";
+export { parseClusterNodes, type RedisBackendOptions } from "./redis-connect.ts";
+export { keySlot, RedisKeys } from "./redis-keys.ts";
 export { RedisBus, RedisRoomLog, RedisPresence };
 
-/** A node's Redis bus, room log and presence store over one pair of connections. */
+/** A node's Redis bus, room log and presence store over one set of connections. */
 export class RedisBackend implements ClusterBackend {
   readonly kind = "redis" as const;
   readonly bus: RedisBus;
@@ -68,7 +80,7 @@ export class RedisBackend implements ClusterBackend {
     return this.#link.keys;
   }
 
-  /** Unsubscribes, then closes both connections (pending replies first). */
+  /** Unsubscribes, then closes the connections (pending replies first). */
   async close(): Promise<void> {
     if (this.#link.closed) return;
     await this.bus.close();
@@ -78,9 +90,11 @@ export class RedisBackend implements ClusterBackend {
 }
 
 /**
- * Connects to Redis and resolves once both connections are ready.
+ * Connects to Redis (or a Redis Cluster) and resolves once commands can be sent and the
+ * subscriber side is ready.
  * @throws {ClusterUnavailableError} when Redis is not reachable within `connectTimeoutMs`
  *   (the connections are closed again).
+ * @throws {Error} when neither `redisUrl` nor `clusterNodes` is given, or a node is not `host:port`.
  */
 export async function createRedisBackend(opts: RedisBackendOptions): Promise<RedisBackend> {
   const link = new RedisLink(opts, opts.log ?? silentLogger);

@@ -7,38 +7,21 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Redis } from "ioredis";
 import { createClusterBackend, ClusterUnavailableError } from "../../src/cluster/index.ts";
 import { createRedisBackend, type RedisBackend } from "../../src/cluster/redis.ts";
-import type { BackendStatus, MemberInfo } from "../../src/cluster/types.ts";
+import type { BackendStatus } from "../../src/cluster/types.ts";
 import { freePort, startRedis, type TestRedis } from "../helpers/redis.ts";
+import { member, sleep, unhandledRejections, waitFor } from "./fixtures.ts";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
-const unhandled: unknown[] = [];
-const onUnhandled = (e: unknown) => unhandled.push(e);
+const rejections = unhandledRejections();
 let redis: TestRedis;
 
 beforeAll(async () => {
-  process.on("unhandledRejection", onUnhandled);
+  rejections.install();
   redis = await startRedis();
 });
 afterAll(async () => {
   await redis.close();
-  process.off("unhandledRejection", onUnhandled);
-});
-
-const member = (node: string, room: string, conn: string): MemberInfo => ({
-  connection_id: conn,
-  room_id: room,
-  user_id: null,
-  client_id: `client-${conn}`,
-  node_id: node,
-  connected_at: new Date().toISOString(),
+  rejections.remove();
 });
 
 test("Redis stopped under traffic, then restarted on the same port: unhealthy, nothing thrown, healthy again, delivery resumes", async () => {
@@ -131,7 +114,7 @@ test("Redis stopped under traffic, then restarted on the same port: unhealthy, n
     if (!redis.running) await redis.start(); // the later tests need it, even when this one failed
   }
   await sleep(50);
-  expect(unhandled).toEqual([]);
+  expect(rejections.list).toEqual([]);
 }, 20_000);
 
 test("heartbeat reports forgotten after Redis lost its data", async () => {
@@ -156,7 +139,7 @@ test("creating a backend for an unreachable Redis rejects with a clear error and
   expect(err.message).not.toContain("secret");
   expect(Date.now() - t0).toBeLessThan(2000);
   await sleep(50);
-  expect(unhandled).toEqual([]);
+  expect(rejections.list).toEqual([]);
 });
 
 test("every key and channel carries the prefix and a hash tag ({room} for room keys, {@session:<id>} for sessions)", async () => {

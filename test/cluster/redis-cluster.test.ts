@@ -1,0 +1,192 @@
+/**
+ * What only the Redis Cluster mode does, on a private 3-master Redis Cluster (redis-server and
+ * redis-cli --cluster create on loopback): the slot function agrees with Redis, rooms use
+ * sharded pub/sub on the master owning their slot (SSUBSCRIBE/SPUBLISH, no classic channels),
+ * a room's keys stay on that master, and one master going away and coming back leaves the
+ * other rooms working and restores its own. The shared behaviour is in contract.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Redis } from "ioredis";
+import { ClusterUnavailableError, createClusterBackend } from "../../src/cluster/index.ts";
+import { createRedisBackend, keySlot, parseClusterNodes, type RedisBackend } from "../../src/cluster/redis.ts";
+import type { BackendStatus } from "../../src/cluster/types.ts";
+import { freePort, startRedisCluster, type TestRedisCluster } from "../helpers/redis.ts";
+import { member, readU32, sleep, u32, unhandledRejections, waitFor } from "./fixtures.ts";
+
+const rejections = unhandledRejections();
+let cluster: TestRedisCluster;
+/** A plain connection to each master, for inspection. */
+let raw: Redis[] = [];
+
+beforeAll(async () => {
+  rejections.install();
+  cluster = await startRedisCluster(3);
+  raw = cluster.ports.map((port) => new Redis({ host: "127.0.0.1", port, lazyConnect: true, retryStrategy: () => 200 }));
+  for (const r of raw) r.on("error", () => {});
+  await Promise.all(raw.map((r) => r.connect()));
+}, 30_000); // redis-cli --cluster create waits for the nodes to agree: 2-4 s
+afterAll(async () => {
+  for (const r of raw) r.disconnect();
+  await cluster?.close();
+  rejections.remove();
+});
+
+/** Index of the master serving `slot`, from CLUSTER SLOTS. */
+async function ownerOf(slot: number): Promise<number> {
+  const ranges = (await raw[0]!.call("CLUSTER", "SLOTS")) as [number, number, [string, number, ...unknown[]], ...unknown[]][];
+  for (const [from, to, master] of ranges) if (slot >= from && slot <= to) return cluster.ports.indexOf(Number(master[1]));
+  throw new Error(`slot ${slot} unserved`);
+}
+
+/** One room name per master: `${base}-<n>`, the first whose slot that master owns. */
+async function roomPerMaster(base: string): Promise<string[]> {
+  const rooms: (string | undefined)[] = cluster.ports.map(() => undefined);
+  for (let n = 0; rooms.includes(undefined); n++) {
+    const room = `${base}-${n}`;
+    const i = await ownerOf(keySlot(`x:{${room}}:bus`));
+    rooms[i] ??= room;
+  }
+  return rooms as string[];
+}
+
+
+describe("without a cluster", () => {
+  test("cluster nodes parse from a list or a comma string; bad ones are named", () => {
+    expect(parseClusterNodes(" 127.0.0.1:7000, redis-b:7001 ,[::1]:7002")).toEqual([
+      { host: "127.0.0.1", port: 7000 },
+      { host: "redis-b", port: 7001 },
+      { host: "::1", port: 7002 },
+    ]);
+    expect(parseClusterNodes(["h:1"])).toEqual([{ host: "h", port: 1 }]);
+    for (const bad of ["h", "h:0", "h:65536", ":7000", "h:7000:1", "a b:1"]) expect(() => parseClusterNodes(bad)).toThrow(`"${bad}"`);
+    expect(() => parseClusterNodes(" , ")).toThrow(/at least one/);
+  });
+
+  test("an empty node list means no cluster (memory without a URL)", async () => {
+    for (const clusterNodes of ["", " ", []]) {
+      const b = await createClusterBackend({ nodeId: "solo", clusterNodes });
+      expect(b.kind).toBe("memory");
+      await b.close();
+    }
+  });
+
+  test("an unreachable cluster rejects with a clear error, without the password", async () => {
+    const port = await freePort();
+    const t0 = Date.now();
+    const err = await createClusterBackend({ clusterNodes: `127.0.0.1:${port}`, redisUrl: "redis://user:secret@ignored:1", nodeId: "n", connectTimeoutMs: 400 }).catch((e) => e);
+    expect(err).toBeInstanceOf(ClusterUnavailableError);
+    expect(err.message).toContain(`Redis Cluster at 127.0.0.1:${port} is not reachable after 400 ms`);
+    expect(err.message).not.toContain("secret");
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+});
+
+describe("on a 3-master Redis Cluster", () => {
+  test("keySlot agrees with CLUSTER KEYSLOT", async () => {
+    const keys = ["plain", "gw:{room}:bus", "gw:{room}:log", "gw:{@session:Zm9v_-x}:record", "{}x", "a{}{b}", "{{x}}", "x{y", "ünïcödé:{räum}", "gw:{hall:2}:members", ""];
+    for (let i = 0; i < 200; i++) keys.push(`p:{room-${i * 7919}}:bus`);
+    const slots = await Promise.all(keys.map((k) => raw[0]!.call("CLUSTER", "KEYSLOT", k) as Promise<number>));
+    expect(keys.map(keySlot)).toEqual(slots.map(Number));
+  });
+
+  test("each room is a shard channel on the master owning its slot; keys stay with their room", async () => {
+    const opts = { clusterNodes: cluster.nodes, prefix: "shard" };
+    const a = await createRedisBackend({ ...opts, nodeId: "sa" });
+    const b = await createRedisBackend({ ...opts, nodeId: "sb" });
+    try {
+      const rooms = await roomPerMaster("plaza");
+      const got = new Map<string, number[]>();
+      b.bus.onFrame((room, frame) => got.set(room, [...(got.get(room) ?? []), readU32(frame)]));
+      for (const room of rooms) await b.bus.subscribe(room);
+
+      // SPUBLISH from the bus and from the append script reach the subscriber of each master
+      for (const room of rooms) {
+        for (let i = 0; i < 50; i++) a.bus.publish(room, u32(i));
+        await a.log.append(room, u32(50));
+        await a.presence.addMember(member("sa", room, `${room}-1`));
+        await a.presence.setEntity(room, "e", "p", new Uint8Array([4]));
+      }
+      await a.presence.heartbeat({ node_id: "sa", connections: 3, last_heartbeat: 0 });
+      await a.presence.putSession({ id: "s1", room_id: rooms[0]!, user_id: null, client_id: "c", node_id: "sa" }, 30_000);
+      await waitFor(() => rooms.every((r) => got.get(r)?.length === 51), "frames in every room");
+      for (const room of rooms) expect(got.get(room)).toEqual([...Array(51).keys()]); // in order per room
+
+      const tagged = /^shard:\{([^{}]+)\}:[a-z]+$/;
+      for (let i = 0; i < raw.length; i++) {
+        const r = raw[i]!;
+        // sharded channels only, each on its owner
+        expect(((await r.call("PUBSUB", "SHARDCHANNELS", "shard:*")) as string[]).sort()).toEqual([`shard:{${rooms[i]}}:bus`]);
+        expect(await r.call("PUBSUB", "CHANNELS", "*")).toEqual([]);
+        expect(Number(await r.call("PUBSUB", "NUMPAT"))).toBe(0);
+        const keys = (await r.keys("shard:*")).sort();
+        for (const k of keys) {
+          const tag = tagged.exec(k)?.[1];
+          expect(tag, k).toBeDefined();
+          expect(await ownerOf(keySlot(k))).toBe(i);
+          expect(rooms.includes(tag!) || tag!.startsWith("@")).toBe(true);
+        }
+        // this master's room keeps all its keys here
+        expect(keys.filter((k) => k.startsWith(`shard:{${rooms[i]}}:`))).toEqual(
+          ["entities", "hist", "log", "members", "owners"].map((s) => `shard:{${rooms[i]}}:${s}`),
+        );
+      }
+      expect(await b.presence.getSession("s1")).toMatchObject({ id: "s1", node_id: "sa" });
+      expect((await b.presence.nodes()).map((n) => n.connections)).toEqual([3]);
+
+      await b.bus.unsubscribe(rooms[1]!);
+      const owner = raw[1]!;
+      expect(await owner.call("PUBSUB", "SHARDCHANNELS", "shard:*")).toEqual([]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  test("one master down: unhealthy, other rooms still deliver, nothing throws; back up, its rooms deliver again", async () => {
+    const opts = { clusterNodes: cluster.nodes, prefix: "partial", reconnectMaxDelayMs: 100, commandTimeoutMs: 1000 };
+    const a = (await createClusterBackend({ ...opts, nodeId: "pa" })) as RedisBackend;
+    const b = (await createClusterBackend({ ...opts, nodeId: "pb" })) as RedisBackend;
+    const status: BackendStatus[] = [];
+    b.bus.onStatus((s) => status.push(s));
+    const rooms = await roomPerMaster("hall");
+    const got = new Map<string, number>();
+    b.bus.onFrame((room) => got.set(room, (got.get(room) ?? 0) + 1));
+    for (const room of rooms) await b.bus.subscribe(room);
+    const down = 2;
+    try {
+      await cluster.stop(down);
+      await waitFor(() => !b.bus.status().healthy, "unhealthy");
+      expect(b.bus.status().reason).toMatch(/Redis connection lost \(Redis Cluster at /);
+
+      // the rooms of the two live masters still deliver; the dead one's publishes are dropped, not thrown
+      got.clear();
+      for (const room of rooms) expect(() => a.bus.publish(room, u32(1))).not.toThrow();
+      await waitFor(() => got.get(rooms[0]!) === 1 && got.get(rooms[1]!) === 1, "live rooms");
+      expect(got.has(rooms[down]!)).toBe(false);
+      expect((await a.log.append(rooms[0]!, u32(2))).seq).toBe(1);
+      const err = await Promise.resolve(a.log.append(rooms[down]!, u32(2))).catch((e) => e);
+      expect(err).toBeInstanceOf(ClusterUnavailableError);
+
+      await cluster.start(down); // same node id and slots, no data; waits for cluster_state:ok
+      await waitFor(() => b.bus.status().healthy && a.bus.status().healthy, "healthy again");
+      expect(status.at(-1)).toEqual({ healthy: true });
+      expect(b.bus.counters.reconnects).toBeGreaterThanOrEqual(1);
+      // its room's subscription was restored on the restarted master
+      await waitFor(async () => {
+        a.bus.publish(rooms[down]!, u32(3));
+        await sleep(50);
+        return got.has(rooms[down]!);
+      }, "the restarted master's room");
+      await waitFor(
+        () => Promise.resolve(a.log.append(rooms[down]!, u32(4))).then(() => true, () => false),
+        "appends on the restarted master",
+      );
+    } finally {
+      if (!cluster.running(down)) await cluster.start(down);
+      await a.close();
+      await b.close();
+    }
+    await sleep(20);
+    expect(rejections.list).toEqual([]);
+  }, 30_000);
+});
