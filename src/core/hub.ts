@@ -10,6 +10,7 @@ import { CloseCode, type ErrorCode } from "../errors.ts";
 import { ConnectLimiter, GlobalLimiter, MessageLimiter } from "../limits/index.ts";
 import { silentLogger, type Logger } from "../log.ts";
 import { Outbound } from "../protocol/codec.ts";
+import { stampedBytes } from "../protocol/patch.ts";
 import { Router } from "../protocol/router.ts";
 import { MessageType, PresenceEventType, type Envelope } from "../protocol/types.ts";
 import { systemClock, type Clock } from "./clock.ts";
@@ -55,6 +56,8 @@ export interface BroadcastOptions {
   onlyClient?: string;
   /** Latest-wins key: a slow recipient keeps only the newest message per key. */
   key?: string;
+  /** The handler filled in the position update's empty `entity_id` (see protocol/patch.ts). */
+  entityStamped?: boolean;
 }
 
 /**
@@ -197,17 +200,21 @@ export class Hub {
   }
 
   /** Hands a decoded message to its handler. */
-  route(conn: Connection, msg: Envelope, inFormat: Format): void {
-    this.router.dispatch({ hub: this, conn, room: conn.room, now: this.clock.now(), inFormat }, msg);
+  route(conn: Connection, msg: Envelope, inFormat: Format, now = this.clock.now()): void {
+    this.router.dispatch({ hub: this, conn, room: conn.room, now, inFormat }, msg);
   }
 
   /** Stamps `msg` (id when empty, server time) and delivers it to the room, encoded once per format. */
   broadcast(room: Room, msg: Envelope, opts: BroadcastOptions): void {
-    if (!msg.message_id) msg.message_id = this.nextMessageId();
+    const idStamped = !msg.message_id;
+    if (idStamped) msg.message_id = this.nextMessageId();
     msg.timestamp = this.clock.now();
     const meta = { reliable: opts.reliable, kind: FrameKind.Typed, sender: opts.except?.clientId ?? "", only: opts.onlyClient ?? "" };
     if (opts.reliable) return this.delivery.reliable(room, msg, meta, opts.except);
-    const out = new Outbound(msg);
+    // A binary position update is stamped by appending to the client's bytes, not re-encoded.
+    const out = msg.raw && msg.payload === "position_update"
+      ? Outbound.stamped(msg, stampedBytes(msg.raw, msg, idStamped, opts.entityStamped === true))
+      : new Outbound(msg);
     if (this.link.opts.shareWorld) this.link.publish(room.id, encodeFrame(meta, out.protobuf()));
     this.delivery.ordered(room, () => this.delivery.deliver(room, out, meta, opts.except, opts.key));
   }

@@ -55,6 +55,7 @@ export function inbound(hub: Hub, conn: Connection, frame: Frame): void {
       return hub.sendError(conn, ErrorCode.BAD_MESSAGE, parsed.error.message);
     }
     msg = parsed.msg;
+    msg.raw = frame;
   }
   m.received(slotOf(msg.type), format, bytes);
   if (msg.timestamp && msg.timestamp > 0) {
@@ -62,7 +63,7 @@ export function inbound(hub: Hub, conn: Connection, frame: Frame): void {
     if (age >= 0 && age < MAX_AGE_MS) m.messageAge.record(age);
   }
   const sentBefore = m.messagesSent;
-  hub.route(conn, msg, format === 0 ? "json" : "protobuf");
+  hub.route(conn, msg, format === 0 ? "json" : "protobuf", now);
   if (m.messagesSent !== sentBefore) m.recordFanout(performance.now() - t0, now);
 }
 

@@ -130,6 +130,8 @@ export type Envelope = {
   epoch?: number;
   /** Which payload field is set (protobufjs' virtual oneof property). */
   payload?: PayloadCase;
+  /** Not a protobuf field: the client's bytes when it arrived in a binary frame (see patch.ts). */
+  raw?: Uint8Array;
 } & { [K in PayloadCase]?: Payloads[K] };
 
 /** The payload case each message type must carry. */

@@ -10,17 +10,18 @@ export const positionHandler: MessageHandler<"position_update"> = {
   handle(ctx, msg, p) {
     const { conn, room, now } = ctx;
     const world = room.world;
-    if (!p.entity_id) p.entity_id = conn.clientId;
-    if (p.entity_id === conn.clientId) {
+    const entityStamped = !p.entity_id;
+    const id = (p.entity_id ||= conn.clientId);
+    if (id === conn.clientId) {
       world.updatePlayer(conn.clientId, { position: p.position, rotation: p.rotation }, now);
     } else {
-      const entity = world.entities.get(p.entity_id);
+      const entity = world.entities.get(id);
       if (!entity) return ctx.hub.sendError(conn, ErrorCode.NOT_FOUND, `No entity ${p.entity_id} in this room`, msg.message_id);
       if (entity.owner_id !== conn.clientId) {
         return ctx.hub.sendError(conn, ErrorCode.FORBIDDEN, `Entity ${p.entity_id} belongs to another client`, msg.message_id);
       }
-      world.updateEntity(p.entity_id, { position: p.position, rotation: p.rotation }, now);
+      world.updateEntity(id, { position: p.position, rotation: p.rotation }, now);
     }
-    ctx.hub.broadcast(room, msg, { except: conn, reliable: false, key: p.entity_id });
+    ctx.hub.broadcast(room, msg, { except: conn, reliable: false, key: id, entityStamped });
   },
 };
