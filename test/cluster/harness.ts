@@ -125,14 +125,21 @@ export const rejections = unhandledRejections();
  * node closed after each test.
  */
 export function contractSuites(title: string, body: (h: Harness, kind: "memory" | "redis" | "redis-cluster") => void): void {
+  let starting: Promise<[PromiseSettledResult<TestRedis>, PromiseSettledResult<TestRedisCluster>]> | undefined;
   beforeAll(async () => {
     rejections.install();
-    [redis, redisCluster] = await Promise.all([startRedis(), startRedisCluster(3)]);
+    starting = Promise.allSettled([startRedis(), startRedisCluster(3)]);
+    const [r, c] = await starting;
+    if (r.status === "rejected") throw r.reason;
+    if (c.status === "rejected") throw c.reason;
+    [redis, redisCluster] = [r.value, c.value];
   }, 30_000); // redis-cli --cluster create waits for the nodes to agree: 2-4 s
   afterAll(async () => {
-    await Promise.all([redis?.close(), redisCluster?.close()]);
+    // what was started, even if the other start failed or beforeAll timed out meanwhile
+    const started = ((await starting) ?? []).flatMap((x) => (x.status === "fulfilled" ? [x.value] : []));
+    await Promise.all(started.map((x) => x.close()));
     rejections.remove();
-  });
+  }, 10_000);
   afterEach(async () => {
     await Promise.all(open.splice(0).map((b) => b.close()));
   });

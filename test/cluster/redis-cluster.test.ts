@@ -18,18 +18,21 @@ let cluster: TestRedisCluster;
 /** A plain connection to each master, for inspection. */
 let raw: Redis[] = [];
 
+let starting: Promise<TestRedisCluster> | undefined;
+
 beforeAll(async () => {
   rejections.install();
-  cluster = await startRedisCluster(3);
+  cluster = await (starting = startRedisCluster(3));
   raw = cluster.ports.map((port) => new Redis({ host: "127.0.0.1", port, lazyConnect: true, retryStrategy: () => 200 }));
   for (const r of raw) r.on("error", () => {});
   await Promise.all(raw.map((r) => r.connect()));
 }, 30_000); // redis-cli --cluster create waits for the nodes to agree: 2-4 s
 afterAll(async () => {
   for (const r of raw) r.disconnect();
-  await cluster?.close();
+  // closed even if beforeAll timed out while it was starting
+  await starting?.then((c) => c.close(), () => {});
   rejections.remove();
-});
+}, 10_000);
 
 /** Index of the master serving `slot`, from CLUSTER SLOTS. */
 async function ownerOf(slot: number): Promise<number> {

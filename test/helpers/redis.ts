@@ -229,7 +229,11 @@ export async function startRedisCluster(masters = 3): Promise<TestRedisCluster> 
       let out = "";
       p.stdout.on("data", (d) => (out += d.toString()));
       p.stderr.on("data", (d) => (out += d.toString()));
-      p.once("exit", (code) => resolve({ code, out }));
+      const timer = setTimeout(() => p.kill("SIGKILL"), 20_000); // never hang the test run
+      p.once("exit", (code) => {
+        clearTimeout(timer);
+        resolve({ code, out });
+      });
     });
     if (created.code !== 0) throw new Error(`redis-cli --cluster create failed (${created.code}): ${created.out.trim()}`);
     await allOk();
