@@ -24,3 +24,29 @@ test("stamping by appending decodes exactly like re-encoding the stamped message
     },
   ), { numRuns: 500 });
 });
+
+test("an unusual layout (the update not last) falls back to appending, still decoding right", () => {
+  const canonical = encodeBinary({ type: MessageType.POSITION_UPDATE, timestamp: 5, payload: "position_update", position_update: { sequence_number: 9 } } as Envelope);
+  // Move the envelope's type and timestamp after the position update.
+  const update = encodeBinary({ payload: "position_update", position_update: { sequence_number: 9 } } as Envelope);
+  const tail = encodeBinary({ type: MessageType.POSITION_UPDATE, timestamp: 5 } as Envelope);
+  const raw = new Uint8Array([...update, ...tail]);
+  expect(toJsonText(decodeBinary(raw))).toBe(toJsonText(decodeBinary(canonical)));
+  const msg = decodeBinary(raw);
+  msg.message_id = "m";
+  msg.timestamp = 99;
+  msg.position_update!.entity_id = "e";
+  const got = decodeBinary(stampedBytes(raw, msg, true, true));
+  expect(got).toMatchObject({ message_id: "m", timestamp: 99 });
+  expect(got.position_update).toMatchObject({ entity_id: "e", sequence_number: 9 });
+});
+
+test("a canonical update keeps its own last field last (what fast scanners rely on)", () => {
+  const raw = encodeBinary({ type: MessageType.POSITION_UPDATE, payload: "position_update", position_update: { position: { x: 1 }, sequence_number: 300 } } as Envelope);
+  const msg = decodeBinary(raw);
+  msg.message_id = "id-1";
+  msg.timestamp = 1_700_000_000_000;
+  msg.position_update!.entity_id = "client";
+  const out = stampedBytes(raw, msg, true, true);
+  expect([...out.subarray(out.length - 3)]).toEqual([...raw.subarray(raw.length - 3)]);
+});
