@@ -79,10 +79,10 @@ export async function boot(host: Host): Promise<Running | undefined> {
   }
   const nodeId = config.nodeId || crypto.randomUUID().slice(0, 8);
   let cluster: ClusterBackend | undefined;
-  if (config.redisUrl) {
+  if (config.redisUrl || config.redisClusterNodes.length > 0) {
     try {
       cluster = await createClusterBackend({
-        redisUrl: config.redisUrl, prefix: config.redisPrefix, nodeId, nodeTtlMs: config.nodeTtlMs,
+        redisUrl: config.redisUrl || undefined, clusterNodes: config.redisClusterNodes, prefix: config.redisPrefix, nodeId, nodeTtlMs: config.nodeTtlMs,
         historySize: config.historySize, historyTtlMs: historyTtlMs(config), log,
       });
     } catch (e) {

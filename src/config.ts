@@ -77,6 +77,7 @@ export const SETTINGS = {
   slowConsumerSoftBytes: define({ env: "SLOW_CONSUMER_SOFT_BYTES", default: 262_144, parse: int(1024, 1 << 30), doc: "Above this many buffered bytes a connection's position updates are coalesced and reliable messages queued." }),
   slowConsumerHardBytes: define({ env: "SLOW_CONSUMER_HARD_BYTES", default: 1_048_576, parse: int(2048, 1 << 30), doc: "Above this many buffered + queued bytes a connection is closed (4101)." }),
   redisUrl: define({ env: "REDIS_URL", default: "", parse: text, doc: "Redis for running several instances as one (unset: single instance, in memory)." }),
+  redisClusterNodes: define({ env: "REDIS_CLUSTER_NODES", default: [] as string[], parse: list, doc: "Redis Cluster seed nodes (host:port list); sharded pub/sub." }),
   redisPrefix: define({ env: "REDIS_PREFIX", default: "graphwiz", parse: text, doc: "Prefix of every Redis key and channel." }),
   nodeId: define({ env: "NODE_ID", default: "", parse: text, doc: "This instance's id in the cluster (default: random)." }),
   nodeHeartbeatMs: define({ env: "NODE_HEARTBEAT_MS", default: 2000, parse: int(100, 600_000), doc: "How often an instance tells the cluster it is alive." }),

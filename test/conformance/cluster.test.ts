@@ -7,7 +7,7 @@ import { GraphwizClient } from "../../src/client/index.ts";
 import { MessageType } from "../../src/protocol/types.ts";
 import { Balancer } from "../helpers/balancer.ts";
 import { eventually } from "../helpers/client.ts";
-import { startRedis, type TestRedis } from "../helpers/redis.ts";
+import { startRedis, startRedisCluster, type TestRedis } from "../helpers/redis.ts";
 import { startServer, type Runtime, type RunningServer } from "../helpers/server.ts";
 import { sdk, type Recorder } from "../helpers/sdk.ts";
 
@@ -16,6 +16,15 @@ const base = (redis: TestRedis) => ({
   REDIS_URL: redis.url, NODE_HEARTBEAT_MS: "500", NODE_TTL_MS: String(TTL),
   RATE_LIMIT_MESSAGES: "100000", PING_INTERVAL_MS: "600000",
 });
+/** Starts one server per runtime, or none: a failure stops the ones already started. */
+async function startAll(runtimes: Runtime[], redis: TestRedis): Promise<RunningServer[]> {
+  const settled = await Promise.allSettled(runtimes.map((rt) => startServer(rt, { ...base(redis), NODE_ID: rt })));
+  const ok = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  if (ok.length === runtimes.length) return ok;
+  await Promise.all(ok.map((s) => s.stop()));
+  await redis.close();
+  throw (settled.find((r) => r.status === "rejected") as PromiseRejectedResult).reason;
+}
 const json = async (url: string) => (await fetch(url)).json() as Promise<any>;
 const chats = (r: Recorder) => r.ofType(MessageType.CHAT_MESSAGE).map((m) => m.chat_message!.message!);
 
@@ -25,8 +34,8 @@ describe("three instances, one room", () => {
   const clients: Recorder[] = [];
   beforeAll(async () => {
     redis = await startRedis();
-    const started = await Promise.all((["bun", "deno", "node"] as const).map((rt) => startServer(rt, { ...base(redis), NODE_ID: rt })));
-    servers = { bun: started[0], deno: started[1], node: started[2] };
+    const [bun, deno, node] = await startAll(["bun", "deno", "node"], redis);
+    servers = { bun, deno, node };
   });
   afterAll(async () => {
     for (const c of clients) c.client.close();
@@ -93,7 +102,7 @@ describe("three instances, one room", () => {
 describe("faults", () => {
   test("kill -9 of one instance: its clients leave presence and stats within NODE_TTL_MS + 2 s; a reliable client resumes elsewhere without loss", async () => {
     const redis = await startRedis();
-    const [bun, deno, node] = await Promise.all((["bun", "deno", "node"] as const).map((rt) => startServer(rt, { ...base(redis), NODE_ID: rt })));
+    const [bun, deno, node] = await startAll(["bun", "deno", "node"], redis);
     const lb = await Balancer.start([deno.port, bun.port]); // the first connection lands on deno
     try {
       const reliable = new GraphwizClient({ url: `ws://127.0.0.1:${lb.port}`, room: "k", clientId: "rel", reliable: true, reconnect: { initialMs: 50, maxMs: 200 } });
@@ -137,7 +146,7 @@ describe("faults", () => {
 
   test("Redis down for 5 s under traffic: local delivery goes on, /ready says 503 then 200, cross-instance delivery comes back, no duplicates", async () => {
     const redis = await startRedis();
-    const [bun, node] = await Promise.all((["bun", "node"] as const).map((rt) => startServer(rt, { ...base(redis), NODE_ID: rt })));
+    const [bun, node] = await startAll(["bun", "node"], redis);
     try {
       const sender = await sdk(bun.ws, "z", { clientId: "sender" });
       const local = await sdk(bun.ws, "z", { clientId: "local" });
@@ -172,6 +181,36 @@ describe("faults", () => {
     } finally {
       await Promise.all([bun.stop(), node.stop()]);
       await redis.close();
+    }
+  }, 60_000);
+});
+
+describe("Redis Cluster", () => {
+  test("two instances (Bun, Node) over a 3-master Redis Cluster with REDIS_CLUSTER_NODES: one room across them", async () => {
+    const rc = await startRedisCluster(3);
+    const env = { REDIS_CLUSTER_NODES: rc.nodes.join(","), NODE_HEARTBEAT_MS: "500", NODE_TTL_MS: String(TTL), RATE_LIMIT_MESSAGES: "100000" };
+    const settled = await Promise.allSettled((["bun", "node"] as const).map((rt) => startServer(rt, { ...env, NODE_ID: rt })));
+    const servers = settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    try {
+      expect(servers.length).toBe(2);
+      const [bun, node] = servers;
+      const rooms = ["alpha", "beta", "gamma"]; // spread over the masters' slots
+      for (const room of rooms) {
+        const a = await sdk(bun.ws, room, { clientId: `a-${room}` });
+        const b = await sdk(node.ws, room, { clientId: `b-${room}`, format: "protobuf" });
+        await a.nOf(MessageType.PRESENCE_JOIN, 1);
+        for (let i = 0; i < 20; i++) a.client.sendChat(`${room}:${i}`);
+        await b.waitFor(() => chats(b).length === 20, `20 chats in ${room}`);
+        expect(chats(b)).toEqual(Array.from({ length: 20 }, (_, i) => `${room}:${i}`));
+        b.client.sendPosition({ x: 7 });
+        await a.nOf(MessageType.POSITION_UPDATE, 1);
+        a.client.close();
+        b.client.close();
+      }
+      expect((await json(`${bun.http}/metrics`)).cluster.kind).toBe("redis");
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+      await rc.close();
     }
   }, 60_000);
 });
