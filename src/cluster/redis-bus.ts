@@ -3,7 +3,7 @@
  * a Redis Cluster), each frame wrapped in the sender's node envelope.
  * @module
  */
-import { EnvelopeReader } from "./shared.ts";
+import { ENVELOPE_BATCH, EnvelopeReader, forEachBatched } from "./shared.ts";
 import type { RedisLink } from "./redis-link.ts";
 import type { BackendStatus, BusHandler, ClusterBus } from "./types.ts";
 
@@ -18,6 +18,9 @@ export class RedisBus implements ClusterBus {
   #inflight = 0;
   /** Subscriptions in flight, so a repeated subscribe resolves when the first does. */
   readonly #pending = new Map<string, Promise<void>>();
+  /** Frames published this tick, per channel, sent together at the end of it (see {@link flush}). */
+  readonly #batch = new Map<string, Uint8Array[]>();
+  #scheduled = false;
 
   constructor(link: RedisLink) {
     this.#link = link;
@@ -25,6 +28,7 @@ export class RedisBus implements ClusterBus {
     this.counters = link.counters;
     this.#maxInflight = link.opts.maxInflight ?? 100_000;
     link.onMessage = this.#onMessage;
+    link.beforeCommand = () => this.flush(); // a room-log append must not overtake earlier frames
   }
 
   /**
@@ -53,24 +57,63 @@ export class RedisBus implements ClusterBus {
     if (!link.closed) await link.subs.unsubscribe(ch);
   }
 
+  /**
+   * Queues a frame for the room. Frames published in one tick go out together at the end of
+   * it, one Redis command per room (a batch envelope when there are several), in order.
+   */
   publish(room: string, frame: Uint8Array): void {
     const link = this.#link;
     if (!link.writable || this.#inflight >= this.#maxInflight) {
       this.counters.dropped++;
       return;
     }
-    try {
-      const h = link.header;
-      const env = Buffer.allocUnsafe(h.length + frame.length);
-      env.set(h, 0);
-      env.set(frame, h.length);
-      link.publish(link.keys.room(room).channel, env).then(this.#sent, this.#lost);
-      this.#inflight++;
-      this.counters.published++;
-    } catch {
-      this.counters.dropped++;
-      this.counters.errors++;
+    const ch = link.keys.room(room).channel;
+    const list = this.#batch.get(ch);
+    if (list) list.push(frame);
+    else this.#batch.set(ch, [frame]);
+    this.counters.published++;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      later(this.#flushNow);
     }
+  }
+
+  readonly #flushNow = (): void => this.flush();
+
+  /** Sends what this tick queued (also called before any other command, to keep the order). */
+  flush(): void {
+    this.#scheduled = false;
+    if (this.#batch.size === 0) return;
+    const link = this.#link;
+    const h = link.header;
+    for (const [ch, frames] of this.#batch) {
+      try {
+        let env: Buffer;
+        if (frames.length === 1) {
+          env = Buffer.allocUnsafe(h.length + frames[0].length);
+          env.set(h, 0);
+          env.set(frames[0], h.length);
+        } else {
+          let size = h.length;
+          for (const f of frames) size += varintLength(f.length) + f.length;
+          env = Buffer.allocUnsafe(size);
+          env.set(h, 0);
+          env[0] = ENVELOPE_BATCH;
+          let at = h.length;
+          for (const f of frames) {
+            at = putVarint(env, at, f.length);
+            env.set(f, at);
+            at += f.length;
+          }
+        }
+        link.publish(ch, env).then(this.#sent, this.#lost);
+        this.#inflight++;
+      } catch {
+        this.counters.dropped += frames.length;
+        this.counters.errors++;
+      }
+    }
+    this.#batch.clear();
   }
 
   readonly #sent = (): void => {
@@ -88,11 +131,14 @@ export class RedisBus implements ClusterBus {
       return;
     }
     if (from === this.nodeId) return;
-    this.counters.received++;
     const h = this.#handler;
     if (!h) return;
+    const payload = message.subarray(EnvelopeReader.payloadOffset(message));
     try {
-      h(room, message.subarray(EnvelopeReader.payloadOffset(message)), from);
+      if (message[0] !== ENVELOPE_BATCH) {
+        this.counters.received++;
+        h(room, payload, from);
+      } else if (!forEachBatched(payload, (f) => (this.counters.received++, h(room, f, from)))) this.counters.errors++;
     } catch (e) {
       this.counters.errors++;
       this.#link.log.error("cluster_handler_error", { room, from, error: (e as Error)?.message ?? String(e) });
@@ -115,4 +161,22 @@ export class RedisBus implements ClusterBus {
   async close(): Promise<void> {
     for (const room of this.rooms) await this.unsubscribe(room);
   }
+}
+
+// The end of the current tick: after every frame a socket read delivered, before the next I/O.
+const later: (f: () => void) => void = (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate ?? ((f) => setTimeout(f, 0));
+
+function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 0x80) (n >>>= 7), len++;
+  return len;
+}
+
+function putVarint(out: Uint8Array, at: number, n: number): number {
+  while (n >= 0x80) {
+    out[at++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  out[at++] = n;
+  return at;
 }

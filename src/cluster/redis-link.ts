@@ -86,6 +86,9 @@ export class RedisLink {
     return this.cmd.status === "ready" && !this.#closed;
   }
 
+  /** Called before each room-log command, so batched bus frames go first (set by the bus). */
+  beforeCommand: () => void = () => {};
+
   /** Publishes one enveloped frame (PUBLISH, or SPUBLISH on a cluster). */
   publish(channel: string, envelope: Buffer): Promise<unknown> {
     return this.publishCommand === "SPUBLISH" ? this.cmd.spublish(channel, envelope) : this.cmd.publish(channel, envelope);

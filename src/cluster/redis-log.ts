@@ -25,6 +25,7 @@ export class RedisRoomLog implements RoomLog {
     if (!link.writable) return Promise.reject(link.unavailable());
     const k = link.keys.room(room);
     link.counters.published++;
+    link.beforeCommand();
     return link.scripts.gwAppend(k.log, k.hist, k.channel, link.header, asBuffer(frame), randomEpoch(), this.#size, this.#ttl, link.publishCommand).then(
       (r) => {
         const seq = Number(r[0]);

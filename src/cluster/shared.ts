@@ -147,6 +147,29 @@ export function randomEpoch(): number {
 
 /** First byte of an enveloped bus frame (format version 1). */
 export const ENVELOPE_V1 = 0xc1;
+/**
+ * First byte of an enveloped batch: `0xC2 ‖ u8 nodeIdLen ‖ nodeId ‖ (varint len ‖ frame)+` —
+ * the frames one node published to one room in one tick, in order, as one Redis command.
+ */
+export const ENVELOPE_BATCH = 0xc2;
+
+/** Calls `each` with every frame of a batch payload (the bytes after the node id), in order. */
+export function forEachBatched(payload: Uint8Array, each: (frame: Uint8Array) => void): boolean {
+  let at = 0;
+  while (at < payload.length) {
+    let len = 0, mul = 1, x: number;
+    do {
+      if (at >= payload.length) return false;
+      x = payload[at++]!;
+      len += (x & 0x7f) * mul;
+      mul *= 128;
+    } while (x & 0x80);
+    if (at + len > payload.length) return false;
+    each(payload.subarray(at, at + len));
+    at += len;
+  }
+  return true;
+}
 
 const utf8 = new TextEncoder();
 
@@ -171,7 +194,7 @@ export class EnvelopeReader {
 
   /** The sender node id of `env`, or `null` when `env` is not a valid envelope. */
   sender(env: Uint8Array): string | null {
-    if (env.length < 2 || env[0] !== ENVELOPE_V1) return null;
+    if (env.length < 2 || (env[0] !== ENVELOPE_V1 && env[0] !== ENVELOPE_BATCH)) return null;
     const len = env[1]!;
     if (len === 0 || env.length < 2 + len) return null;
     const known = this.#known;

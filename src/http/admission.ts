@@ -100,11 +100,12 @@ function deliveryParams(c: Context): Pick<Identity, "reliable" | "resume"> | str
  * echoes the first offered one), else `?format=`, else JSON.
  */
 function chooseFormat(c: Context): Format | undefined {
+  // Literals, not the request's strings: each connection keeps its format for its lifetime.
   const first = c.req.header("sec-websocket-protocol")?.split(",")[0]?.trim();
-  if (first === "json" || first === "protobuf") return first;
+  if (first === "json" || first === "protobuf") return first === "json" ? "json" : "protobuf";
   const q = c.req.query("format");
-  if (q === undefined || q === "json" || q === "protobuf") return q ?? "json";
-  return undefined;
+  if (q === undefined || q === "json") return "json";
+  return q === "protobuf" ? "protobuf" : undefined;
 }
 
 /**
