@@ -24,7 +24,7 @@
  *
  * | key / channel               | type    | content                                           |
  * |-----------------------------|---------|---------------------------------------------------|
- * | `P:{room}:bus`              | channel | `0xC1 ‖ u8 len ‖ nodeId ‖ frame` (binary; a shard channel on a cluster) |
+ * | `P:{room}:bus`              | channel | `0xC1 ‖ u8 len ‖ nodeId ‖ frame`, or a tick's frames as `0xC2 ‖ u8 len ‖ nodeId ‖ (varint len ‖ frame)+` (binary; a shard channel on a cluster) |
  * | `P:{room}:log`              | hash    | `epoch`, `seq` (expires `historyTtlMs` after the last append) |
  * | `P:{room}:hist`             | stream  | id `<seq>-0`, field `f` = frame ‖ seq ‖ epoch; `MAXLEN ~ historySize` |
  * | `P:{room}:members`          | hash    | connection id → MemberInfo JSON                   |
