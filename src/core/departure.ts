@@ -1,7 +1,38 @@
 /** Telling a room that clients left for good. @module */
+import type { Session } from "../delivery/sessions.ts";
 import { MessageType, PresenceEventType } from "../protocol/types.ts";
 import type { Hub } from "./hub.ts";
 import type { Room } from "./room.ts";
+
+/** The client left for good (unless another connection holds its id): the room hears it. */
+export function departClient(hub: Hub, room: Room, clientId: string, connectionId: string): void {
+  if (room.world.leave(clientId, connectionId, hub.clock.now())) announceDepartures(hub, room, [clientId], room.world.ownedBy(clientId));
+}
+
+/**
+ * A detached session's window closed: the room finally sees its client leave — unless, in a
+ * cluster, the client resumed on another instance meanwhile.
+ */
+export function expireSession(hub: Hub, s: Session): void {
+  const room = hub.rooms.get(s.roomId);
+  if (!room) return;
+  room.ghosts--;
+  const depart = () => {
+    const player = room.world.players.get(s.clientId);
+    if (player) departClient(hub, room, s.clientId, player.connectionId);
+    if (room.empty) hub.closeRoom(room);
+  };
+  if (!hub.link.opts.shareWorld) return depart();
+  hub.link.getSession(s.id).then((r) => {
+    if (r && r.node_id !== hub.link.nodeId) {
+      // Resumed elsewhere: the player lives on there.
+      if (room.empty) hub.closeRoom(room);
+      return;
+    }
+    if (r) hub.link.deleteSession(s.id);
+    depart();
+  });
+}
 
 /**
  * Removes the entities and players from the room's world and broadcasts ENTITY_DESPAWN for each

@@ -5,7 +5,6 @@ import { MemoryBroker } from "../cluster/memory.ts";
 import { Acks, type JoinResult } from "../delivery/acks.ts";
 import { Delivery } from "../delivery/engine.ts";
 import { decodeFrame, encodeFrame, FrameKind, outboundOf } from "../delivery/frames.ts";
-import type { Session } from "../delivery/sessions.ts";
 import { CloseCode, type ErrorCode } from "../errors.ts";
 import { ConnectLimiter, GlobalLimiter, MessageLimiter } from "../limits/index.ts";
 import { silentLogger, type Logger } from "../log.ts";
@@ -15,7 +14,7 @@ import { Router } from "../protocol/router.ts";
 import { MessageType, PresenceEventType, type Envelope } from "../protocol/types.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { ClusterLink } from "./cluster-link.ts";
-import { announceDepartures } from "./departure.ts";
+import { departClient } from "./departure.ts";
 import { then, type Maybe } from "./maybe.ts";
 import { Connection, type Identity } from "./connection.ts";
 import { FirstAuth } from "./first-auth.ts";
@@ -163,7 +162,7 @@ export class Hub {
   #joined(conn: Connection, joined: JoinResult): void {
     const room = conn.room;
     room.joining--;
-    if (conn.isClosed) return void (room.empty && this.#closeRoom(room));
+    if (conn.isClosed) return void (room.empty && this.closeRoom(room));
     const now = this.clock.now();
     const known = room.world.players.get(conn.clientId);
     const quiet = joined.quiet && known !== undefined;
@@ -188,7 +187,8 @@ export class Hub {
     if (early) for (const f of early) if (!conn.isClosed) this.inbound(conn, f);
   }
 
-  #closeRoom(room: Room): void {
+  /** Forgets a room nothing keeps alive any more, and stops receiving it from the cluster. */
+  closeRoom(room: Room): void {
     if (this.rooms.get(room.id) !== room) return;
     this.rooms.delete(room.id);
     this.link.close(room);
@@ -268,38 +268,9 @@ export class Hub {
     if (conn.reliable) room.reliable--;
     this.link.left(conn);
     const departs = !conn.reliable || this.acks.closed(conn, code);
-    if (departs) this.#depart(room, conn.clientId, conn.id);
-    if (room.empty) this.#closeRoom(room);
+    if (departs) departClient(this, room, conn.clientId, conn.id);
+    if (room.empty) this.closeRoom(room);
     this.log.info("connection_close", { ...fields, resumable: !departs || undefined });
   }
 
-  /**
-   * A detached session's window closed: the room finally sees its client leave — unless, in a
-   * cluster, the client resumed on another instance meanwhile.
-   */
-  sessionExpired(s: Session): void {
-    const room = this.rooms.get(s.roomId);
-    if (!room) return;
-    room.ghosts--;
-    const depart = () => {
-      const player = room.world.players.get(s.clientId);
-      if (player) this.#depart(room, s.clientId, player.connectionId);
-      if (room.empty) this.#closeRoom(room);
-    };
-    if (!this.link.opts.shareWorld) return depart();
-    this.link.getSession(s.id).then((r) => {
-      if (r && r.node_id !== this.link.nodeId) {
-        // Resumed elsewhere: the player lives on there.
-        if (room.empty) this.#closeRoom(room);
-        return;
-      }
-      if (r) this.link.deleteSession(s.id);
-      depart();
-    });
-  }
-
-  /** The client left for good (unless another connection holds its id): the room hears it. */
-  #depart(room: Room, clientId: string, connectionId: string): void {
-    if (room.world.leave(clientId, connectionId, this.clock.now())) announceDepartures(this, room, [clientId], room.world.ownedBy(clientId));
-  }
 }

@@ -9,6 +9,7 @@ import type { Connection } from "../core/connection.ts";
 import type { Hub } from "../core/hub.ts";
 import { CloseCode } from "../errors.ts";
 import type { Delivery } from "./engine.ts";
+import { expireSession } from "../core/departure.ts";
 import { then, type Maybe } from "../core/maybe.ts";
 import { decodeFrame, outboundOf } from "./frames.ts";
 import type { Session } from "./sessions.ts";
@@ -160,7 +161,7 @@ export class Acks {
   /** Resends what is overdue; closes connections out of retries; expires detached sessions. */
   sweep(now: number): void {
     for (const conn of this.#reliable) this.#check(conn, now);
-    for (const s of this.delivery.sessions.expire(now)) this.hub.sessionExpired(s);
+    for (const s of this.delivery.sessions.expire(now)) expireSession(this.hub, s);
   }
 
   #check(conn: Connection, now: number): void {
