@@ -279,7 +279,9 @@ emit({ type: "done", duration_s: sig(durationS, 3), passed: checks.filter((c) =>
 
 if (outPath) {
   mkdirSync(dirname(outPath), { recursive: true });
-  writeFileSync(outPath, renderReport({ meta, scenarios, summaries, checks, durationS, results, foreignCpu: foreign }));
+  const analysisPath = resolve(ROOT, "bench/ANALYSIS.md");
+  const analysis = existsSync(analysisPath) ? readFileSync(analysisPath, "utf8") : undefined;
+  writeFileSync(outPath, renderReport({ meta, scenarios, summaries, checks, durationS, results, foreignCpu: foreign, analysis }));
   const jsonl = outPath.replace(/\.md$/, "") + ".jsonl";
   if (resolve(jsonl) !== resolve(reportFrom ?? "")) writeFileSync(jsonl, `${emitted.join("\n")}\n`);
   log(`wrote ${outPath} and ${jsonl}`);

@@ -18,6 +18,8 @@ interface ReportInput {
   durationS: number;
   results: Map<string, Map<string, (LoadResult & Record<string, unknown>)[]>>;
   foreignCpu: number[];
+  /** bench/ANALYSIS.md, when present: shown before "How to reproduce". */
+  analysis?: string;
 }
 
 function fmt(x: unknown, digits = 3): string {
@@ -102,6 +104,8 @@ export function renderReport(inp: ReportInput): string {
     if (base.length) L.push(`Runtime baseline: Bun → raw Bun.serve native publish; Node → ${s.targets.includes("raw-node-ws-corked") ? "corked `ws`" : "raw `ws`"}; Deno → raw Deno loop. ` +
       `"× runtime baseline" is this server's ${s.primary.label} divided by its runtime baseline's (${s.primary.higherIsBetter ? "higher is better" : "lower is better"}).`, "");
   }
+  // The hand-written analysis (profiles, what each optimisation bought, gaps) survives re-runs.
+  if (inp.analysis) L.push(inp.analysis.trim(), "");
   L.push("## How to reproduce", "", "```sh", "npm run bench                              # full, ≤ 10 min: this file and RESULTS.jsonl",
     "npm run bench -- --server-commit=HEAD      # the same, our server as committed (no work in progress)",
     "npm run bench:quick                        # ≤ 90 s", "bun bench/run.ts --only=fanout --targets=gw-bun,raw-bun-publish --reps=5",
