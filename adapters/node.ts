@@ -14,7 +14,7 @@ import { runtimeFrameCap } from "../src/config.ts";
 import { LoopFanout } from "../src/core/loop-fanout.ts";
 import { SendResult, type ConnectionHandle, type Frame, type Transport } from "../src/core/transport.ts";
 
-type Raw = NodeSocket & { __transport?: NodeTransport };
+type Raw = NodeSocket & { __transport?: NodeTransport; _sender: { _state: number; _queue: unknown[] } };
 
 const corked: NodeTransport[] = [];
 const uncorkAll = () => {
@@ -25,10 +25,26 @@ const uncorkAll = () => {
   corked.length = 0;
 };
 
-// Encode a text frame's string once per broadcast, not once per recipient.
-let lastText = "";
-let lastTextBytes = Buffer.alloc(0);
-const textBytes = (s: string) => (s === lastText ? lastTextBytes : ((lastText = s), (lastTextBytes = Buffer.from(s))));
+// One WebSocket frame per broadcast: its header (server frames are unmasked) and payload are
+// built once and written as they are to every recipient's socket, instead of `ws` converting and
+// framing the same bytes again for each of them. (The frame is the same object for every
+// recipient of a broadcast; LoopFanout relies on that too.)
+let lastFrame: Frame | undefined;
+let lastHead: Buffer = Buffer.alloc(0);
+let lastBody: Buffer<ArrayBufferLike> = Buffer.alloc(0);
+function frameOnce(frame: Frame): void {
+  if (frame === lastFrame) return;
+  const body = typeof frame === "string" ? Buffer.from(frame) : Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+  const n = body.length;
+  const head = Buffer.allocUnsafe(n < 126 ? 2 : n < 65536 ? 4 : 10);
+  head[0] = typeof frame === "string" ? 0x81 : 0x82; // FIN + text / binary
+  if (n < 126) head[1] = n;
+  else if (n < 65536) (head[1] = 126), head.writeUInt16BE(n, 2);
+  else (head[1] = 127), head.writeUInt32BE(Math.floor(n / 2 ** 32), 2), head.writeUInt32BE(n >>> 0, 6);
+  lastFrame = frame;
+  lastHead = head;
+  lastBody = body;
+}
 
 /** The one transport of a `ws` socket, kept on the socket object. */
 class NodeTransport implements Transport {
@@ -42,8 +58,13 @@ class NodeTransport implements Transport {
       ws._socket.cork();
       if (corked.push(this) === 1) setImmediate(uncorkAll);
     }
-    if (typeof frame === "string") ws.send(textBytes(frame), { binary: false });
-    else ws.send(frame, { binary: true });
+    frameOnce(frame);
+    if (ws._sender._state === 0 && ws._sender._queue.length === 0) {
+      // Nothing of ws's own is pending (no compression here), so writing straight to the socket
+      // keeps the order and ws's bufferedAmount (socket length + its own bytes) stays right.
+      ws._socket.write(lastHead);
+      ws._socket.write(lastBody);
+    } else ws.send(lastBody, { binary: typeof frame !== "string" });
     return ws.bufferedAmount > 0 ? SendResult.Queued : SendResult.Sent;
   }
   bufferedAmount(): number {
