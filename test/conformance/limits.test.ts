@@ -51,8 +51,10 @@ describe.each(RUNTIMES)("rate limits on %s", (runtime) => {
       }, 50);
       const [info] = await closed;
       clearInterval(timer);
-      expect(info.code).toBe(4100);
+      // The ERROR frame with the code always arrives first. Deno may reset a socket that keeps
+      // flooding after its close frame, so there the close itself can read 1006.
       expect(flooder.ofType(MessageType.ERROR).some((e) => e.error!.close_code === 4100)).toBe(true);
+      expect(runtime === "deno" ? [4100, 1006] : [4100]).toContain(info.code);
     } finally {
       await s.stop();
     }
