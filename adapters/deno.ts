@@ -6,7 +6,7 @@
 import { getConnInfo, upgradeWebSocket } from "hono/deno";
 import { boot } from "../src/boot.ts";
 import { LoopFanout } from "../src/core/loop-fanout.ts";
-import { SendResult, type Frame, type Transport } from "../src/core/transport.ts";
+import { SendResult, type ConnectionHandle, type Frame, type Transport } from "../src/core/transport.ts";
 
 const transports = new WeakMap<WebSocket, DenoTransport>();
 
@@ -30,6 +30,18 @@ class DenoTransport implements Transport {
       // Already closing.
     }
   }
+  handle?: ConnectionHandle;
+  /** From now on messages go straight to the handle (not through Hono's event and context). */
+  attach(handle: ConnectionHandle): void {
+    this.handle = handle;
+    this.ws.onmessage = onMessage;
+  }
+}
+
+// Shared (`this` is the socket): no event wrapper or closure per message or per connection.
+function onMessage(this: WebSocket, e: MessageEvent): void {
+  const d = e.data;
+  transports.get(this)?.handle?.message(typeof d === "string" ? d : new Uint8Array(d as ArrayBuffer));
 }
 
 await boot({
