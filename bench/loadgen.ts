@@ -47,7 +47,7 @@ async function makeConn(sink: Sink, port: number, room: string, clientId: string
   const q = tok ? `&token=${tok}` : "";
   switch (spec.dialect) {
     case "gw":
-      return new WsConn(sink, "gw", port, `/ws/${room}?client_id=${clientId}&format=protobuf${q}`);
+      return new WsConn(sink, "gw", port, `/ws/${room}?client_id=${clientId}&format=protobuf${spec.ack ? "&ack=1" : ""}${q}`);
     case "raw":
       return new WsConn(sink, "raw", port, `/ws/${room}${tok ? `?token=${tok}` : ""}`);
     case "sio":

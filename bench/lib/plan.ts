@@ -80,6 +80,18 @@ export function plan(mode: Mode): Scenario[] {
     spec: { receivers: 100, window: 128, chatEvery: 16, warmupMs: quick ? 500 : 1000, measureMs: quick ? 1500 : 3000 },
     primary: M.delivered, columns: [M.eff, M.p50, M.p99, M.p999, M.cpu, M.lost, M.lg],
   };
+  const reliable: Scenario = {
+    id: "fanout-reliable", title: "1r. Fan-out 1→100, acknowledged delivery", kind: "fanout",
+    about: `As scenario 1, but every frame is a \`ChatMessage\` (reliable) and the receivers connect with \`?ack=1\`, so ` +
+      `each message goes through the room log: it gets the room's sequence number inside its bytes (the same bytes for ` +
+      `every receiver, so the fan-out stays native) and is kept for resends and resume. Compare with scenario 1 ` +
+      `(position updates, no log) to see what the sequencing and history cost. Receivers do not acknowledge; the resend ` +
+      `timer is set beyond the run.`,
+    targets: ["gw-bun", "gw-node", "gw-deno"],
+    reps: 2,
+    spec: { receivers: 100, window: 128, chatEvery: 1, ack: true, warmupMs: 1000, measureMs: 3000 },
+    primary: M.delivered, columns: [M.eff, M.p50, M.p99, M.p999, M.cpu, M.lost, M.lg],
+  };
   const pos = (hz: number, targets: string[], reps: number): Scenario => ({
     id: `position-${hz}hz`, title: `2${hz === 10 ? "a" : "b"}. 1,000 clients × ${hz} Hz in 100 rooms`,
     about: POSITION_ABOUT(1000, 100, hz), kind: "position", targets, reps,
@@ -122,7 +134,7 @@ export function plan(mode: Mode): Scenario[] {
   };
   return quick
     ? [fanout, pos(10, ["gw-bun", "raw-bun-publish", "gw-node", "raw-node-ws-corked"], 1), idle, storm, cluster]
-    : [fanout, pos(10, posTargets, 2), pos(30, ["gw-bun", "raw-bun-publish", "gw-node", "raw-node-ws-corked", "gw-deno", "raw-deno-loop"], 1), idle, storm, cluster];
+    : [fanout, reliable, pos(10, posTargets, 2), pos(30, ["gw-bun", "raw-bun-publish", "gw-node", "raw-node-ws-corked", "gw-deno", "raw-deno-loop"], 1), idle, storm, cluster];
 }
 
 /** The product's targets, checked against the medians. */

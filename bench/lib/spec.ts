@@ -16,6 +16,8 @@ export interface LoadSpec {
   receivers?: number;
   window?: number;
   chatEvery?: number;
+  /** Our server: clients ask for acknowledged delivery (`?ack=1`), so reliable messages go through the room log. */
+  ack?: boolean;
   /** Fan-out flow control: a message stops counting as in flight at the first receiver (default) or at all. */
   flow?: "first" | "all";
   /** Fan-out: send only when at least this many window slots are free (default window/8). */
