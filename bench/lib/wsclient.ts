@@ -10,10 +10,14 @@
  * Speaks three dialects: graphwiz-ws (ready at the first frame, the JSON SERVER_HELLO), raw
  * baselines (ready at `101`), and Socket.IO 4 over the websocket transport (Engine.IO v4
  * open/ping, namespace connect with `auth`, binary events as a text header + attachment).
+ * This file: the connection (upgrade, frame parsing, writes and backpressure). Frame building:
+ * wsframe.ts; the dialects' text-frame handshakes: wsdialect.ts; opening many at once: wsopen.ts.
  * @module
  */
 import type { Socket, SocketHandler } from "bun";
 import { SERVER_ERROR, scanSeq } from "./pb.ts";
+import { dialectText } from "./wsdialect.ts";
+import { clientFrame, concat, indexOf, latin1 } from "./wsframe.ts";
 
 export type Dialect = "gw" | "raw" | "sio";
 
@@ -33,64 +37,7 @@ const OPEN = 2;
 const READY = 3;
 const CLOSED = 4;
 
-const enc = new TextEncoder();
-const HEAD_END = enc.encode("\r\n\r\n");
-
-/** Bytes of a client frame header (with the 4-byte mask key) for a payload of `len`. */
-export function headerLen(len: number): number {
-  return (len < 126 ? 2 : len < 65536 ? 4 : 10) + 4;
-}
-
-/** Writes a FIN client frame header with an all-zero mask key at `buf[off]`; returns its length. */
-export function writeHeader(buf: Uint8Array, off: number, opcode: number, len: number): number {
-  buf[off] = 0x80 | opcode;
-  let h: number;
-  if (len < 126) {
-    buf[off + 1] = 0x80 | len;
-    h = 2;
-  } else if (len < 65536) {
-    buf[off + 1] = 0x80 | 126;
-    buf[off + 2] = len >>> 8;
-    buf[off + 3] = len & 255;
-    h = 4;
-  } else {
-    buf[off + 1] = 0x80 | 127;
-    for (let i = 0; i < 4; i++) buf[off + 2 + i] = 0;
-    buf[off + 6] = len >>> 24;
-    buf[off + 7] = (len >>> 16) & 255;
-    buf[off + 8] = (len >>> 8) & 255;
-    buf[off + 9] = len & 255;
-    h = 10;
-  }
-  buf[off + h] = buf[off + h + 1] = buf[off + h + 2] = buf[off + h + 3] = 0;
-  return h + 4;
-}
-
-/** A complete client frame. */
-export function clientFrame(opcode: number, payload: Uint8Array | string): Uint8Array {
-  const p = typeof payload === "string" ? enc.encode(payload) : payload;
-  const out = new Uint8Array(headerLen(p.length) + p.length);
-  const h = writeHeader(out, 0, opcode, p.length);
-  out.set(p, h);
-  return out;
-}
-
-/** Socket.IO: the text header of a binary event `m` with one attachment. */
-export const SIO_EVENT_HEADER = '451-["m",{"_placeholder":true,"num":0}]';
-
-function indexOf(hay: Uint8Array, needle: Uint8Array): number {
-  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
-    return i;
-  }
-  return -1;
-}
-
-function latin1(b: Uint8Array, start: number, end: number): string {
-  let s = "";
-  for (let i = start; i < end && i < b.length; i++) s += String.fromCharCode(b[i]);
-  return s;
-}
+const HEAD_END = new TextEncoder().encode("\r\n\r\n");
 
 /** One client connection. */
 export class WsConn {
@@ -111,7 +58,8 @@ export class WsConn {
   #head: Uint8Array | null = null;
   #rest: Uint8Array | null = null;
   #pending: Uint8Array | null = null;
-  #sioAttach = 0;
+  /** Socket.IO: binary attachments still expected for the current event (set by wsdialect.ts). */
+  sioAttach = 0;
   #request: string;
   #resolve!: () => void;
   #reject!: (e: Error) => void;
@@ -141,6 +89,10 @@ export class WsConn {
   }
   get isClosed(): boolean {
     return this.state === CLOSED;
+  }
+  /** Upgraded (`101`), but the dialect's handshake has not made the connection ready yet. */
+  get inHandshake(): boolean {
+    return this.state === OPEN;
   }
 
   /** Starts connecting. */
@@ -199,7 +151,8 @@ export class WsConn {
     }
   }
 
-  #markReady(): void {
+  /** The dialect's handshake is done: the connection is ready (once). */
+  markReady(): void {
     if (this.state === READY || this.state === CLOSED) return;
     this.state = READY;
     this.tReady = performance.now();
@@ -231,7 +184,7 @@ export class WsConn {
         return;
       }
       this.state = OPEN;
-      if (this.dialect === "raw") this.#markReady();
+      if (this.dialect === "raw") this.markReady();
       if (end + 4 >= head.length) return;
       buf = head.subarray(end + 4);
     }
@@ -283,7 +236,7 @@ export class WsConn {
       const p = off + h;
       const op = b0 & 15;
       if (op === 2) this.#binary(b, p, len, now);
-      else if (op === 1) this.#text(b, p, len);
+      else if (op === 1) dialectText(this, b, p, len);
       else if (op === 9) this.write(clientFrame(10, b.slice(p, p + len)));
       else if (op === 8) {
         this.closeCode = len >= 2 ? (b[p] << 8) | b[p + 1] : 1005;
@@ -301,8 +254,8 @@ export class WsConn {
 
   #binary(b: Uint8Array, p: number, len: number, now: number): void {
     if (this.dialect === "sio") {
-      if (this.#sioAttach === 0) return;
-      this.#sioAttach--;
+      if (this.sioAttach === 0) return;
+      this.sioAttach--;
     }
     const idx = scanSeq(b, p, p + len);
     if (idx >= 0) {
@@ -310,41 +263,6 @@ export class WsConn {
       this.sink.onSeq(this, idx, now);
     } else if (idx === SERVER_ERROR) this.serverErrors++;
   }
-
-  #text(b: Uint8Array, p: number, len: number): void {
-    if (this.dialect === "gw") {
-      if (this.state === OPEN) {
-        // The first frame is the JSON SERVER_HELLO.
-        if (latin1(b, p, p + 22) === '{"type":"SERVER_HELLO"') this.#markReady();
-        else this.fail(`first frame is not SERVER_HELLO: ${latin1(b, p, p + Math.min(len, 200))}`);
-      } else this.textFrames++;
-      return;
-    }
-    if (this.dialect !== "sio") {
-      this.textFrames++;
-      return;
-    }
-    const c0 = b[p];
-    if (c0 === 0x32 /* 2 ping */) this.sendText("3");
-    else if (c0 === 0x30 /* 0 open */) this.sendText(this.token ? `40${JSON.stringify({ token: this.token })}` : "40");
-    else if (c0 === 0x34 /* 4 message */) {
-      const c1 = b[p + 1];
-      if (c1 === 0x35 /* 5 binary event */) {
-        let k = 0;
-        for (let i = p + 2; i < p + len && b[i] !== 0x2d; i++) k = k * 10 + (b[i] - 48);
-        this.#sioAttach = k;
-      } else if (c1 === 0x30 /* 0 connect */) this.#markReady();
-      else if (c1 === 0x34 /* 4 connect error */) this.fail(`socket.io connect error: ${latin1(b, p, p + len)}`);
-      else this.textFrames++;
-    } else if (c0 === 0x31 /* 1 close */) this.fail("socket.io closed");
-  }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 const HANDLERS: SocketHandler<WsConn> = {
@@ -357,37 +275,3 @@ const HANDLERS: SocketHandler<WsConn> = {
   error: (s, err) => s.data.fail(`socket error: ${err.message}`),
   connectError: (s, err) => s.data.fail(`connect: ${err.message}`),
 };
-
-/**
- * Opens `conns` with at most `concurrency` handshakes outstanding; resolves when every one is
- * ready or failed. Returns the number that failed.
- */
-export async function openAll(conns: WsConn[], concurrency: number, deadlineMs = 60_000): Promise<number> {
-  let next = 0;
-  let failed = 0;
-  const deadline = performance.now() + deadlineMs;
-  const worker = async () => {
-    while (next < conns.length) {
-      const c = conns[next++];
-      if (performance.now() > deadline) {
-        c.fail("not started before the deadline");
-        failed++;
-        continue;
-      }
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<void>((_, rej) => {
-        timer = setTimeout(() => rej(new Error("handshake timed out after 15 s")), 15_000);
-      });
-      try {
-        await Promise.race([c.connect(), timeout]);
-      } catch (e) {
-        c.fail((e as Error).message);
-        failed++;
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, conns.length) }, worker));
-  return failed;
-}
