@@ -98,7 +98,7 @@ export class ConfigError extends Error {
 }
 
 /**
- * Builds the configuration from an environment map (e.g. `process.env`).
+ * Builds the configuration from an environment map (what the adapter read from its runtime).
  * @throws {ConfigError} on the first invalid value.
  */
 export function loadConfig(env: Record<string, string | undefined> = {}): Config {
