@@ -22,18 +22,8 @@ export interface RoomInput {
   lastActivity: number;
 }
 
-/** The rooms beyond the cap, summed. */
-export interface RoomAggregate {
-  /** How many rooms were summed. */
-  rooms: number;
-  connections: number;
-  messagesIn: number;
-  messagesOut: number;
-  bytesIn: number;
-  bytesOut: number;
-  /** The latest `lastActivity` among them. */
-  lastActivity: number;
-}
+/** The rooms beyond the cap, summed (`lastActivity`: the latest among them; `rooms`: how many). */
+export type RoomAggregate = Omit<RoomInput, "id"> & { rooms: number };
 
 /** {@link capRooms}'s result. */
 export interface CappedRooms {

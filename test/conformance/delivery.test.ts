@@ -6,7 +6,7 @@ import { MessageType } from "../../src/protocol/types.ts";
 import { eventually, TestClient } from "../helpers/client.ts";
 import { CutProxy } from "../helpers/proxy.ts";
 import { RawWs } from "../helpers/raw-ws.ts";
-import { RUNTIMES, startServer, type RunningServer } from "../helpers/server.ts";
+import { RUNTIMES, startServer, type Runtime, type RunningServer } from "../helpers/server.ts";
 import { sdk } from "../helpers/sdk.ts";
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
@@ -71,12 +71,15 @@ describe.each(RUNTIMES)("delivery on %s", (runtime) => {
   }, 15_000);
 });
 
+/** A server for the stalled-client tests: small soft limit, the given hard limit, big frames allowed. */
+const backpressureServer = (runtime: Runtime, hardBytes: number) => startServer(runtime, {
+  RATE_LIMIT_MESSAGES: "1000000", GLOBAL_RATE_LIMIT_MESSAGES: "10000000", PING_INTERVAL_MS: "600000", MAX_MESSAGE_BYTES: "100000",
+  SLOW_CONSUMER_SOFT_BYTES: "16384", SLOW_CONSUMER_HARD_BYTES: String(hardBytes),
+});
+
 describe.each(RUNTIMES)("backpressure on %s", (runtime) => {
   test("a paused client under 30 Hz positions and chat: the others get everything, it is closed at the hard limit, memory stays bounded", async () => {
-    const s = await startServer(runtime, {
-      RATE_LIMIT_MESSAGES: "1000000", GLOBAL_RATE_LIMIT_MESSAGES: "10000000",
-      SLOW_CONSUMER_SOFT_BYTES: "16384", SLOW_CONSUMER_HARD_BYTES: "1048576", PING_INTERVAL_MS: "600000", MAX_MESSAGE_BYTES: "100000",
-    });
+    const s = await backpressureServer(runtime, 1_048_576);
     try {
       const paused = RawWs.open(s.port, "/ws/stall?client_id=paused");
       expect(await paused.ready).toBe(101);
@@ -111,10 +114,7 @@ describe.each(RUNTIMES)("backpressure on %s", (runtime) => {
   }, 60_000);
 
   test("a paused client below the hard limit that reads again gets the newest position of each entity and every chat, in order", async () => {
-    const s = await startServer(runtime, {
-      RATE_LIMIT_MESSAGES: "1000000", GLOBAL_RATE_LIMIT_MESSAGES: "10000000",
-      SLOW_CONSUMER_SOFT_BYTES: "16384", SLOW_CONSUMER_HARD_BYTES: "268435456", PING_INTERVAL_MS: "600000", MAX_MESSAGE_BYTES: "100000",
-    });
+    const s = await backpressureServer(runtime, 268_435_456);
     try {
       const paused = RawWs.open(s.port, "/ws/catchup?client_id=paused");
       expect(await paused.ready).toBe(101);
