@@ -86,7 +86,7 @@ export function parseBinary(bytes: Uint8Array): { msg: Envelope } | { error: Dec
 }
 
 /** Types whose JSON form is flat (`{"type":"ERROR","code":…}`) rather than under `payload`. */
-const FLAT = new Set<PayloadCase>(["error", "pong"]);
+const FLAT = new Set<PayloadCase>(["error", "pong", "accepted"]);
 
 /** The JSON text of an envelope: `{"type","message_id","timestamp",["seq","epoch"],"payload":{…}}`. */
 export function toJsonText(msg: Envelope): string {

@@ -4,6 +4,11 @@
  * @module
  */
 
+/** A wire format: what a client's typed messages are sent to it as. */
+export type Format = "json" | "protobuf";
+/** Every format, in counting order (metrics columns). */
+export const FORMATS: readonly Format[] = ["json", "protobuf"];
+
 /** `MessageType` values. */
 export const MessageType = {
   UNKNOWN: 0,
@@ -21,6 +26,7 @@ export const MessageType = {
   ERROR: 50,
   ACK: 51,
   REFRESH: 52,
+  ACCEPTED: 53,
   PONG: 254,
   PING: 255,
 } as const;
@@ -96,7 +102,8 @@ export interface ServerHello {
   user_id?: string;
 }
 export interface ErrorPayload { code?: string; message?: string; ref_message_id?: string; retry_after_ms?: number; close_code?: number }
-export interface Ack { seq?: number }
+export interface Ack { seq?: number; epoch?: number }
+export interface Accepted { ref_message_id?: string; seq?: number; epoch?: number }
 export interface Refresh { token?: string }
 export interface Ping { client_time?: number }
 export interface Pong { client_time?: number; server_time?: number }
@@ -117,6 +124,7 @@ export interface Payloads {
   refresh: Refresh;
   ping: Ping;
   pong: Pong;
+  accepted: Accepted;
 }
 /** The name of a payload field. */
 export type PayloadCase = keyof Payloads;
@@ -130,7 +138,7 @@ export type Envelope = {
   epoch?: number;
   /** Which payload field is set (protobufjs' virtual oneof property). */
   payload?: PayloadCase;
-  /** Not a protobuf field: the client's bytes when it arrived in a binary frame (see patch.ts). */
+  /** Not a protobuf field: the client's bytes when it arrived in a binary frame (see stamp.ts). */
   raw?: Uint8Array;
 } & { [K in PayloadCase]?: Payloads[K] };
 
@@ -152,6 +160,7 @@ export const PAYLOAD_OF_TYPE: Partial<Record<number, PayloadCase>> = {
   [MessageType.REFRESH]: "refresh",
   [MessageType.PING]: "ping",
   [MessageType.PONG]: "pong",
+  [MessageType.ACCEPTED]: "accepted",
 };
 
 /** `MessageType` number → name. */

@@ -5,7 +5,7 @@
  * up with the newest position of each entity and every reliable message, in order.
  * @module
  */
-import type { Frame } from "../core/transport.ts";
+import type { Frame } from "./transport.ts";
 
 interface Item {
   frame: Frame;

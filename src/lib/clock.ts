@@ -16,7 +16,7 @@ export interface Clock {
   clearInterval(handle: TimerHandle): void;
 }
 
-/** The real clock (the runtime's global timers, unref'd where the runtime supports it). */
+/** The real clock: the runtime's global timers. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),

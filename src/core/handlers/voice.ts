@@ -5,6 +5,6 @@ export const voiceHandler: MessageHandler<"voice_data"> = {
   kind: "voice_data",
   handle(ctx, msg, v) {
     v.from_client_id = ctx.conn.clientId;
-    ctx.hub.broadcast(ctx.room, msg, { except: ctx.conn, reliable: false });
+    ctx.out.unreliable(ctx.room, msg, { sender: ctx.conn });
   },
 };

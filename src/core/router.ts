@@ -3,11 +3,13 @@
  * Adding a message kind is one handler and one line in {@link defaultHandlers}.
  * @module
  */
-import type { Connection } from "../core/connection.ts";
-import type { Hub } from "../core/hub.ts";
-import type { Format, Room } from "../core/room.ts";
+import type { Acks } from "../delivery/acks.ts";
+import type { AuthPolicy } from "../auth/policy.ts";
 import { ErrorCode } from "../errors.ts";
-import type { Envelope, PayloadCase, Payloads } from "./types.ts";
+import type { Logger } from "../log.ts";
+import type { Envelope, Format, PayloadCase, Payloads } from "../protocol/types.ts";
+import type { Broadcaster } from "./broadcast.ts";
+import type { Connection } from "./connection.ts";
 import { ackHandler } from "./handlers/ack.ts";
 import { chatHandler } from "./handlers/chat.ts";
 import { entityDespawnHandler, entitySpawnHandler, entityUpdateHandler } from "./handlers/entity.ts";
@@ -16,16 +18,33 @@ import { pingHandler, pongHandler } from "./handlers/ping.ts";
 import { positionHandler } from "./handlers/position.ts";
 import { refreshHandler } from "./handlers/refresh.ts";
 import { voiceHandler } from "./handlers/voice.ts";
+import type { Replication } from "./replication.ts";
+import type { Room } from "./room.ts";
+import type { Sessions } from "./sessions.ts";
 
-/** What a handler sees of the world while handling one message. */
+/** What handlers may use besides sending. */
+export interface HandlerServices {
+  readonly replication: Replication;
+  readonly acks: Acks;
+  readonly sessions: Sessions;
+  readonly auth: AuthPolicy;
+  readonly logger: Logger;
+  /** Sends `conn` a fresh SERVER_HELLO (after it turned on acknowledged delivery). */
+  hello(conn: Connection): void;
+}
+
+/** What a handler sees while handling one message. */
 export interface HandlerContext {
-  readonly hub: Hub;
   readonly conn: Connection;
   readonly room: Room;
   /** Server time (ms) when the message arrived. */
   readonly now: number;
   /** The format the message arrived in (replies such as PONG use it). */
   readonly inFormat: Format;
+  /** The client's own message id (its errors and ACCEPTED name it); "" when it gave none. */
+  readonly ref: string;
+  readonly out: Broadcaster;
+  readonly services: HandlerServices;
 }
 
 /** Handles one kind of message. */
@@ -70,14 +89,14 @@ export class Router {
     const kind = msg.payload;
     const handler = kind && this.#handlers.get(kind);
     if (!handler) {
-      ctx.hub.sendError(ctx.conn, ErrorCode.BAD_MESSAGE, `Clients may not send ${kind ?? "an empty"} messages`, msg.message_id);
+      ctx.out.error(ctx.conn, ErrorCode.BAD_MESSAGE, `Clients may not send ${kind ?? "an empty"} messages`, ctx.ref);
       return;
     }
     try {
       handler.handle(ctx, msg, msg[kind] as never);
     } catch (e) {
-      ctx.hub.log.error("handler_error", { kind, connection: ctx.conn.id, message: (e as Error).message });
-      ctx.hub.sendError(ctx.conn, ErrorCode.BAD_MESSAGE, `Could not handle ${kind}`, msg.message_id);
+      ctx.services.logger.error("handler_error", { kind, connection: ctx.conn.id, message: (e as Error).message });
+      ctx.out.error(ctx.conn, ErrorCode.BAD_MESSAGE, `Could not handle ${kind}`, ctx.ref);
     }
   }
 }

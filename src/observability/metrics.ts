@@ -1,11 +1,11 @@
 /**
  * Server counters: plain number fields and fixed-size arrays and histograms, so the hot path
  * only increments (O(1) memory per metric, no allocation per message). Views for `/metrics`
- * are built from these on request ({@link import("./metrics-view.ts")}).
+ * are built from these on request (`core/metrics-view.ts`).
  * @module
  */
-import { LatencyHistogram } from "../observability/histogram.ts";
-import { RateMeter, RollingLatency } from "../observability/rolling.ts";
+import { LatencyHistogram } from "./histogram.ts";
+import { RateMeter, RollingLatency } from "./rolling.ts";
 import { MessageType, TYPE_NAME } from "../protocol/types.ts";
 
 /** Message kinds counted separately: every MessageType, plus RAW (relayed text) and INVALID. */
@@ -18,7 +18,7 @@ export const INVALID_SLOT = KINDS.indexOf("INVALID");
 /** The counting slot of a MessageType. */
 export const slotOf = (type: number | undefined): number => SLOT_OF_TYPE.get(type ?? 0) ?? 0;
 /** Formats are counted in two columns: 0 = JSON (text), 1 = protobuf (binary). */
-export const FORMATS = ["json", "protobuf"] as const;
+export { FORMATS } from "../protocol/types.ts";
 
 // Close codes are chosen by clients too (3000–4999); past this many distinct ones, "other".
 const MAX_CLOSE_CODES = 64;
@@ -46,7 +46,7 @@ export class Metrics {
   /** Messages dropped by a rate limit, and connection attempts refused. */
   readonly rateLimited = { connection: 0, global: 0, connect: 0, closes: 0 };
   /** Reliable delivery ([delivery]): resends, resumes, coalesced position updates, closes. */
-  readonly delivery = { retries: 0, resumes: 0, resume_misses: 0, coalesced: 0, slow_consumer_closes: 0, unresponsive_closes: 0, unsequenced: 0 };
+  readonly delivery = { retries: 0, resumes: 0, resume_misses: 0, coalesced: 0, slow_consumer_closes: 0, unresponsive_closes: 0, outbox_retries: 0, not_delivered: 0 };
   /** Server fan-out time: frame received → last recipient handed its frame (ms). */
   readonly fanout = new LatencyHistogram();
   readonly fanoutHistory = new RollingLatency();

@@ -1,11 +1,11 @@
-import { MessageType } from "../types.ts";
+import { MessageType } from "../../protocol/types.ts";
 import type { MessageHandler } from "../router.ts";
 
 /** PING (JSON `{"type":"PING"}` or `{"type":255}`): answered with a PONG in the same format, never relayed. */
 export const pingHandler: MessageHandler<"ping"> = {
   kind: "ping",
   handle(ctx, msg, ping) {
-    ctx.hub.sendMessage(ctx.conn, {
+    ctx.out.send(ctx.conn, {
       type: MessageType.PONG,
       payload: "pong",
       pong: { client_time: ping.client_time || msg.timestamp || 0, server_time: ctx.now },

@@ -1,3 +1,4 @@
+/** Topic fan-out in JavaScript, for runtimes without native topics. @module */
 import type { Fanout, Frame, Transport } from "./transport.ts";
 
 /**

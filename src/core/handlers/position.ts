@@ -13,15 +13,15 @@ export const positionHandler: MessageHandler<"position_update"> = {
     const entityStamped = !p.entity_id;
     const id = (p.entity_id ||= conn.clientId);
     if (id === conn.clientId) {
-      world.updatePlayer(conn.clientId, { position: p.position, rotation: p.rotation }, now);
+      world.updatePlayer(id, { position: p.position, rotation: p.rotation }, now);
+      ctx.services.replication.pose(room, "player", id);
     } else {
       const entity = world.entities.get(id);
-      if (!entity) return ctx.hub.sendError(conn, ErrorCode.NOT_FOUND, `No entity ${p.entity_id} in this room`, msg.message_id);
-      if (entity.owner_id !== conn.clientId) {
-        return ctx.hub.sendError(conn, ErrorCode.FORBIDDEN, `Entity ${p.entity_id} belongs to another client`, msg.message_id);
-      }
+      if (!entity) return ctx.out.error(conn, ErrorCode.NOT_FOUND, `No entity ${id} in this room`, ctx.ref);
+      if (entity.owner_id !== conn.clientId) return ctx.out.error(conn, ErrorCode.FORBIDDEN, `Entity ${id} belongs to another client`, ctx.ref);
       world.updateEntity(id, { position: p.position, rotation: p.rotation }, now);
+      ctx.services.replication.pose(room, "entity", id);
     }
-    ctx.hub.broadcast(room, msg, { except: conn, reliable: false, key: id, entityStamped });
+    ctx.out.unreliable(room, msg, { sender: conn, key: id, entityStamped });
   },
 };
