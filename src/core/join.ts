@@ -108,7 +108,7 @@ export class Joiner {
     room.members.add(conn);
     conn.joined = true;
     opts.delivery.subscribe(conn);
-    for (const frame of helloFrames(conn, opts.ids.next(), now, replay?.complete ?? false)) opts.delivery.sendTo(conn, frame);
+    for (const frame of helloFrames(conn, opts.ids.next(), now, replay?.complete ?? false)) opts.delivery.sendTo(conn, frame, undefined, conn.format, false);
     for (const e of replay?.entries ?? []) opts.delivery.sendTo(conn, outboundOf(decodeFrame(e.frame).payload));
     // What the resumed client has not acknowledged yet is resent if it goes unacknowledged.
     if (conn.reliable) opts.acks.track(conn, room.epoch, replay && got ? Math.min(replay.from, room.seq) : room.seq);

@@ -68,7 +68,7 @@ export class Keepalive {
     o.replication.flush(now);
     for (const room of o.rooms.values()) {
       if (room.ghosts.size === 0) continue;
-      for (const [id, until] of room.ghosts) if (until + GHOST_GRACE_MS <= now) room.ghosts.delete(id);
+      for (const [id, g] of room.ghosts) if (g.until + GHOST_GRACE_MS <= now) room.ghosts.delete(id);
       o.rooms.release(room);
     }
   }

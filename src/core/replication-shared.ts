@@ -52,9 +52,20 @@ export class SharedReplication implements Replication {
   #timer?: TimerHandle;
   /** Since when every heartbeat has succeeded (undefined after a failure). */
   #healthySince?: number;
+  /** The store is reachable and holds this instance's state (see {@link synced}). */
+  #synced = true;
+  #beating?: Promise<void>;
 
   constructor(readonly opts: SharedOptions) {
     this.nodeId = opts.backend.nodeId;
+    opts.backend.onStatus((s) => {
+      if (!s.healthy) this.#synced = false;
+      else void this.beat(); // at once: the first heartbeat after an outage finds out what the store lost
+    });
+  }
+
+  synced(): boolean {
+    return this.#synced;
   }
 
   async open(room: Room): Promise<void> {
@@ -159,8 +170,12 @@ export class SharedReplication implements Replication {
     if (this.#timer !== undefined) this.opts.clock.clearInterval(this.#timer);
   }
 
-  /** One heartbeat, then — if this instance has been reachable for a whole TTL — reaping. */
-  async beat(): Promise<void> {
+  /** One heartbeat (never two at once), then — if this instance has been reachable for a whole TTL — reaping. */
+  beat(): Promise<void> {
+    return (this.#beating ??= this.#beat().finally(() => (this.#beating = undefined)));
+  }
+
+  async #beat(): Promise<void> {
     const { backend, clock } = this.opts;
     const rooms = [...this.opts.rooms()].map((r) => r.id);
     const node = { node_id: this.nodeId, connections: this.opts.connections(), last_heartbeat: clock.now(), runtime: this.opts.runtime, version: SERVER_VERSION };
@@ -168,7 +183,8 @@ export class SharedReplication implements Replication {
     const now = clock.now();
     if (!beat) return void (this.#healthySince = undefined);
     this.#healthySince ??= now;
-    if (beat.forgotten) this.#restore();
+    if (beat.forgotten) await this.#restore();
+    this.#synced = backend.status().healthy;
     if (now - this.#healthySince < this.opts.nodeTtlMs) return;
     const dead = await this.#quiet("reap dead nodes", backend.nodes.reap(this.opts.resumeWindowMs));
     for (const node of dead ?? []) this.#reaped(node);
@@ -179,22 +195,39 @@ export class SharedReplication implements Replication {
     for (const r of node.rooms) for (const d of r.departed) this.opts.departed(r.room, d.clientId, d.token);
   }
 
-  /** The store forgot this instance (it was reaped, or Redis lost its data): put its state back. */
-  #restore(): void {
+  /**
+   * The store forgot this instance (it was reaped, or Redis lost its data): put back its holds
+   * (attached and detached), members and the world state its clients own — before any append.
+   */
+  async #restore(): Promise<void> {
     this.opts.logger.warn("cluster_state_restored", { node: this.nodeId });
     const { backend } = this.opts;
+    const done: Promise<unknown>[] = [];
+    const call = (what: string, f: () => unknown) => done.push(this.#quiet(what, Promise.resolve().then(f)));
     for (const room of this.opts.rooms()) {
       const players: Player[] = [];
       const entities: Entity[] = [];
-      for (const conn of room.members) {
-        this.#quiet("restore hold", Promise.resolve().then(() => backend.claims.claim(room.id, conn.clientId, { user: conn.userId, token: conn.token, node: this.nodeId, conn: conn.id }, conn.session)));
-        this.joined(conn);
-        const p = room.world.players.get(conn.clientId);
+      const keep = (clientId: string) => {
+        const p = room.world.players.get(clientId);
         if (p) players.push(p);
-        for (const id of room.world.ownedBy(conn.clientId)) entities.push(room.world.entities.get(id)!);
+        for (const id of room.world.ownedBy(clientId)) entities.push(room.world.entities.get(id)!);
+      };
+      for (const conn of room.members) {
+        call("restore hold", () => backend.claims.claim(room.id, conn.clientId, { user: conn.userId, token: conn.token, node: this.nodeId, conn: conn.id }, conn.session));
+        this.joined(conn);
+        keep(conn.clientId);
       }
-      this.#quiet("restore state", Promise.resolve().then(() => backend.log.append(room.id, [], { players: this.players(players), entities: this.entities(entities) })));
+      for (const [clientId, g] of room.ghosts) {
+        const user = room.world.players.get(clientId)?.user_id ?? null;
+        call("restore detached hold", async () => {
+          await backend.claims.claim(room.id, clientId, { user, token: g.token, node: this.nodeId, conn: g.conn }, g.token);
+          await backend.claims.detach(room.id, clientId, g.token, g.conn, g.until);
+        });
+        keep(clientId);
+      }
+      call("restore state", () => backend.log.append(room.id, [], { players: this.players(players), entities: this.entities(entities) }));
     }
+    await Promise.all(done);
   }
 
   /** Runs a backend call whose failure must not escape: logged (never thrown). */

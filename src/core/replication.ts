@@ -37,6 +37,11 @@ export interface Replication {
   nodes(): Promise<NodeInfo[] | undefined>;
   /** Why the cluster is not usable now, or undefined. */
   notReady(): string | undefined;
+  /**
+   * Whether the shared store may take appends now: false while it is unreachable and until this
+   * instance has put back what the store lost meanwhile (reliable messages wait in the outbox).
+   */
+  synced(): boolean;
   start(): void;
   stop(): void;
 }
@@ -70,6 +75,9 @@ export class LocalReplication implements Replication {
   }
   notReady(): undefined {
     return undefined;
+  }
+  synced(): boolean {
+    return true;
   }
   start(): void {}
   stop(): void {}

@@ -18,10 +18,11 @@ export class Room extends RoomChannel<Connection> {
   /** Connections on their way in (waiting for the room's state or their claim). */
   joining = 0;
   /**
-   * Clients whose session detached here and may still resume (client id → when the window
-   * closes): the room stays open for them, so their player stays in this instance's world.
+   * Clients whose session detached here and may still resume (client id → their session and
+   * when the window closes): the room stays open for them, so their player stays in this
+   * instance's world.
    */
-  readonly ghosts = new Map<string, number>();
+  readonly ghosts = new Map<string, { token: string; conn: string; until: number }>();
   /** The last hello snapshot, encoded per format (see hello.ts). */
   snapshot?: { epoch: number; seq: number; version: number; at: number; json?: string; protobuf?: Uint8Array };
 

@@ -113,7 +113,7 @@ export class Server implements ConnectionEvents {
       tooSlow: (r) => this.out.closeWith(r as Connection, CloseCode.SLOW_CONSUMER, ErrorCode.DISCONNECT, `Send queue passed SLOW_CONSUMER_HARD_BYTES (${cfg.slowConsumerHardBytes})`),
     }));
     const inOrder = new InOrder(backend.log, clock, (ch, e) => this.remote.entry(ch as Room, e));
-    const sequencer = (this.sequencer = new Sequencer({ log: backend.log, clock, delivery, inOrder, metrics, logger: log, outboxTimeoutMs: cfg.outboxTimeoutMs, outboxMax: cfg.outboxMaxMessages }));
+    const sequencer = (this.sequencer = new Sequencer({ log: backend.log, clock, delivery, inOrder, metrics, logger: log, outboxTimeoutMs: cfg.outboxTimeoutMs, outboxMax: cfg.outboxMaxMessages, ready: () => this.replication.synced() }));
     this.acks = new Acks({
       log: backend.log, delivery, metrics, ackTimeoutMs: cfg.ackTimeoutMs, maxRetries: cfg.maxRetries,
       unresponsive: (r, why) => this.out.closeWith(r as Connection, CloseCode.UNRESPONSIVE, ErrorCode.DISCONNECT, why),
@@ -132,7 +132,7 @@ export class Server implements ConnectionEvents {
     const services = {
       replication, acks: this.acks, sessions: this.sessions, auth: this.auth, logger: log,
       hello: (conn: Connection) => {
-        for (const f of helloFrames(conn, ids.next(), clock.now())) delivery.sendTo(conn, f);
+        for (const f of helloFrames(conn, ids.next(), clock.now())) delivery.sendTo(conn, f, undefined, conn.format, false);
       },
     };
     const firstAuth = new FirstAuth({ policy: this.auth, out, join: (c) => this.joiner.join(c), route: (c, m, f, ref) => this.inbound.route(c, m, f, ref) });

@@ -125,7 +125,7 @@ export class Sessions {
     if (conn.session && code !== CloseCode.NORMAL && window > 0) {
       const until = this.opts.clock.now() + window;
       if (replaced(room, conn)) return; // another connection holds the client id now: nothing is ours
-      room.ghosts.set(conn.clientId, until);
+      room.ghosts.set(conn.clientId, { token: conn.token, conn: conn.id, until });
       this.#detach({ room: room.id, clientId: conn.clientId, token: conn.token, conn: conn.id, until });
       return;
     }

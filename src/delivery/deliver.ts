@@ -67,14 +67,15 @@ export class Delivery {
 
   /**
    * One recipient alone: straight to its socket, or to its queue while it is slow. `format`
-   * overrides the recipient's (a PING is answered in the format it came in).
+   * overrides the recipient's (a PING is answered in the format it came in); `counted: false`
+   * keeps the frame out of the message metrics (the SERVER_HELLO).
    */
-  sendTo(r: Recipient, payload: Payload, key?: string, format: Format = r.format): void {
+  sendTo(r: Recipient, payload: Payload, key?: string, format: Format = r.format, counted = true): void {
     if (r.isClosed) return;
     if (r.queue) return this.#enqueue(r, payload, key, format);
     const frame = frameOf(payload, format);
     const res = r.transport.send(frame);
-    if (res !== SendResult.Dropped) this.#count(r.room, payload, frame, 1);
+    if (res !== SendResult.Dropped && counted) this.#count(r.room, payload, frame, 1);
     if (res === SendResult.Queued && r.transport.bufferedAmount() > this.opts.softBytes) this.#slow(r);
   }
 

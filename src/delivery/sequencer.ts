@@ -54,6 +54,8 @@ export interface SequencerOptions {
   outboxTimeoutMs: number;
   /** Most reliable messages waiting in every outbox together (OUTBOX_MAX_MESSAGES). */
   outboxMax: number;
+  /** Whether the log may take appends now (false while the cluster restores what it lost: they wait in the outbox). */
+  ready(): boolean;
 }
 
 /** Appends reliable messages to the room log and delivers them here in room order. */
@@ -67,7 +69,7 @@ export class Sequencer {
 
   /** Sequences the messages through the log, then delivers them here (in order, after the log answered). */
   append(ch: RoomChannel, req: AppendRequest): void {
-    if (ch.outbox.length > 0) return this.#enqueue(ch, req);
+    if (ch.outbox.length > 0 || !this.opts.ready()) return this.#enqueue(ch, req);
     this.#try(ch, req, false);
   }
 
@@ -84,18 +86,23 @@ export class Sequencer {
 
   /** The outbox pass of the sweep: give up what is overdue, retry each room's outbox in order. */
   retry(now: number): void {
+    if (!this.opts.ready()) {
+      // Still unreachable: only give up what is overdue.
+      for (const ch of this.#waiting) this.#drain(ch, now, true);
+      return;
+    }
     for (const ch of this.#waiting) this.#drain(ch, now);
   }
 
   /** Retries the room's outbox from its head, one append at a time, until one waits or fails. */
-  #drain(ch: RoomChannel, now = this.opts.clock.now()): void {
+  #drain(ch: RoomChannel, now = this.opts.clock.now(), expireOnly = false): void {
     while (ch.outbox.length > 0 && !this.#retrying.has(ch)) {
       const head = ch.outbox[0]!;
       if (head.deadline! <= now) {
         this.#giveUp(this.#shift(ch), new ClusterUnavailableError(`The room log stayed unreachable for ${this.opts.outboxTimeoutMs} ms`));
         continue;
       }
-      if (!this.#try(ch, head, true)) return;
+      if (expireOnly || !this.#try(ch, head, true)) return;
     }
     if (ch.outbox.length === 0) this.#waiting.delete(ch);
   }
