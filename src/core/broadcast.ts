@@ -14,7 +14,6 @@ import type { Clock } from "../lib/clock.ts";
 import type { MessageIds } from "../lib/ids.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { Outbound } from "../protocol/codec.ts";
-import { encodeBinary } from "../protocol/proto.ts";
 import { stampPosition } from "../protocol/stamp.ts";
 import { MessageType, type Envelope, type Format } from "../protocol/types.ts";
 import type { Connection } from "./connection.ts";
@@ -79,7 +78,7 @@ export class Broadcaster {
     let change = opts.change;
     if (sender && !change?.guard) change = { ...change, guard: { clientId: sender.clientId, token: sender.token } };
     this.opts.sequencer.append(room, {
-      frames: [encodeFrame(meta, encodeBinary(msg))],
+      frames: [encodeFrame(meta, new Outbound(msg).protobuf())], // the one protobuf encode (log entries carry it)
       msgs: [msg],
       metas: [meta],
       change,

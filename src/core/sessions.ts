@@ -72,6 +72,7 @@ export class Sessions {
         this.opts.metrics.delivery.resume_misses++;
         return this.#claim(conn, false);
       }
+      const own = conn.clientId;
       conn.clientId = clientId;
       conn.session = want.sessionId;
       return then(this.#claim(conn, true), (a) => {
@@ -79,7 +80,7 @@ export class Sessions {
           // Someone else's session: start afresh under the connection's own id.
           this.opts.metrics.delivery.resume_misses++;
           conn.session = undefined;
-          conn.clientId = conn.claimedClientId ?? crypto.randomUUID();
+          conn.clientId = own;
           return this.#claim(conn, false);
         }
         return { kind: "resumed", epoch: want.epoch, lastSeq: want.lastSeq };
