@@ -1,3 +1,4 @@
+/** The HTTP app: the WebSocket upgrade, stats, metrics, dashboard, health and readiness routes. @module */
 import { Hono, type Context } from "hono";
 import type { UpgradeWebSocket, WSContext, WSEvents } from "hono/ws";
 import type { Identity } from "../core/connection.ts";

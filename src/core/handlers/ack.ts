@@ -1,3 +1,4 @@
+/** The handler of ACK: cumulative acknowledgements of reliable messages. @module */
 import type { MessageHandler } from "../router.ts";
 
 /** ACK (`{"type":"ACK","seq":N[,"epoch":E]}`): everything up to N arrived. Cumulative; never relayed. */

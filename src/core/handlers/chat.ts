@@ -1,3 +1,4 @@
+/** The handler of CHAT_MESSAGE and whispers: reliable, sender stamped. @module */
 import { ErrorCode } from "../../errors.ts";
 import { ChatType } from "../../protocol/types.ts";
 import type { MessageHandler } from "../router.ts";

@@ -1,3 +1,4 @@
+/** The handler of ENTITY_SPAWN, ENTITY_UPDATE, ENTITY_DESPAWN: owner-checked, within the world's limits. @module */
 import { ErrorCode } from "../../errors.ts";
 import { componentText, type Entity } from "../world.ts";
 import type { HandlerContext, MessageHandler } from "../router.ts";

@@ -1,3 +1,4 @@
+/** The handler of PING and PONG: answered directly, never relayed. @module */
 import { MessageType } from "../../protocol/types.ts";
 import type { MessageHandler } from "../router.ts";
 

@@ -1,3 +1,4 @@
+/** The handler of POSITION_UPDATE: ownership-checked, latest-wins, stamped into the client's bytes. @module */
 import { ErrorCode } from "../../errors.ts";
 import type { MessageHandler } from "../router.ts";
 

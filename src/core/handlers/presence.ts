@@ -1,3 +1,4 @@
+/** The handler of CLIENT_HELLO and PRESENCE_UPDATE: a client's presence fields, bounded; turning on acknowledged delivery. @module */
 import { ErrorCode } from "../../errors.ts";
 import { then } from "../../lib/maybe.ts";
 import { MessageType, PresenceEventType, type AvatarConfig, type PresenceData } from "../../protocol/types.ts";

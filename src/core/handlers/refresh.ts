@@ -1,3 +1,4 @@
+/** The handler of REFRESH: a fresh token for the same connection. @module */
 import { CloseCode, ErrorCode } from "../../errors.ts";
 import type { MessageHandler } from "../router.ts";
 

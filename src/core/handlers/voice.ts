@@ -1,3 +1,4 @@
+/** The handler of VOICE_DATA: stamped and relayed, never retried. @module */
 import type { MessageHandler } from "../router.ts";
 
 /** VOICE_DATA: relayed at once, never retried; the sender's client id is stamped by the server. */
