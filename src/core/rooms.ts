@@ -46,7 +46,11 @@ export class Rooms {
 
   /** The open room, or a detached one to append through (nothing here receives it). */
   channel(id: string): Room {
-    return this.#rooms.get(id) ?? new Room(id, this.clock.now(), this.limits);
+    const open = this.#rooms.get(id);
+    if (open) return open;
+    const room = new Room(id, this.clock.now(), this.limits);
+    room.ephemeral = true;
+    return room;
   }
 
   /** Closes `room` when nothing keeps it open any more. */

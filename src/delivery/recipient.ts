@@ -62,6 +62,8 @@ export class RoomChannel<R extends Recipient = Recipient> {
   readonly outbox: AppendRequest[] = [];
   /** The last reliable entries delivered here, oldest first (a resume's replay ends with them). */
   readonly recent: LogEntry[] = [];
+  /** A channel of a room not open here (an append made for it reaches nobody here). */
+  ephemeral = false;
   messagesIn = 0;
   messagesOut = 0;
   bytesIn = 0;

@@ -155,7 +155,7 @@ export class Sequencer {
   #appended(ch: RoomChannel, req: AppendRequest, res: Appended | null, fromOutbox: boolean): void {
     if (fromOutbox && ch.outbox[0] === req) this.#shift(ch);
     req.done?.(res);
-    if (!res) return;
+    if (!res || ch.ephemeral) return;
     res.entries.forEach((e, i) => {
       const msg = req.msgs[i]!;
       const meta = req.metas[i]!;
