@@ -10,6 +10,7 @@ import { CLUSTER_DEFAULTS, ClusterUnavailableError, StatusCell } from "./shared.
 import { MemoryBus } from "./memory-bus.ts";
 import { MemoryLogs, MemoryRoomLog } from "./memory-log.ts";
 import { MemoryPresence } from "./memory-presence.ts";
+import { MemoryControl } from "./control.ts";
 import type { ClusterBackend, MemberInfo, NodeInfo } from "./types.ts";
 
 /** Options of a {@link MemoryBroker}. */
@@ -191,11 +192,13 @@ export class MemoryNode implements ClusterBackend {
   readonly bus: MemoryBus;
   readonly log: MemoryRoomLog;
   readonly presence: MemoryPresence;
+  readonly control: MemoryControl;
 
   constructor(readonly broker: MemoryBroker, readonly nodeId: string) {
     this.bus = new MemoryBus(broker, nodeId);
     this.log = new MemoryRoomLog(broker, this.bus);
     this.presence = new MemoryPresence(broker, nodeId);
+    this.control = new MemoryControl(broker);
     broker.adopt(this);
   }
 

@@ -36,6 +36,7 @@
  * | `P:{@node:<id>}:rooms`      | set     | rooms where the node has members                  |
  * | `P:{@node:<id>}:reaper`     | string  | the survivor reaping the node (`SET NX PX`)       |
  * | `P:{@session:<id>}:record`  | string  | SessionRecord JSON, `PX` = the TTL of the last put |
+ * | `P:{room}:control`          | hash    | `lock` → RoomLock JSON, `mute:<client>`, `kick:<client>` → until (redis-control.ts) |
  *
  * Presence keys and a node's room set expire after `presenceTtlMs` unless the node's
  * heartbeats refresh them (garbage protection if a whole cluster vanishes).
@@ -53,6 +54,7 @@ import type { RedisKeys } from "./redis-keys.ts";
 import { RedisLink, type RedisBackendOptions } from "./redis-link.ts";
 import { RedisRoomLog } from "./redis-log.ts";
 import { RedisPresence } from "./redis-presence.ts";
+import { RedisControl } from "./redis-control.ts";
 import type { ClusterBackend } from "./types.ts";
 
 export { parseClusterNodes, type RedisBackendOptions } from "./redis-connect.ts";
@@ -65,6 +67,7 @@ export class RedisBackend implements ClusterBackend {
   readonly bus: RedisBus;
   readonly log: RedisRoomLog;
   readonly presence: RedisPresence;
+  readonly control: RedisControl;
   readonly #link: RedisLink;
 
   /** @internal use {@link createRedisBackend} */
@@ -73,6 +76,7 @@ export class RedisBackend implements ClusterBackend {
     this.bus = new RedisBus(link);
     this.log = new RedisRoomLog(link);
     this.presence = new RedisPresence(link, clock);
+    this.control = new RedisControl(link, clock);
   }
 
   /** The key builder (for inspection and tests). */

@@ -10,6 +10,7 @@
  * scalar field wins.
  * @module
  */
+import type { RoomControlStore } from "./control.ts";
 
 /** Called for every frame another instance published to a room this instance subscribes to. */
 export type BusHandler = (room: string, frame: Uint8Array, fromNode: string) => void;
@@ -174,11 +175,13 @@ export interface PresenceStore {
   close(): Promise<void>;
 }
 
-/** The three backends together, as built from configuration. */
+/** The backends together, as built from configuration. */
 export interface ClusterBackend {
   kind: "memory" | "redis";
   bus: ClusterBus;
   log: RoomLog;
   presence: PresenceStore;
+  /** Room moderation state: locks, mutes, kicks (compat, issue 15; see control.ts). */
+  control: RoomControlStore;
   close(): Promise<void>;
 }

@@ -13,6 +13,8 @@ export interface Identity {
   userId: string | null;
   clientId: string;
   format: Format;
+  /** compat (issue 15): the format was not chosen explicitly; an xr first frame makes it "xr" (see core/xr-format.ts). */
+  formatAuto?: boolean;
   /** Shown to the others in presence events; optional. */
   displayName?: string;
   /** No token came with the upgrade: the first message must authenticate (AUTH_TIMEOUT_MS). */
@@ -37,7 +39,9 @@ export class Connection implements ConnectionHandle {
   clientId: string;
   /** The room; a pending connection holds a detached room until it is admitted. */
   room: Room;
-  readonly format: Format;
+  /** Settled at upgrade; only {@link formatAuto} connections change it, once, at their first frame. */
+  format: Format;
+  declare formatAuto?: boolean;
   /** Waiting for its authenticating first message; sees and sends nothing else. */
   pending: boolean;
   /** The token's expiry (unix seconds), 0 when none. */
@@ -94,6 +98,7 @@ export class Connection implements ConnectionHandle {
     this.userId = identity.userId;
     this.clientId = identity.clientId;
     this.format = identity.format;
+    if (identity.formatAuto) this.formatAuto = true;
   }
 
   message(data: Frame): void {

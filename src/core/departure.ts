@@ -3,10 +3,14 @@ import type { Session } from "../delivery/sessions.ts";
 import { MessageType, PresenceEventType } from "../protocol/types.ts";
 import type { Hub } from "./hub.ts";
 import type { Room } from "./room.ts";
+import { releasesOf } from "./holds.ts";
+import { hostChange, hostOf } from "./host.ts";
+import type { Player } from "./world.ts";
 
 /** The client left for good (unless another connection holds its id): the room hears it. */
 export function departClient(hub: Hub, room: Room, clientId: string, connectionId: string): void {
-  if (room.world.leave(clientId, connectionId, hub.clock.now())) announceDepartures(hub, room, [clientId], room.world.ownedBy(clientId));
+  const player = room.world.players.get(clientId); // compat: its holds and host role go with it
+  if (room.world.leave(clientId, connectionId, hub.clock.now())) announceDepartures(hub, room, [clientId], room.world.ownedBy(clientId), player && [player]);
 }
 
 /**
@@ -35,12 +39,18 @@ export function expireSession(hub: Hub, s: Session): void {
 }
 
 /**
- * Removes the entities and players from the room's world and broadcasts ENTITY_DESPAWN for each
- * entity, then PRESENCE_LEAVE for each client — reliably, so every instance and every resumed
- * client hears it.
+ * Removes the entities and players from the room's world and broadcasts OBJECT_RELEASE for what
+ * they held and ENTITY_DESPAWN for each entity, then PRESENCE_LEAVE for each client (with the
+ * host after it), then the new host if it changed — reliably, so every instance and every
+ * resumed client hears it. `gone`: the players already taken out of the world (default: looked
+ * up by id).
  */
-export function announceDepartures(hub: Hub, room: Room, clientIds: readonly string[], entityIds: readonly string[]): void {
+export function announceDepartures(hub: Hub, room: Room, clientIds: readonly string[], entityIds: readonly string[], gone?: Player[]): void {
   const now = hub.clock.now();
+  // compat (issue 15): holds end and the host may change with a departure (core/holds.ts, core/host.ts).
+  const players = gone ?? clientIds.flatMap((id) => room.world.players.get(id) ?? []);
+  const hostBefore = hostOf(room.world, gone ?? []);
+  for (const release of releasesOf(players, now)) hub.broadcast(room, release, { reliable: true });
   for (const id of entityIds) {
     room.world.despawn(id, now);
     hub.broadcast(room, { type: MessageType.ENTITY_DESPAWN, payload: "entity_despawn", entity_despawn: { entity_id: id } }, { reliable: true });
@@ -50,7 +60,9 @@ export function announceDepartures(hub: Hub, room: Room, clientIds: readonly str
     hub.broadcast(room, {
       type: MessageType.PRESENCE_LEAVE,
       payload: "presence_event",
-      presence_event: { client_id: id, event_type: PresenceEventType.LEAVE },
+      presence_event: { client_id: id, event_type: PresenceEventType.LEAVE, data: { host_client_id: hostOf(room.world) } },
     }, { reliable: true });
   }
+  const announce = hostChange(room.world, hostBefore);
+  if (announce) hub.broadcast(room, announce, { reliable: true });
 }

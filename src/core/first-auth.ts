@@ -12,6 +12,8 @@ import type { Envelope } from "../protocol/types.ts";
 import type { Connection } from "./connection.ts";
 import type { Hub } from "./hub.ts";
 import type { Frame } from "./transport.ts";
+import { isXrFrame } from "../protocol/xr.ts";
+import { settleFormat } from "./xr-format.ts";
 
 /** Frames a pending connection may send before its token is checked; more is abuse. */
 const MAX_WAITING = 32;
@@ -28,6 +30,8 @@ export class FirstAuth {
       return;
     }
     const hello = this.#hello(frame);
+    // compat (issue 15): an xr hello settles a connection whose format was not chosen (xr-format.ts).
+    if (conn.formatAuto) settleFormat(this.hub, conn, typeof frame !== "string" && isXrFrame(frame));
     const token = hello?.client_hello?.auth_token;
     if (!hello || !token) {
       return this.hub.closeWith(conn, CloseCode.UNAUTHORIZED, ErrorCode.UNAUTHORIZED, "Authenticate first: send CLIENT_HELLO with auth_token");

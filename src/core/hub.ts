@@ -11,7 +11,7 @@ import { silentLogger, type Logger } from "../log.ts";
 import { Outbound } from "../protocol/codec.ts";
 import { stampedBytes } from "../protocol/patch.ts";
 import { Router } from "../protocol/router.ts";
-import { MessageType, PresenceEventType, type Envelope } from "../protocol/types.ts";
+import { MessageType, type Envelope } from "../protocol/types.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { ClusterLink } from "./cluster-link.ts";
 import { departClient } from "./departure.ts";
@@ -19,6 +19,7 @@ import { then, type Maybe } from "./maybe.ts";
 import { Connection, type Identity } from "./connection.ts";
 import { FirstAuth } from "./first-auth.ts";
 import { helloFrames } from "./hello.ts";
+import { joinEvent } from "./host.ts";
 import { inbound } from "./inbound.ts";
 import { Metrics } from "./metrics.ts";
 import { Room, type Format } from "./room.ts";
@@ -167,7 +168,7 @@ export class Hub {
     const known = room.world.players.get(conn.clientId);
     const quiet = joined.quiet && known !== undefined;
     if (quiet) known.connectionId = conn.id;
-    else room.world.join({ client_id: conn.clientId, user_id: conn.userId ?? undefined, display_name: conn.displayName, connectionId: conn.id }, now);
+    else room.world.join({ client_id: conn.clientId, user_id: conn.userId ?? undefined, display_name: conn.displayName, connectionId: conn.id, joined_at: now }, now);
     for (const frame of helloFrames(this, conn, joined.resumed)) conn.transport.send(frame);
     for (const e of joined.replay) this.delivery.sendTo(conn, outboundOf(decodeFrame(e.frame).payload));
     room.members.add(conn);
@@ -175,11 +176,8 @@ export class Hub {
     room.subscribe(conn, this.fanout);
     this.link.joined(conn);
     if (!quiet) {
-      this.broadcast(room, {
-        type: MessageType.PRESENCE_JOIN,
-        payload: "presence_event",
-        presence_event: { client_id: conn.clientId, event_type: PresenceEventType.JOIN, data: { display_name: conn.displayName ?? "" } },
-      }, { except: conn, reliable: true });
+      // compat (issue 15): the join carries joined_at and the room's host (core/host.ts).
+      this.broadcast(room, { type: MessageType.PRESENCE_JOIN, payload: "presence_event", presence_event: joinEvent(room.world, conn.clientId) }, { except: conn, reliable: true });
     }
     this.log.info("connection_open", { room: room.id, connection: conn.id, user: conn.userId, client: conn.clientId, format: conn.format, resumed: joined.resumed || undefined });
     const early = conn.early;

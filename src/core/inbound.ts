@@ -12,6 +12,7 @@ import { frameLength } from "./bytes.ts";
 import type { Connection } from "./connection.ts";
 import type { Hub } from "./hub.ts";
 import { INVALID_SLOT, RAW_SLOT, slotOf } from "./metrics.ts";
+import { settleFormat } from "./xr-format.ts";
 import type { Frame } from "./transport.ts";
 
 // A client timestamp further off than this is a wrong clock, not a message age.
@@ -21,7 +22,7 @@ const MAX_AGE_MS = 60_000;
 export function inbound(hub: Hub, conn: Connection, frame: Frame): void {
   const t0 = performance.now();
   const bytes = frameLength(frame);
-  const format = typeof frame === "string" ? 0 : 1;
+  let format = typeof frame === "string" ? 0 : 1; // metrics column: 0 text, 1 protobuf, 2 xr
   if (bytes > hub.config.maxMessageBytes) {
     return hub.closeWith(conn, CloseCode.TOO_BIG, ErrorCode.MESSAGE_TOO_BIG, `Frame of ${bytes} bytes exceeds MAX_MESSAGE_BYTES (${hub.config.maxMessageBytes})`);
   }
@@ -52,18 +53,22 @@ export function inbound(hub: Hub, conn: Connection, frame: Frame): void {
     const parsed = parseBinary(frame);
     if ("error" in parsed) {
       m.received(INVALID_SLOT, format, bytes);
-      return hub.sendError(conn, ErrorCode.BAD_MESSAGE, parsed.error.message);
+      return hub.sendError(conn, ErrorCode.BAD_MESSAGE, parsed.error.message, parsed.ref);
     }
     msg = parsed.msg;
-    msg.raw = frame;
+    // compat (issue 15): an xr frame has no protobuf bytes to stamp; it may settle the connection's format.
+    if (parsed.xr) format = 2;
+    else msg.raw = frame;
   }
+  if (conn.formatAuto) settleFormat(hub, conn, format === 2);
   m.received(slotOf(msg.type), format, bytes);
   if (msg.timestamp && msg.timestamp > 0) {
     const age = now - msg.timestamp;
     if (age >= 0 && age < MAX_AGE_MS) m.messageAge.record(age);
   }
   const sentBefore = m.messagesSent;
-  hub.route(conn, msg, format === 0 ? "json" : "protobuf", now);
+  // An xr connection gets its replies (PONG) as xr whatever the frame was (its pings are JSON text).
+  hub.route(conn, msg, format === 2 || conn.format === "xr" ? "xr" : format === 0 ? "json" : "protobuf", now);
   if (m.messagesSent !== sentBefore) m.recordFanout(performance.now() - t0, now);
 }
 

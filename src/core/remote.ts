@@ -9,6 +9,8 @@ import { MessageType } from "../protocol/types.ts";
 import type { Hub } from "./hub.ts";
 import type { World } from "./world.ts";
 import { componentText } from "./world.ts";
+import { hold, unhold } from "./holds.ts";
+import { moderationOf } from "./moderation.ts";
 
 /** Replays a remote message on the local world copy, without telling the world's listener. */
 export function applyRemote(world: World, msg: Envelope, now: number): void {
@@ -41,10 +43,17 @@ export function applyRemote(world: World, msg: Envelope, now: number): void {
         const id = ev.client_id!;
         if (msg.type === MessageType.PRESENCE_LEAVE) world.players.delete(id);
         else if (msg.type === MessageType.PRESENCE_JOIN && !world.players.has(id)) {
-          world.join({ client_id: id, display_name: ev.data?.display_name, connectionId: "" }, now);
+          world.join({ client_id: id, display_name: ev.data?.display_name, connectionId: "", joined_at: ev.data?.joined_at }, now);
         } else world.updatePlayer(id, { ...ev.data }, now);
         break;
       }
+      // compat (issue 15): holds live in the holder's player entry (core/holds.ts).
+      case "object_grab":
+        hold(world, msg.object_grab!, now);
+        break;
+      case "object_release":
+        unhold(world, msg.object_release!.client_id ?? "", msg.object_release!.entity_id ?? "", now);
+        break;
     }
   } finally {
     world.listener = listener;
@@ -76,6 +85,7 @@ export function remoteFrame(hub: Hub, roomId: string, frame: Uint8Array): void {
   const msg = out.msg;
   const run = () => {
     applyRemote(room.world, msg, hub.clock.now());
+    if (msg.payload === "moderation") moderationOf(hub).applied(room, msg.moderation!); // compat (issue 15)
     hub.delivery.deliver(room, out, f, undefined, msg.position_update?.entity_id);
   };
   // Reliable entries in room-sequence order; the rest after this instance's pending appends.

@@ -1,9 +1,10 @@
+import type { WireFormat } from "../protocol/types.ts";
 import type { Connection } from "./connection.ts";
 import type { Fanout } from "./transport.ts";
 import { World } from "./world.ts";
 
-/** Output format of a connection: what it receives typed messages as. */
-export type Format = "json" | "protobuf";
+/** Output format of a connection: what it receives typed messages as (compat, issue 15: + "xr"). */
+export type Format = WireFormat;
 
 /**
  * One room on this instance: its local members and counters. A room has one fan-out topic
@@ -20,9 +21,12 @@ export class Room {
   readonly topicJson: string;
   /** Fan-out topic of the room's protobuf members. */
   readonly topicProtobuf: string;
+  /** Fan-out topic of the room's xr members (GraphWiz-XR's frames; compat, issue 15). */
+  readonly topicXr: string;
   /** Members subscribed to each topic (members minus the slow ones). */
   subscribedJson = 0;
   subscribedProtobuf = 0;
+  subscribedXr = 0;
   /** Members with acknowledged delivery (their messages need the room log). */
   reliable = 0;
   /** Detached reliable sessions that may still resume here (the room stays while any do). */
@@ -48,26 +52,29 @@ export class Room {
   constructor(readonly id: string, now: number) {
     this.topicJson = `room:${id}:json`;
     this.topicProtobuf = `room:${id}:pb`;
+    this.topicXr = `room:${id}:xr`;
     this.lastActivity = now;
   }
 
   /** The topic members of `format` are subscribed to. */
   topic(format: Format): string {
-    return format === "json" ? this.topicJson : this.topicProtobuf;
+    return format === "json" ? this.topicJson : format === "protobuf" ? this.topicProtobuf : this.topicXr;
   }
 
   /** Puts `conn` on its format's topic. */
   subscribe(conn: Connection, fanout: Fanout): void {
     fanout.subscribe(conn.transport, this.topic(conn.format));
     if (conn.format === "json") this.subscribedJson++;
-    else this.subscribedProtobuf++;
+    else if (conn.format === "protobuf") this.subscribedProtobuf++;
+    else this.subscribedXr++;
   }
 
   /** Takes `conn` off its topic. */
   unsubscribe(conn: Connection, fanout: Fanout): void {
     fanout.unsubscribe(conn.transport, this.topic(conn.format));
     if (conn.format === "json") this.subscribedJson--;
-    else this.subscribedProtobuf--;
+    else if (conn.format === "protobuf") this.subscribedProtobuf--;
+    else this.subscribedXr--;
   }
 
   /** Whether nothing keeps the room alive: no members, no resumable sessions. */

@@ -2,6 +2,7 @@
 import type { MemberInfo } from "../cluster/types.ts";
 import type { Connection } from "./connection.ts";
 import type { Hub } from "./hub.ts";
+import { moderationOf } from "./moderation.ts";
 
 /** One connection as listed by `/ws/{room}/stats`. */
 export interface ConnectionInfo {
@@ -56,6 +57,15 @@ export async function roomStats(hub: Hub, roomId: string) {
     for (const m of (await hub.link.members(roomId)) ?? []) if (m.node_id !== node && !mine.has(m.connection_id)) connections.push(remote(m));
   }
   return { room_id: roomId, connection_count: connections.length, connections };
+}
+
+/** `/ws/{room}/stats` with the room's host and moderation state (compat, issue 15). */
+export async function roomStatsWithModeration(hub: Hub, roomId: string) {
+  const m = moderationOf(hub);
+  const unknown = () => undefined; // the cluster's store unreachable: stats without these fields
+  const [stats, host, state] = await Promise.all([roomStats(hub, roomId), m.host(roomId).catch(unknown), Promise.resolve(m.state(roomId)).catch(unknown)]);
+  if (!state) return { ...stats, host_client_id: host || null };
+  return { ...stats, host_client_id: host || null, locked: state.lock !== undefined, lock: state.lock ?? null, muted: [...state.muted] };
 }
 
 /** `/ws/stats`: the cluster's total (from the nodes' heartbeats), the nodes, and this instance's own numbers. */

@@ -3,7 +3,7 @@
  * spawned entity. A late joiner receives {@link World.snapshot} in its SERVER_HELLO.
  * @module
  */
-import type { AvatarConfig, EntitySnapshot, PlayerSnapshot, Quaternion, Vector3, WorldState } from "../protocol/types.ts";
+import type { AvatarConfig, EntitySnapshot, ObjectGrab, PlayerSnapshot, Quaternion, Vector3, WorldState } from "../protocol/types.ts";
 
 /** A player in the room (one per client id). */
 export interface Player {
@@ -14,6 +14,10 @@ export interface Player {
   position?: Vector3;
   rotation?: Quaternion;
   avatar_config?: AvatarConfig;
+  /** When the player joined (ms): the longest-present player is the host (compat, core/host.ts). */
+  joined_at?: number;
+  /** Objects this player holds (OBJECT_GRAB not yet released; compat, core/holds.ts). */
+  holding?: ObjectGrab[];
   /** The connection that owns this entry (a client id reconnecting replaces it). */
   connectionId: string;
 }
@@ -28,21 +32,9 @@ export interface Entity {
   rotation?: Quaternion;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-/**
- * Entity components are strings in snapshots but bytes in EntityUpdate: UTF-8 bytes become
- * their text, anything else `base64:<data>`.
- */
-export function componentText(bytes: Uint8Array): string {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    let s = "";
-    for (const b of bytes) s += String.fromCharCode(b);
-    return `base64:${btoa(s)}`;
-  }
-}
+// graphwiz-ws compat (issue 15): componentText moved to protocol/components.ts (the xr format
+// needs it too); re-exported here for the core's callers.
+export { componentText } from "../protocol/components.ts";
 
 /** Told of every change made on this instance (the cluster persists them); not of replayed remote ones. */
 export interface WorldListener {

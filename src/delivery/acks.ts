@@ -138,7 +138,8 @@ export class Acks {
     this.#reliable.delete(conn);
     const s = conn.session;
     if (!s) return conn.replacedBy === undefined;
-    if (code === CloseCode.NORMAL || this.hub.config.resumeWindowMs === 0) {
+    // A kicked client's session ends with it (compat, issue 15): nothing to resume.
+    if (code === CloseCode.NORMAL || code === CloseCode.KICKED || this.hub.config.resumeWindowMs === 0) {
       this.delivery.sessions.end(s);
       if (this.hub.link.opts.shareWorld) this.hub.link.deleteSession(s.id);
       return true;

@@ -15,8 +15,8 @@
 import type { RoomLog } from "../cluster/types.ts";
 import type { Connection } from "../core/connection.ts";
 import type { Hub } from "../core/hub.ts";
-import { slotOf, RAW_SLOT } from "../core/metrics.ts";
-import type { Room } from "../core/room.ts";
+import { formatSlot, slotOf, RAW_SLOT } from "../core/metrics.ts";
+import type { Format, Room } from "../core/room.ts";
 import { SendResult, type Frame } from "../core/transport.ts";
 import { frameLength } from "../core/bytes.ts";
 import { CloseCode } from "../errors.ts";
@@ -107,22 +107,25 @@ export class Delivery {
     const live = sender && !sender.isClosed && sender.room === room && !sender.queue ? sender : undefined;
     const json = room.subscribedJson - (live?.format === "json" ? 1 : 0);
     const pb = room.subscribedProtobuf - (live?.format === "protobuf" ? 1 : 0);
+    // compat (issue 15): the xr topic; untyped text never goes to xr members (their client cannot read it).
+    const xr = typeof payload === "string" ? 0 : room.subscribedXr - (live?.format === "xr" ? 1 : 0);
     if (json > 0) this.#publish(room, room.topicJson, payload, "json", json, live);
     if (pb > 0) this.#publish(room, room.topicProtobuf, payload, "protobuf", pb, live);
+    if (xr > 0) this.#publish(room, room.topicXr, payload, "xr", xr, live);
     for (const m of room.slow) if (m !== sender) this.#enqueue(m, payload, key);
   }
 
-  #publish(room: Room, topic: string, payload: Payload, format: "json" | "protobuf", n: number, sender?: Connection): void {
+  #publish(room: Room, topic: string, payload: Payload, format: Format, n: number, sender?: Connection): void {
     const frame = typeof payload === "string" ? payload : payload.frame(format);
     this.hub.fanout.publish(topic, frame, sender?.transport);
-    this.#count(room, payload, frame, n);
+    this.#count(room, payload, frame, n, format);
   }
 
-  #count(room: Room, payload: Payload, frame: Frame, n: number): void {
+  #count(room: Room, payload: Payload, frame: Frame, n: number, format: Format): void {
     const bytes = frameLength(frame);
     room.messagesOut += n;
     room.bytesOut += n * bytes;
-    this.hub.metrics.sent(typeof payload === "string" ? RAW_SLOT : slotOf(payload.msg.type), typeof frame === "string" ? 0 : 1, n, bytes);
+    this.hub.metrics.sent(typeof payload === "string" ? RAW_SLOT : slotOf(payload.msg.type), formatSlot(format, frame), n, bytes);
   }
 
   /**
@@ -130,18 +133,18 @@ export class Delivery {
    * overrides the connection's (a PING is answered in the format it came in).
    */
   sendTo(conn: Connection, payload: Payload, key?: string, format = conn.format): void {
-    if (conn.isClosed) return;
+    if (conn.isClosed || (format === "xr" && typeof payload === "string")) return;
     if (conn.queue) return this.#enqueue(conn, payload, key, format);
     const frame = typeof payload === "string" ? payload : payload.frame(format);
     const r = conn.transport.send(frame);
-    if (r !== SendResult.Dropped) this.#count(conn.room, payload, frame, 1);
+    if (r !== SendResult.Dropped) this.#count(conn.room, payload, frame, 1, format);
     if (r === SendResult.Queued && conn.transport.bufferedAmount() > this.hub.config.slowConsumerSoftBytes) this.#slow(conn);
   }
 
   #enqueue(conn: Connection, payload: Payload, key?: string, format = conn.format): void {
     const q = conn.queue!;
-    // Voice is stale by the time a slow client could play it: not queued.
-    if (typeof payload !== "string" && payload.msg.payload === "voice_data") return;
+    // Voice is stale by the time a slow client could play it: not queued. Untyped text: not for xr.
+    if (typeof payload === "string" ? format === "xr" : payload.msg.payload === "voice_data") return;
     const frame = typeof payload === "string" ? payload : payload.frame(format);
     const before = q.coalesced;
     q.push(frame, frameLength(frame), key);

@@ -9,6 +9,7 @@ import type { Identity } from "../core/connection.ts";
 import type { Hub } from "../core/hub.ts";
 import type { Format } from "../core/room.ts";
 import { tokenFrom } from "../auth/request.ts";
+import { moderationOf } from "../core/moderation.ts";
 import { checkId, checkRoomId } from "./validate.ts";
 
 /** Why an upgrade was refused. */
@@ -48,10 +49,13 @@ export async function admit(c: Context, room: string, deps: AdmissionDeps): Prom
   const bad = checkRoomId(room) ?? checkId("user_id", userId) ?? checkId("client_id", clientId) ??
     (displayName !== undefined && displayName.length > 128 ? "display_name must be at most 128 characters" : null);
   if (bad) return reject(400, "bad_request", bad);
+  const queryRoom = c.req.query("room_id"); // GraphWiz-XR's client repeats the room in the query
+  if (queryRoom !== undefined && queryRoom !== room) return reject(400, "bad_request", "room_id in the query must name the room of the path");
   const delivery = deliveryParams(c);
   if (typeof delivery === "string") return reject(400, "bad_request", delivery);
-  const format = chooseFormat(c);
-  if (!format) return reject(400, "bad_request", "format must be json or protobuf");
+  const chosen = chooseFormat(c);
+  if (!chosen) return reject(400, "bad_request", "format must be json, protobuf or xr");
+  const { format, formatAuto } = chosen;
   const origin = c.req.header("origin");
   const auth = hub.auth;
   if (origin !== undefined && !originAllowed(origin, cfg.allowedOrigins, auth.mode !== "development", c.req.url)) {
@@ -71,12 +75,15 @@ export async function admit(c: Context, room: string, deps: AdmissionDeps): Prom
   const claimed = { userId, clientId };
   const token = tokenFrom(c.req);
   const r = token !== undefined ? await auth.check(token, claimed, room) : auth.withoutToken(claimed);
-  if (r === null) {
+  if (r !== null && !r.ok) return reject(r.status, r.error, r.message, r.status === 503 ? { "Retry-After": "5" } : undefined);
+  const identity: Identity = r === null
     // No token with the request: the first message must carry one (CLIENT_HELLO.auth_token).
-    return { roomId: room, userId: null, clientId: clientId ?? crypto.randomUUID(), claimedClientId: clientId, format, displayName, pendingAuth: true, ...delivery };
-  }
-  if (!r.ok) return reject(r.status, r.error, r.message, r.status === 503 ? { "Retry-After": "5" } : undefined);
-  return { roomId: room, userId: r.userId, clientId: r.clientId ?? crypto.randomUUID(), format, displayName, tokenExp: r.exp, ...delivery };
+    ? { roomId: room, userId: null, clientId: clientId ?? crypto.randomUUID(), claimedClientId: clientId, format, displayName, pendingAuth: true, ...delivery }
+    : { roomId: room, userId: r.userId, clientId: r.clientId ?? crypto.randomUUID(), format, displayName, tokenExp: r.exp, ...delivery };
+  if (formatAuto) identity.formatAuto = true;
+  // compat (issue 15): a locked room (423) or a recently kicked client id (403) does not get in.
+  const refused = await moderationOf(hub).admission(room, r === null ? clientId : identity.clientId, delivery.resume !== undefined);
+  return refused ? reject(refused.status, refused.error, refused.message) : identity;
 }
 
 const SEQ = /^\d{1,15}$/;
@@ -95,17 +102,22 @@ function deliveryParams(c: Context): Pick<Identity, "reliable" | "resume"> | str
   return { reliable: true, resume: { sessionId, lastSeq: Number(lastSeq), epoch: epoch === undefined ? undefined : Number(epoch) } };
 }
 
+// Literals, not the request's strings: each connection keeps its format for its lifetime.
+const FORMATS: Record<string, Format> = { json: "json", protobuf: "protobuf", xr: "xr" };
+
 /**
- * The output format: the first offered subprotocol when it is `json` or `protobuf` (the runtime
- * echoes the first offered one), else `?format=`, else JSON.
+ * The output format, in this order: the first offered subprotocol when it is `json`, `protobuf`
+ * or `xr` (the runtime echoes the first offered one); else `?format=`; else xr when the query
+ * carries `room_id` (GraphWiz-XR's web client does, our clients never need to); else JSON — and
+ * then `formatAuto`: a first frame in the xr layout makes the connection xr (core/xr-format.ts).
  */
-function chooseFormat(c: Context): Format | undefined {
-  // Literals, not the request's strings: each connection keeps its format for its lifetime.
+function chooseFormat(c: Context): { format: Format; formatAuto?: boolean } | undefined {
   const first = c.req.header("sec-websocket-protocol")?.split(",")[0]?.trim();
-  if (first === "json" || first === "protobuf") return first === "json" ? "json" : "protobuf";
+  if (first !== undefined && Object.hasOwn(FORMATS, first)) return { format: FORMATS[first] };
   const q = c.req.query("format");
-  if (q === undefined || q === "json") return "json";
-  return q === "protobuf" ? "protobuf" : undefined;
+  if (q !== undefined) return Object.hasOwn(FORMATS, q) ? { format: FORMATS[q] } : undefined;
+  if (c.req.query("room_id") !== undefined) return { format: "xr" };
+  return { format: "json", formatAuto: true };
 }
 
 /**

@@ -3,12 +3,13 @@ import type { UpgradeWebSocket, WSContext, WSEvents } from "hono/ws";
 import type { Identity } from "../core/connection.ts";
 import type { Hub } from "../core/hub.ts";
 import { metricsJson, metricsText } from "../core/metrics-view.ts";
-import { globalStats, roomStats } from "../core/stats.ts";
+import { globalStats, roomStatsWithModeration } from "../core/stats.ts";
 import type { ConnectionHandle, Transport } from "../core/transport.ts";
 import { dashboardHtml } from "../observability/dashboard.ts";
 import { CONTENT_TYPES, negotiateMetricsFormat } from "../observability/prometheus.ts";
 import { SERVER_VERSION } from "../version.ts";
 import { admit } from "./admission.ts";
+import { moderationRoutes } from "./moderation.ts";
 import { checkRoomId } from "./validate.ts";
 
 /** The WebSocket events the app hands to Hono, plus the connection's handle once open. */
@@ -85,7 +86,7 @@ export function createApp(opts: AppOptions): Hono {
     const room = c.req.param("room");
     const bad = checkRoomId(room);
     if (bad) return jsonError(c, 400, "bad_request", bad);
-    return c.json(await roomStats(hub, room));
+    return c.json(await roomStatsWithModeration(hub, room));
   });
 
   app.get("/ws/:room", async (c): Promise<Response> => {
@@ -101,6 +102,9 @@ export function createApp(opts: AppOptions): Hono {
     }
     return opts.upgradeWebSocket(c, new ConnectionEvents(opts, identity), opts.upgradeOptions as never);
   });
+
+  // compat (issue 15): GraphWiz-XR's moderation API and GET /rooms/{id}/clients.
+  moderationRoutes(app, hub, { guard: (c) => denied(hub, c) });
 
   app.notFound((c) => jsonError(c, 404, "not_found", `No route for ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {

@@ -11,6 +11,7 @@ import type { Envelope, PayloadCase, Payloads } from "./types.ts";
 import { ackHandler } from "./handlers/ack.ts";
 import { chatHandler } from "./handlers/chat.ts";
 import { entityDespawnHandler, entitySpawnHandler, entityUpdateHandler } from "./handlers/entity.ts";
+import { emojiHandler, objectGrabHandler, objectReleaseHandler } from "./handlers/interaction.ts";
 import { clientHelloHandler, presenceHandler } from "./handlers/presence.ts";
 import { pingHandler, pongHandler } from "./handlers/ping.ts";
 import { positionHandler } from "./handlers/position.ts";
@@ -49,6 +50,9 @@ export function defaultHandlers(): MessageHandler[] {
     pongHandler,
     refreshHandler,
     ackHandler,
+    emojiHandler,
+    objectGrabHandler,
+    objectReleaseHandler,
   ] as MessageHandler[];
 }
 

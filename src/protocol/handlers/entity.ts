@@ -1,5 +1,5 @@
 import { ErrorCode } from "../../errors.ts";
-import { componentText } from "../../core/world.ts";
+import { componentText } from "../components.ts";
 import type { HandlerContext, MessageHandler } from "../router.ts";
 import type { Envelope } from "../types.ts";
 
