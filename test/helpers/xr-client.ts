@@ -27,7 +27,7 @@ export interface XrMessage {
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Encodes one xr frame. */
-export function xrFrame(type: number, payload: unknown, messageId: string = crypto.randomUUID(), timestamp = Date.now()): Uint8Array {
+export function xrFrame(type: number, payload: unknown, messageId: string = crypto.randomUUID(), timestamp = Date.now()): Uint8Array<ArrayBuffer> {
   const id = new TextEncoder().encode(messageId);
   if (id.length > 255) throw new Error("messageId longer than 255 bytes");
   const body = payload === undefined ? new Uint8Array(0) : new TextEncoder().encode(JSON.stringify(payload));
