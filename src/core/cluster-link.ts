@@ -100,9 +100,13 @@ export class ClusterLink {
   #watch(room: Room): void {
     if (!this.opts.shareWorld) return;
     const store = this.backend.presence;
+    const stored = new Set<string>(); // players this instance has written at least once
     room.world.listener = {
       player: (id, p) => {
-        if (!p) return void this.#quiet("remove player", store.removePlayer(room.id, id));
+        if (!p) return void (stored.delete(id), this.#quiet("remove player", store.removePlayer(room.id, id)));
+        // compat (issue 15): a join is written at once, not at the next 5 Hz flush, so an
+        // instance opening the room meanwhile sees the player (and names the same host).
+        if (!stored.has(id)) return void (stored.add(id), this.#writePlayer(room.id, p));
         let set = this.#dirty.get(room.id);
         if (!set) this.#dirty.set(room.id, (set = new Set()));
         set.add(id);
@@ -122,12 +126,15 @@ export class ClusterLink {
       const room = this.hub.rooms.get(roomId);
       for (const id of ids) {
         const p = room?.world.players.get(id);
-        if (!p) continue;
-        const { connectionId: _, ...snap } = p;
-        this.#quiet("set player", this.backend.presence.setPlayer(roomId, id, PlayerProto.encode(snap as never).finish()));
+        if (p) this.#writePlayer(roomId, p);
       }
     }
     this.#dirty.clear();
+  }
+
+  #writePlayer(roomId: string, p: Player): void {
+    const { connectionId: _, ...snap } = p;
+    this.#quiet("set player", this.backend.presence.setPlayer(roomId, p.client_id, PlayerProto.encode(snap as never).finish()));
   }
 
   /** The last local member left: stop receiving the room. */
