@@ -100,13 +100,15 @@ export class ClusterLink {
   #watch(room: Room): void {
     if (!this.opts.shareWorld) return;
     const store = this.backend.presence;
-    const stored = new Set<string>(); // players this instance has written at least once
+    // Players this instance has written, with the holds written last.
+    const stored = new Map<string, Player["holding"]>();
     room.world.listener = {
       player: (id, p) => {
         if (!p) return void (stored.delete(id), this.#quiet("remove player", store.removePlayer(room.id, id)));
-        // compat (issue 15): a join is written at once, not at the next 5 Hz flush, so an
-        // instance opening the room meanwhile sees the player (and names the same host).
-        if (!stored.has(id)) return void (stored.add(id), this.#writePlayer(room.id, p));
+        // compat (issue 15): a join and a change of holds (grab/release) are written at once, not
+        // at the next 5 Hz flush, so an instance opening the room meanwhile sees them (and names
+        // the same host); only poses and presence fields wait for the flush.
+        if (!stored.has(id) || stored.get(id) !== p.holding) return void (stored.set(id, p.holding), this.#writePlayer(room.id, p));
         let set = this.#dirty.get(room.id);
         if (!set) this.#dirty.set(room.id, (set = new Set()));
         set.add(id);

@@ -6,17 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { MessageType } from "../../src/protocol/types.ts";
-import { rawPeer, xrPeer, type Peer } from "../helpers/peers.ts";
+import { post, rawPeer, xrPeer, type Peer } from "../helpers/peers.ts";
 import { upgradeStatus } from "../helpers/raw-ws.ts";
 import { RUNTIMES, startServer, type RunningServer } from "../helpers/server.ts";
 import { mint, SECRET } from "../helpers/tokens.ts";
 import { XR, XrClient } from "../helpers/xr-client.ts";
 
-/** POSTs JSON as GraphWiz-XR's ModerationClient does. */
-export async function post(base: string, path: string, body: unknown, headers: Record<string, string> = {}) {
-  const r = await fetch(`${base}${path}`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
-  return { status: r.status, body: (await r.json()) as any, headers: r.headers };
-}
 
 const voice = (n: number) => ({ fromClientId: "", audioData: Buffer.from([n, n, n]).toString("base64"), sequenceNumber: n, codec: 0 });
 

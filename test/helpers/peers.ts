@@ -111,3 +111,9 @@ export async function rawPeer(base: string, room: string, format: "json" | "prot
     problems: () => [],
   };
 }
+
+/** POSTs JSON as GraphWiz-XR's ModerationClient does; the answer's status, JSON body and headers. */
+export async function post(base: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+  const r = await fetch(`${base}${path}`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  return { status: r.status, body: (await r.json()) as any, headers: r.headers };
+}
