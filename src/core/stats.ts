@@ -59,13 +59,21 @@ export async function roomStats(hub: Hub, roomId: string) {
   return { room_id: roomId, connection_count: connections.length, connections };
 }
 
-/** `/ws/{room}/stats` with the room's host and moderation state (compat, issue 15). */
+/**
+ * `/ws/{room}/stats` with the room's host, and — when there are any — its lock and muted clients
+ * (compat, issue 15).
+ */
 export async function roomStatsWithModeration(hub: Hub, roomId: string) {
   const m = moderationOf(hub);
   const unknown = () => undefined; // the cluster's store unreachable: stats without these fields
   const [stats, host, state] = await Promise.all([roomStats(hub, roomId), m.host(roomId).catch(unknown), Promise.resolve(m.state(roomId)).catch(unknown)]);
-  if (!state) return { ...stats, host_client_id: host || null };
-  return { ...stats, host_client_id: host || null, locked: state.lock !== undefined, lock: state.lock ?? null, muted: [...state.muted] };
+  // Only what there is: an empty or unknown room keeps the seed's shape.
+  return {
+    ...stats,
+    ...(host ? { host_client_id: host } : {}),
+    ...(state?.lock ? { locked: true, lock: state.lock } : {}),
+    ...(state?.muted.size ? { muted: [...state.muted] } : {}),
+  };
 }
 
 /** `/ws/stats`: the cluster's total (from the nodes' heartbeats), the nodes, and this instance's own numbers. */

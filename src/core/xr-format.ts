@@ -29,7 +29,7 @@ export function selfJoinFrame(hub: Hub, conn: Connection): string | Uint8Array {
  */
 export function settleFormat(hub: Hub, conn: Connection, xr: boolean): void {
   conn.formatAuto = undefined;
-  if (!xr || conn.format === "xr") return;
+  if (!xr || conn.format === "xr" || conn.reliable) return; // xr frames carry no seq to acknowledge
   const room = conn.room;
   const subscribed = room.members.has(conn) && !conn.queue;
   if (subscribed) room.unsubscribe(conn, hub.fanout);

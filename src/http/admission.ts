@@ -56,6 +56,7 @@ export async function admit(c: Context, room: string, deps: AdmissionDeps): Prom
   const chosen = chooseFormat(c);
   if (!chosen) return reject(400, "bad_request", "format must be json, protobuf or xr");
   const { format, formatAuto } = chosen;
+  if (format === "xr" && delivery.reliable) return reject(400, "bad_request", "ack and resume need the json or protobuf format (xr frames carry no seq)");
   const origin = c.req.header("origin");
   const auth = hub.auth;
   if (origin !== undefined && !originAllowed(origin, cfg.allowedOrigins, auth.mode !== "development", c.req.url)) {

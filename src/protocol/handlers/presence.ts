@@ -42,7 +42,7 @@ export const clientHelloHandler: MessageHandler<"client_hello"> = {
     if (hello.requested_room && hello.requested_room !== ctx.room.id) {
       return ctx.hub.sendError(ctx.conn, ErrorCode.BAD_MESSAGE, `requested_room ${hello.requested_room} is not this room`, msg.message_id);
     }
-    if (hello.reliable && !ctx.conn.reliable) {
+    if (hello.reliable && !ctx.conn.reliable && ctx.conn.format !== "xr") { // xr frames carry no seq to acknowledge
       // Acknowledged delivery from now on: a fresh hello carries the new session.
       ctx.hub.acks.enable(ctx.conn);
       for (const frame of helloFrames(ctx.hub, ctx.conn)) ctx.conn.transport.send(frame);
