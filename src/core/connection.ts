@@ -13,8 +13,6 @@ export interface Identity {
   userId: string | null;
   clientId: string;
   format: Format;
-  /** compat (issue 15): the format was not chosen explicitly; an xr first frame makes it "xr" (see core/xr-format.ts). */
-  formatAuto?: boolean;
   /** Shown to the others in presence events; optional. */
   displayName?: string;
   /** No token came with the upgrade: the first message must authenticate (AUTH_TIMEOUT_MS). */
@@ -39,9 +37,8 @@ export class Connection implements ConnectionHandle {
   clientId: string;
   /** The room; a pending connection holds a detached room until it is admitted. */
   room: Room;
-  /** Settled at upgrade; only {@link formatAuto} connections change it, once, at their first frame. */
+  /** Settled at upgrade; a JSON connection whose first frame is an xr frame becomes xr (compat, core/xr-format.ts). */
   format: Format;
-  declare formatAuto?: boolean;
   /** Waiting for its authenticating first message; sees and sends nothing else. */
   pending: boolean;
   /** The token's expiry (unix seconds), 0 when none. */
@@ -98,7 +95,6 @@ export class Connection implements ConnectionHandle {
     this.userId = identity.userId;
     this.clientId = identity.clientId;
     this.format = identity.format;
-    if (identity.formatAuto) this.formatAuto = true;
   }
 
   message(data: Frame): void {

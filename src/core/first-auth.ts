@@ -13,7 +13,7 @@ import type { Connection } from "./connection.ts";
 import type { Hub } from "./hub.ts";
 import type { Frame } from "./transport.ts";
 import { isXrFrame } from "../protocol/xr.ts";
-import { settleFormat } from "./xr-format.ts";
+import { becomeXr } from "./xr-format.ts";
 
 /** Frames a pending connection may send before its token is checked; more is abuse. */
 const MAX_WAITING = 32;
@@ -30,8 +30,8 @@ export class FirstAuth {
       return;
     }
     const hello = this.#hello(frame);
-    // compat (issue 15): an xr hello settles a connection whose format was not chosen (xr-format.ts).
-    if (conn.formatAuto) settleFormat(this.hub, conn, typeof frame !== "string" && isXrFrame(frame));
+    // compat (issue 15): a JSON connection whose first frame is an xr frame is xr (xr-format.ts).
+    if (conn.format === "json" && typeof frame !== "string" && isXrFrame(frame)) becomeXr(this.hub, conn);
     const token = hello?.client_hello?.auth_token;
     if (!hello || !token) {
       return this.hub.closeWith(conn, CloseCode.UNAUTHORIZED, ErrorCode.UNAUTHORIZED, "Authenticate first: send CLIENT_HELLO with auth_token");

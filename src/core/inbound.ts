@@ -12,7 +12,7 @@ import { frameLength } from "./bytes.ts";
 import type { Connection } from "./connection.ts";
 import type { Hub } from "./hub.ts";
 import { INVALID_SLOT, RAW_SLOT, slotOf } from "./metrics.ts";
-import { settleFormat } from "./xr-format.ts";
+import { becomeXr } from "./xr-format.ts";
 import type { Frame } from "./transport.ts";
 
 // A client timestamp further off than this is a wrong clock, not a message age.
@@ -23,6 +23,7 @@ export function inbound(hub: Hub, conn: Connection, frame: Frame): void {
   const t0 = performance.now();
   const bytes = frameLength(frame);
   let format = typeof frame === "string" ? 0 : 1; // metrics column: 0 text, 1 protobuf, 2 xr
+  const first = conn.rate === undefined; // the rate state is made on a connection's first frame
   if (bytes > hub.config.maxMessageBytes) {
     return hub.closeWith(conn, CloseCode.TOO_BIG, ErrorCode.MESSAGE_TOO_BIG, `Frame of ${bytes} bytes exceeds MAX_MESSAGE_BYTES (${hub.config.maxMessageBytes})`);
   }
@@ -60,7 +61,7 @@ export function inbound(hub: Hub, conn: Connection, frame: Frame): void {
     if (parsed.xr) format = 2;
     else msg.raw = frame;
   }
-  if (conn.formatAuto) settleFormat(hub, conn, format === 2);
+  if (first && format === 2 && conn.format === "json") becomeXr(hub, conn);
   m.received(slotOf(msg.type), format, bytes);
   if (msg.timestamp && msg.timestamp > 0) {
     const age = now - msg.timestamp;

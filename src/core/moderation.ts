@@ -112,9 +112,24 @@ export class Moderation {
     return undefined;
   }
 
-  /** Whether `clientId`'s voice is held back in `roomId` (this instance's copy; read on every voice frame). */
+  /**
+   * Whether `clientId`'s voice is held back in `roomId` (this instance's copy; read on every
+   * voice frame). Without a copy (admission normally makes one) it is read in the background.
+   */
   isMuted(roomId: string, clientId: string): boolean {
-    return this.#rooms.get(roomId)?.muted.has(clientId) === true;
+    const s = this.#rooms.get(roomId);
+    if (!s) this.#reload(roomId);
+    return s?.muted.has(clientId) === true;
+  }
+
+  readonly #loading = new Set<string>();
+  #reload(roomId: string): void {
+    if (this.#loading.has(roomId)) return;
+    this.#loading.add(roomId);
+    void Promise.resolve()
+      .then(() => this.state(roomId))
+      .catch(() => {})
+      .finally(() => this.#loading.delete(roomId));
   }
 
   /** A muted client sent voice: dropped, and it is told — at most every MUTED_NOTICE_MS. */
@@ -180,7 +195,7 @@ export class Moderation {
   applied(room: Room | undefined, ev: ModerationEvent, roomId = room?.id ?? ""): void {
     const s = this.#rooms.get(roomId);
     // No copy yet of a room served here: read it (the store already holds this change).
-    if (!s && this.hub.rooms.has(roomId)) void Promise.resolve().then(() => this.state(roomId)).catch(() => {});
+    if (!s && this.hub.rooms.has(roomId)) this.#reload(roomId);
     const target = ev.target_client_id ?? "";
     switch (ev.action) {
       case ModerationAction.KICK: {

@@ -2,7 +2,7 @@
  * What the hub does for xr connections (GraphWiz-XR's web client) besides encoding their frames:
  * the PRESENCE_JOIN about themselves that tells them the room's host (their client reads the
  * host only from a PRESENCE_JOIN, never from the hello, as GraphWiz-XR's own server sent it),
- * and settling the format of a connection whose format was not chosen at upgrade.
+ * and turning a JSON connection whose first frame is an xr frame into an xr connection.
  * @module
  */
 import { Outbound } from "../protocol/codec.ts";
@@ -23,13 +23,12 @@ export function selfJoinFrame(hub: Hub, conn: Connection): string | Uint8Array {
 }
 
 /**
- * The first frame of a connection whose format was not chosen at upgrade (no subprotocol, no
- * `?format=`, no `?room_id=`): an xr frame makes it an xr connection from now on (it moves to
- * the room's xr topic and learns the host); anything else keeps it as it is.
+ * A JSON connection whose first frame is an xr frame (a GraphWiz-XR client that did not say so
+ * in its URL): from now on it is an xr connection — it moves to the room's xr topic and learns
+ * the host. Not for acknowledged connections (xr frames carry no seq).
  */
-export function settleFormat(hub: Hub, conn: Connection, xr: boolean): void {
-  conn.formatAuto = undefined;
-  if (!xr || conn.format === "xr" || conn.reliable) return; // xr frames carry no seq to acknowledge
+export function becomeXr(hub: Hub, conn: Connection): void {
+  if (conn.reliable) return;
   const room = conn.room;
   const subscribed = room.members.has(conn) && !conn.queue;
   if (subscribed) room.unsubscribe(conn, hub.fanout);

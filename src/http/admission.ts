@@ -55,7 +55,7 @@ export async function admit(c: Context, room: string, deps: AdmissionDeps): Prom
   if (typeof delivery === "string") return reject(400, "bad_request", delivery);
   const chosen = chooseFormat(c);
   if (!chosen) return reject(400, "bad_request", "format must be json, protobuf or xr");
-  const { format, formatAuto } = chosen;
+  const format = chosen;
   if (format === "xr" && delivery.reliable) return reject(400, "bad_request", "ack and resume need the json or protobuf format (xr frames carry no seq)");
   const origin = c.req.header("origin");
   const auth = hub.auth;
@@ -81,7 +81,6 @@ export async function admit(c: Context, room: string, deps: AdmissionDeps): Prom
     // No token with the request: the first message must carry one (CLIENT_HELLO.auth_token).
     ? { roomId: room, userId: null, clientId: clientId ?? crypto.randomUUID(), claimedClientId: clientId, format, displayName, pendingAuth: true, ...delivery }
     : { roomId: room, userId: r.userId, clientId: r.clientId ?? crypto.randomUUID(), format, displayName, tokenExp: r.exp, ...delivery };
-  if (formatAuto) identity.formatAuto = true;
   // compat (issue 15): a locked room (423) or a recently kicked client id (403) does not get in.
   const refused = await moderationOf(hub).admission(room, r === null ? clientId : identity.clientId, delivery.resume !== undefined);
   return refused ? reject(refused.status, refused.error, refused.message) : identity;
@@ -109,16 +108,15 @@ const FORMATS: Record<string, Format> = { json: "json", protobuf: "protobuf", xr
 /**
  * The output format, in this order: the first offered subprotocol when it is `json`, `protobuf`
  * or `xr` (the runtime echoes the first offered one); else `?format=`; else xr when the query
- * carries `room_id` (GraphWiz-XR's web client does, our clients never need to); else JSON — and
- * then `formatAuto`: a first frame in the xr layout makes the connection xr (core/xr-format.ts).
+ * carries `room_id` (GraphWiz-XR's web client does, our clients never need to); else JSON. (A
+ * JSON connection whose first frame is an xr frame then becomes xr: core/xr-format.ts.)
  */
-function chooseFormat(c: Context): { format: Format; formatAuto?: boolean } | undefined {
+function chooseFormat(c: Context): Format | undefined {
   const first = c.req.header("sec-websocket-protocol")?.split(",")[0]?.trim();
-  if (first !== undefined && Object.hasOwn(FORMATS, first)) return { format: FORMATS[first] };
+  if (first !== undefined && Object.hasOwn(FORMATS, first)) return FORMATS[first];
   const q = c.req.query("format");
-  if (q !== undefined) return Object.hasOwn(FORMATS, q) ? { format: FORMATS[q] } : undefined;
-  if (c.req.query("room_id") !== undefined) return { format: "xr" };
-  return { format: "json", formatAuto: true };
+  if (q !== undefined) return Object.hasOwn(FORMATS, q) ? FORMATS[q] : undefined;
+  return c.req.query("room_id") !== undefined ? "xr" : "json";
 }
 
 /**
