@@ -40,10 +40,10 @@ export const CloseCode = {
   FORBIDDEN: 4403,
   /** No authenticating first message within AUTH_TIMEOUT_MS. */
   AUTH_TIMEOUT: 4408,
-  /** Kicked by a moderator (POST /moderation/kick); the client id may not rejoin the room for 60 s. */
-  KICKED: 4410,
   /** Repeated abuse (e.g. a flood of malformed frames). */
   ABUSE: 4429,
+  /** Kicked by a moderator (POST /moderation/kick); the client id may not rejoin the room for 60 s. */
+  KICKED: 4430,
 } as const;
 
 /** The reconnect advice of a close code (the client SDK follows it). */

@@ -6,7 +6,7 @@
  */
 import { LatencyHistogram } from "../observability/histogram.ts";
 import { RateMeter, RollingLatency } from "../observability/rolling.ts";
-import { MessageType, TYPE_NAME } from "../protocol/types.ts";
+import { FORMATS, MessageType, TYPE_NAME } from "../protocol/types.ts";
 
 /** Message kinds counted separately: every MessageType, plus RAW (relayed text) and INVALID. */
 export const KINDS: readonly string[] = [...Object.keys(MessageType), "RAW", "INVALID"];
@@ -18,7 +18,7 @@ export const INVALID_SLOT = KINDS.indexOf("INVALID");
 /** The counting slot of a MessageType. */
 export const slotOf = (type: number | undefined): number => SLOT_OF_TYPE.get(type ?? 0) ?? 0;
 /** Formats are counted in three columns: 0 = JSON (text), 1 = protobuf (binary), 2 = xr (compat, issue 15). */
-export const FORMATS = ["json", "protobuf", "xr"] as const;
+export { FORMATS };
 const NF = FORMATS.length;
 /**
  * The column of a frame sent to a recipient of `format` (an xr recipient's text PONG counts as

@@ -4,7 +4,7 @@
  * (the voice path reads it on every frame) that MODERATION events keep current, whichever
  * instance acted. An action is stored, then told to the room as a reliable MODERATION message,
  * and its effect applied where the target is: a kicked client's connections are closed with
- * 4410 (and it may not rejoin for {@link KICK_REJOIN_MS}), a muted client's voice is no longer
+ * 4430 (and it may not rejoin for {@link KICK_REJOIN_MS}), a muted client's voice is no longer
  * relayed, a locked room refuses new joins (HTTP 423).
  * @module
  */

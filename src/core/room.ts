@@ -1,10 +1,10 @@
-import type { WireFormat } from "../protocol/types.ts";
+import type { Format } from "../protocol/types.ts";
 import type { Connection } from "./connection.ts";
 import type { Fanout } from "./transport.ts";
 import { World } from "./world.ts";
 
 /** Output format of a connection: what it receives typed messages as (compat, issue 15: + "xr"). */
-export type Format = WireFormat;
+export type { Format } from "../protocol/types.ts";
 
 /**
  * One room on this instance: its local members and counters. A room has one fan-out topic

@@ -6,7 +6,7 @@
  */
 import { DecodeError, decodeBinary, encodeBinary } from "./proto.ts";
 import { objectIn, objectOut, payloadType } from "./json.ts";
-import { MessageType, PAYLOAD_OF_TYPE, PresenceEventType, TYPE_NAME, type Envelope, type PayloadCase, type WireFormat } from "./types.ts";
+import { MessageType, PAYLOAD_OF_TYPE, PresenceEventType, TYPE_NAME, type Envelope, type PayloadCase, type Format } from "./types.ts";
 import { encodeXr, isXrFrame, parseXr } from "./xr.ts";
 
 /** What a text frame turned out to be. */
@@ -159,7 +159,7 @@ export class Outbound {
     return this.#xr;
   }
   /** The frame for a recipient of `format`. */
-  frame(format: WireFormat): string | Uint8Array {
+  frame(format: Format): string | Uint8Array {
     return format === "json" ? this.json() : format === "protobuf" ? this.protobuf() : this.xr();
   }
 }

@@ -8,7 +8,9 @@
  * A wire format: what a connection receives typed messages as. `xr` is GraphWiz-XR's own binary
  * frame layout (see xr.ts).
  */
-export type WireFormat = "json" | "protobuf" | "xr";
+export type Format = "json" | "protobuf" | "xr";
+/** Every format, in counting order (metrics columns). */
+export const FORMATS: readonly Format[] = ["json", "protobuf", "xr"];
 
 /** `MessageType` values. */
 export const MessageType = {
@@ -30,7 +32,7 @@ export const MessageType = {
   ERROR: 50,
   ACK: 51,
   REFRESH: 52,
-  MODERATION: 53,
+  MODERATION: 54,
   PONG: 254,
   PING: 255,
 } as const;

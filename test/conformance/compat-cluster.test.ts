@@ -94,7 +94,7 @@ describe("GraphWiz-XR clients across three instances", () => {
     expect((await (await fetch(`${servers.deno.http}/ws/m1/stats`)).json()).locked).toBe(true);
     // Kick asked at Node, for a client on Deno, by the host on Bun.
     expect((await post(servers.node.http, "/moderation/kick", { roomId: "m1", targetClientId: "talker", kickedByClientId: "host" })).status).toBe(200);
-    expect((await talker.closed).code).toBe(4410);
+    expect((await talker.closed).code).toBe(4430);
     await host.next(XR.PRESENCE_LEAVE, (g) => g.get("client_id") === "talker");
     expect((await upgradeStatus(servers.bun.port, "/ws/m1?client_id=talker")).body).toMatchObject({ error: "kicked" });
     // Unlock at Deno: Node lets newcomers in again.

@@ -40,14 +40,14 @@ describe.each(RUNTIMES)("moderation in development mode on %s", (runtime) => {
     await s?.stop();
   });
 
-  test("the host kicks: 4410 for the target, the room hears who and why, the id cannot rejoin at once", async () => {
+  test("the host kicks: 4430 for the target, the room hears who and why, the id cannot rejoin at once", async () => {
     const r = room("kick");
     const host = await xr(r, "host");
     const target = await xr(r, "target");
     const j = await json(r, "watcher");
     const res = await post(s.http, "/moderation/kick", { roomId: r, targetClientId: "target", kickedByClientId: "host", reason: "spam" });
     expect(res).toMatchObject({ status: 200, body: { success: true, message: expect.stringContaining("target") } });
-    expect((await target.closed).code).toBe(4410);
+    expect((await target.closed).code).toBe(4430);
     const ev = await host.next(XR.MODERATION);
     expect([ev.get("action"), ev.get("target_client_id"), ev.get("by_client_id"), ev.get("reason")]).toEqual([0, "target", "host", "spam"]);
     expect((await j.next(MessageType.MODERATION)).get("action")).toBe("KICK");
@@ -166,7 +166,7 @@ describe.each(RUNTIMES)("moderation with a key on %s", (runtime) => {
     const ok = await post(s.http, "/moderation/kick", body, { ...(await bearer({ moderates: ["mod-*"] })), Origin: "http://app.example" });
     expect(ok).toMatchObject({ status: 200, body: { success: true } });
     expect(ok.headers.get("access-control-allow-origin")).toBe("http://app.example");
-    expect((await target.closed).code).toBe(4410);
+    expect((await target.closed).code).toBe(4430);
     expect((await host.next(XR.MODERATION)).get("target_client_id")).toBe("bob");
     const evil = await fetch(`${s.http}/moderation/kick`, { method: "OPTIONS", headers: { Origin: "http://evil.example", "Access-Control-Request-Method": "POST" } });
     expect(evil.headers.get("access-control-allow-origin")).toBeNull();
