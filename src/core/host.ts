@@ -10,6 +10,16 @@
 import { MessageType, PresenceEventType, type Envelope, type PresenceEvent } from "../protocol/types.ts";
 import type { Player, World } from "./world.ts";
 
+/**
+ * The `joined_at` of a player joining now: the time, but always after every player already in
+ * the room, so joins within one millisecond keep their order (and the host stays the first).
+ */
+export function joinTime(world: World, now: number): number {
+  let last = 0;
+  for (const p of world.players.values()) if ((p.joined_at ?? 0) > last) last = p.joined_at!;
+  return Math.max(now, last + 1);
+}
+
 /** The host among `players` ("" when there are none). */
 export function hostAmong(players: Iterable<Pick<Player, "client_id" | "joined_at">>): string {
   let best: Pick<Player, "client_id" | "joined_at"> | undefined;

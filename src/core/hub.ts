@@ -19,7 +19,7 @@ import { then, type Maybe } from "./maybe.ts";
 import { Connection, type Identity } from "./connection.ts";
 import { FirstAuth } from "./first-auth.ts";
 import { helloFrames } from "./hello.ts";
-import { joinEvent } from "./host.ts";
+import { joinEvent, joinTime } from "./host.ts";
 import { inbound } from "./inbound.ts";
 import { Metrics } from "./metrics.ts";
 import { Room, type Format } from "./room.ts";
@@ -168,7 +168,7 @@ export class Hub {
     const known = room.world.players.get(conn.clientId);
     const quiet = joined.quiet && known !== undefined;
     if (quiet) known.connectionId = conn.id;
-    else room.world.join({ client_id: conn.clientId, user_id: conn.userId ?? undefined, display_name: conn.displayName, connectionId: conn.id, joined_at: now }, now);
+    else room.world.join({ client_id: conn.clientId, user_id: conn.userId ?? undefined, display_name: conn.displayName, connectionId: conn.id, joined_at: joinTime(room.world, now) }, now);
     for (const frame of helloFrames(this, conn, joined.resumed)) conn.transport.send(frame);
     for (const e of joined.replay) this.delivery.sendTo(conn, outboundOf(decodeFrame(e.frame).payload));
     room.members.add(conn);

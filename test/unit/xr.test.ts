@@ -116,6 +116,14 @@ describe("host and holds", () => {
     expect(hub.rooms.get("r")!.world.players.size).toBe(1);
   });
 
+  test("joins within one millisecond keep their order: the second joiner is the next host", () => {
+    const { open } = memoryHub();
+    const a = open("r", "zz-first"), b = open("r", "mm-second"), c = open("r", "aa-third");
+    a.conn.closed(1000, "");
+    expect(c.ofType(MessageType.PRESENCE_LEAVE)[0].presence_event!.data!.host_client_id).toBe("mm-second");
+    expect(b.ofType(MessageType.PRESENCE_UPDATE).map((m) => m.presence_event!.client_id)).toEqual(["mm-second"]);
+  });
+
   test("a held object refuses other grabs, shows in late joiners' hello, and is released when its holder leaves", () => {
     const { open } = memoryHub();
     const a = open("r", "a"), b = open("r", "b");
