@@ -12,6 +12,7 @@ import type { TimerHandle } from "./clock.ts";
 import type { Connection } from "./connection.ts";
 import type { Hub } from "./hub.ts";
 import { announceDepartures } from "./departure.ts";
+import { hostChange } from "./host.ts";
 import { remoteFrame } from "./remote.ts";
 import { Room } from "./room.ts";
 import type { Entity, Player } from "./world.ts";
@@ -229,7 +230,21 @@ export class ClusterLink {
 
   /** A dead node's clients: PRESENCE_LEAVE and despawns, to every instance through the room log. */
   #departed(roomId: string, clients: string[], entities: string[]): void {
-    announceDepartures(this.hub, this.hub.rooms.get(roomId) ?? new Room(roomId, this.hub.clock.now()), clients, entities);
+    const local = this.hub.rooms.get(roomId);
+    if (local) return announceDepartures(this.hub, local, clients, entities);
+    // compat (issue 15): a room this instance does not serve — its remaining players come from
+    // the store, so the leaves name the right host, which is then announced (whether it changed
+    // is unknown here: the dead clients are already gone from the store).
+    const room = new Room(roomId, this.hub.clock.now());
+    void this.#quiet("read world", this.backend.presence.world(roomId)).then((w) => {
+      for (const bytes of w?.players ?? []) {
+        const p = PlayerProto.decode(bytes) as unknown as Player;
+        room.world.players.set(p.client_id, { ...p, connectionId: "" });
+      }
+      announceDepartures(this.hub, room, clients, entities);
+      const announce = hostChange(room.world, "");
+      if (announce) this.hub.broadcast(room, announce, { reliable: true });
+    });
   }
 
   /** Runs a backend call whose failure must not escape: logged (never thrown) and counted by the backend. */

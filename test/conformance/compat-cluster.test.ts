@@ -102,4 +102,19 @@ describe("GraphWiz-XR clients across three instances", () => {
     await eventually(async () => (await upgradeStatus(servers.node.port, "/ws/m1?client_id=newcomer")).code === 101, 3000, "the unlock on Node");
     for (const p of [host, talker]) expect(p.problems()).toEqual([]);
   });
+
+  // Last: it kills Deno. Whichever survivor reaps it (Node does not serve the room), the room
+  // hears the leave with the new host and the announcement.
+  test("the host's instance dies: the room hears the new host", async () => {
+    const gone = await xr("deno", "d1", "doomed-host");
+    const next = await xr("bun", "d1", "next");
+    const w = await json("bun", "d1", "w");
+    expect((await w.hello).host_client_id).toBe("doomed-host");
+    servers.deno.proc.kill("SIGKILL");
+    const leave = await w.next(MessageType.PRESENCE_LEAVE, (g) => g.get("client_id") === "doomed-host", 10_000);
+    expect(leave.get("data.host_client_id")).toBe("next");
+    await next.next(XR.PRESENCE_UPDATE, (g) => g.get("data.host_client_id") === "next");
+    expect((await (await fetch(`${servers.node.http}/ws/d1/stats`)).json()).host_client_id).toBe("next");
+    void gone;
+  }, 20_000);
 });
