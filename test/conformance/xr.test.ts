@@ -245,5 +245,11 @@ describe.each(RUNTIMES)("GraphWiz-XR's frames on %s", (runtime) => {
     q.send(xrFrame(XR.CHAT_MESSAGE, { message: "from q" }));
     expect((await j.next(MessageType.CHAT_MESSAGE, (g) => g.get("from_client_id") === "q")).get("message")).toBe("from q");
     q.close();
+    // And so does the subprotocol `xr`.
+    const sp = new TestClient(`${s.ws}/ws/${r}?client_id=sp`, "xr");
+    await sp.opened;
+    expect(sp.ws.protocol).toBe("xr");
+    expect(JSON.parse((await sp.frames(1))[0] as string).format).toBe("xr");
+    sp.close();
   });
 });
