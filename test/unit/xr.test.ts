@@ -1,5 +1,6 @@
 /** The xr codec (GraphWiz-XR's frames) and the three-format fan-out, on an in-memory hub. */
 import { describe, expect, test } from "bun:test";
+import { metricsJson } from "../../src/core/metrics-view.ts";
 import { encodeCounts, parseBinary } from "../../src/protocol/codec.ts";
 import { encodeBinary } from "../../src/protocol/proto.ts";
 import { MessageType, type Envelope } from "../../src/protocol/types.ts";
@@ -70,7 +71,7 @@ describe("xr codec", () => {
 
 describe("three formats in one room", () => {
   test("one broadcast is encoded at most once per format, whatever the recipients", () => {
-    const { open, clock } = memoryHub();
+    const { open, clock, hub } = memoryHub();
     const sender = open("r", "s", { format: "xr" });
     const peers = (["xr", "json", "protobuf"] as const).flatMap((f) => [open("r", `${f}1`, { format: f }), open("r", `${f}2`, { format: f })]);
     const before = { ...encodeCounts };
@@ -78,6 +79,9 @@ describe("three formats in one room", () => {
     expect(encodeCounts.xr - before.xr).toBe(1);
     expect(encodeCounts.json - before.json).toBe(1);
     expect(encodeCounts.protobuf - before.protobuf).toBe(1);
+    // Metrics count xr frames in their own column, in and out.
+    const kinds = metricsJson(hub).messages_by_kind as Record<string, Record<string, { received: number; sent: number }>>;
+    expect(kinds.CHAT_MESSAGE).toMatchObject({ xr: { received: 1, sent: 2 }, json: { received: 0, sent: 2 }, protobuf: { received: 0, sent: 2 } });
     for (const p of peers.filter((p) => p.conn.format !== "xr")) expect(p.ofType(MessageType.CHAT_MESSAGE)[0].chat_message!.from_client_id).toBe("s");
     for (const p of peers.filter((p) => p.conn.format === "xr")) {
       const frames = p.t.sent.filter((f) => typeof f !== "string").map((f) => parseXrStrict(ab(f), clock.now()));
