@@ -63,10 +63,10 @@ export function parseXr(b: Uint8Array): { msg: Envelope } | { error: DecodeError
       try {
         payload = JSON.parse(utf8.decode(b.subarray(n + HEAD)));
       } catch {
-        throw new DecodeError("xr frame payload is not UTF-8 JSON");
+        throw new DecodeError("The xr frame's payload is not UTF-8 JSON");
       }
     }
-    if (typeof payload !== "object" || payload === null || Array.isArray(payload)) throw new DecodeError("xr frame payload must be a JSON object");
+    if (typeof payload !== "object" || payload === null || Array.isArray(payload)) throw new DecodeError("The xr frame's payload must be a JSON object");
     return { msg: envelopeOf(type, id, ts, payload as Record<string, unknown>) };
   } catch (e) {
     return { error: e instanceof DecodeError ? e : new DecodeError(String(e)), ref: id || undefined };
