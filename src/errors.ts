@@ -46,6 +46,8 @@ export const CloseCode = {
   REPLACED: 4410,
   /** Repeated abuse (e.g. a flood of malformed frames). */
   ABUSE: 4429,
+  /** Kicked by a moderator (POST /moderation/kick); the client id may not rejoin the room for 60 s. */
+  KICKED: 4430,
 } as const;
 
 /** The reconnect advice of a close code (the client SDK follows it). */

@@ -11,6 +11,7 @@ import { MemoryBus } from "./memory-bus.ts";
 import { MemoryLogs, MemoryRoomLog } from "./memory-log.ts";
 import { MemoryMembers, MemoryNodes } from "./memory-nodes.ts";
 import { MemoryClaims, MemoryWorld } from "./memory-world.ts";
+import { MemoryControl } from "./control.ts";
 import { CLUSTER_DEFAULTS, ClusterUnavailableError, StatusCell } from "./shared.ts";
 import type { BackendStatus, ClusterBackend, Holder, MemberInfo, NodeInfo } from "./types.ts";
 
@@ -188,6 +189,7 @@ export class MemoryNode implements ClusterBackend {
   readonly claims: MemoryClaims;
   readonly members: MemoryMembers;
   readonly nodes: MemoryNodes;
+  readonly control: MemoryControl;
 
   constructor(readonly broker: MemoryBroker, readonly nodeId: string) {
     this.bus = new MemoryBus(broker, nodeId);
@@ -196,6 +198,7 @@ export class MemoryNode implements ClusterBackend {
     this.claims = new MemoryClaims(broker);
     this.members = new MemoryMembers(broker, nodeId);
     this.nodes = new MemoryNodes(broker, nodeId);
+    this.control = new MemoryControl(broker);
   }
 
   status(): BackendStatus {

@@ -39,6 +39,7 @@
  * | `P:{@node:<id>}:rooms`      | set     | rooms where the node has members or holds         |
  * | `P:{@node:<id>}:reaper`     | string  | the survivor reaping the node (`SET NX PX`)       |
  * | `P:{@due}:holds`            | zset    | `room LF client LF token` by when its detached window closes |
+ * | `P:{room}:control`          | hash    | `lock` → RoomLock JSON, `mute:<client>`, `kick:<client>` → until (redis-control.ts) |
  *
  * Presence keys and a node's room set expire after `presenceTtlMs` unless the node's
  * heartbeats refresh them (garbage protection if a whole cluster vanishes).
@@ -57,6 +58,7 @@ import { RedisLink, type RedisBackendOptions } from "./redis-link.ts";
 import { RedisRoomLog } from "./redis-log.ts";
 import { RedisMembers, RedisNodes } from "./redis-nodes.ts";
 import { RedisClaims, RedisWorld } from "./redis-world.ts";
+import { RedisControl } from "./redis-control.ts";
 import type { BackendStatus, ClusterBackend } from "./types.ts";
 
 export { parseClusterNodes, type RedisBackendOptions } from "./redis-connect.ts";
@@ -73,6 +75,7 @@ export class RedisBackend implements ClusterBackend {
   readonly claims: RedisClaims;
   readonly members: RedisMembers;
   readonly nodes: RedisNodes;
+  readonly control: RedisControl;
   readonly #link: RedisLink;
 
   /** @internal use {@link createRedisBackend} */
@@ -85,6 +88,7 @@ export class RedisBackend implements ClusterBackend {
     this.claims = new RedisClaims(link);
     this.members = new RedisMembers(link);
     this.nodes = new RedisNodes(link, clock, this.members);
+    this.control = new RedisControl(link, clock);
   }
 
   /** The key builder (for inspection and tests). */

@@ -10,6 +10,7 @@
  * `epoch` (field 5) varints without re-encoding: in protobuf the last value of a scalar wins.
  * @module
  */
+import type { RoomControlStore } from "./control.ts";
 
 /** Called for every frame another instance published to a room this instance subscribes to. */
 export type BusHandler = (room: string, frame: Uint8Array, fromNode: string) => void;
@@ -247,6 +248,8 @@ export interface ClusterBackend {
   claims: ClientClaims;
   members: MemberStore;
   nodes: NodeRegistry;
+  /** Room moderation: locks, mutes, kicks (see control.ts). */
+  control: RoomControlStore;
   /** Whether the backend is reachable. */
   status(): BackendStatus;
   /** Called on every health change (e.g. Redis lost / back). */

@@ -55,7 +55,8 @@ export class Connection implements ConnectionHandle, Recipient {
   clientId: string;
   /** The room (a pending connection holds a detached room until it is admitted). */
   room: RoomChannel;
-  readonly format: Format;
+  /** Settled at upgrade; a JSON connection whose first frame is an xr frame becomes xr (core/xr-format.ts). */
+  format: Format;
   /** Waiting for its authenticating first message; sees and sends nothing else. */
   pending: boolean;
   /** The token's expiry (unix seconds), 0 when none. */

@@ -10,6 +10,7 @@ import type { AuthPolicy } from "../auth/policy.ts";
 import { CloseCode, ErrorCode } from "../errors.ts";
 import type { Frame } from "../lib/transport.ts";
 import { parseBinary, parseText } from "../protocol/codec.ts";
+import { isXrFrame } from "../protocol/xr.ts";
 import { sanitizeInbound } from "../protocol/sanitize.ts";
 import type { Envelope, Format } from "../protocol/types.ts";
 import type { Broadcaster } from "./broadcast.ts";
@@ -26,6 +27,8 @@ export interface FirstAuthOptions {
   join(conn: Connection): void;
   /** Routes the authenticating hello (for its display name, avatar or `reliable`). */
   route(conn: Connection, msg: Envelope, inFormat: Format, ref: string): void;
+  /** A JSON connection whose first frame is an xr frame becomes xr (core/xr-format.ts). */
+  becomeXr(conn: Connection): void;
 }
 
 /** Authenticates connections by their first message. */
@@ -42,6 +45,7 @@ export class FirstAuth {
       return;
     }
     const hello = this.#hello(frame);
+    if (conn.format === "json" && typeof frame !== "string" && isXrFrame(frame)) this.opts.becomeXr(conn);
     const token = hello?.client_hello?.auth_token;
     if (!hello || !token) return out.closeWith(conn, CloseCode.UNAUTHORIZED, ErrorCode.UNAUTHORIZED, "Authenticate first: send CLIENT_HELLO with auth_token");
     this.#waiting.set(conn, []);
@@ -60,7 +64,7 @@ export class FirstAuth {
       hello.client_hello!.auth_token = "";
       if (hello.client_hello) hello.client_hello.reliable = false; // already applied
       const ref = sanitizeInbound(hello);
-      const format: Format = typeof frame === "string" ? "json" : "protobuf";
+      const format: Format = conn.format === "xr" ? "xr" : typeof frame === "string" ? "json" : "protobuf";
       conn.early = [() => this.opts.route(conn, hello, format, ref), ...queued];
       this.opts.join(conn);
     });

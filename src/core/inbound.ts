@@ -36,6 +36,8 @@ export interface InboundOptions {
   out: Broadcaster;
   services: HandlerServices;
   firstAuth: FirstAuth;
+  /** A JSON connection whose first frame is an xr frame becomes xr (core/xr-format.ts). */
+  becomeXr(conn: Connection): void;
 }
 
 /** Handles every frame clients send. Never throws. */
@@ -69,7 +71,8 @@ export class Inbound {
     const { config, metrics: m, out } = this.opts;
     const t0 = performance.now();
     const bytes = frameLength(frame);
-    const format = typeof frame === "string" ? 0 : 1;
+    let format = typeof frame === "string" ? 0 : 1; // metrics column: 0 text, 1 protobuf, 2 xr
+    const first = conn.rate === undefined; // the rate state is made on a connection's first frame
     if (bytes > config.maxMessageBytes) {
       return out.closeWith(conn, CloseCode.TOO_BIG, ErrorCode.MESSAGE_TOO_BIG, `Frame of ${bytes} bytes exceeds MAX_MESSAGE_BYTES (${config.maxMessageBytes})`);
     }
@@ -100,11 +103,14 @@ export class Inbound {
       const parsed = parseBinary(frame);
       if ("error" in parsed) {
         m.received(INVALID_SLOT, format, bytes);
-        return out.error(conn, ErrorCode.BAD_MESSAGE, parsed.error.message);
+        return out.error(conn, ErrorCode.BAD_MESSAGE, parsed.error.message, parsed.ref);
       }
       msg = parsed.msg;
-      msg.raw = frame;
+      // An xr frame has no protobuf bytes to stamp; it may settle the connection's format.
+      if (parsed.xr) format = 2;
+      else msg.raw = frame;
     }
+    if (first && format === 2 && conn.format === "json") this.opts.becomeXr(conn);
     m.received(slotOf(msg.type), format, bytes);
     if (msg.timestamp && msg.timestamp > 0) {
       const age = now - msg.timestamp;
@@ -112,7 +118,8 @@ export class Inbound {
     }
     ref = sanitizeInbound(msg);
     const sentBefore = m.messagesSent;
-    this.route(conn, msg, format === 0 ? "json" : "protobuf", ref, now);
+    // An xr connection gets its replies (PONG) as xr whatever the frame was (its pings are JSON text).
+    this.route(conn, msg, format === 2 || conn.format === "xr" ? "xr" : format === 0 ? "json" : "protobuf", ref, now);
     if (m.messagesSent !== sentBefore) m.recordFanout(performance.now() - t0, now);
   }
 

@@ -18,10 +18,11 @@ import { then, type Maybe } from "../lib/maybe.ts";
 import type { Frame } from "../lib/transport.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../observability/metrics.ts";
-import { MessageType, PresenceEventType } from "../protocol/types.ts";
+import { MessageType } from "../protocol/types.ts";
 import type { Broadcaster } from "./broadcast.ts";
 import type { Connection } from "./connection.ts";
 import { helloFrames } from "./hello.ts";
+import { joinEvent, joinTime } from "./host.ts";
 import type { Replication } from "./replication.ts";
 import type { Room } from "./room.ts";
 import type { Rooms } from "./rooms.ts";
@@ -99,7 +100,7 @@ export class Joiner {
     room.ghosts.delete(conn.clientId);
     const existing = world.players.get(conn.clientId);
     if (existing) existing.token = conn.token;
-    else world.join({ client_id: conn.clientId, user_id: conn.userId ?? undefined, display_name: conn.displayName, token: conn.token, joined_at: now }, now);
+    else world.join({ client_id: conn.clientId, user_id: conn.userId ?? undefined, display_name: conn.displayName, token: conn.token, joined_at: joinTime(world, now) }, now);
 
     // Membership, hello and replay in one synchronous step: nothing can slip between them.
     const resumed = admission.kind === "resumed";
@@ -115,11 +116,10 @@ export class Joiner {
     opts.replication.joined(conn);
     if (!existing) {
       const player = world.players.get(conn.clientId)!;
-      opts.out.reliable(room, {
-        type: MessageType.PRESENCE_JOIN,
-        payload: "presence_event",
-        presence_event: { client_id: conn.clientId, event_type: PresenceEventType.JOIN, data: { display_name: conn.displayName ?? "" } },
-      }, { sender: conn, change: { players: opts.replication.players([player]) } });
+      opts.out.reliable(room, { type: MessageType.PRESENCE_JOIN, payload: "presence_event", presence_event: joinEvent(world, conn.clientId) }, {
+        sender: conn,
+        change: { players: opts.replication.players([player]) },
+      });
     }
     opts.logger.info("connection_open", { room: room.id, connection: conn.id, user: conn.userId, client: conn.clientId, format: conn.format, resumed: resumed || undefined });
     const early = conn.early;

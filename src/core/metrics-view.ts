@@ -66,7 +66,7 @@ export function metricsJson(hub: MetricsSource): Record<string, unknown> {
   const m = hub.metrics;
   const byKind: Record<string, Record<string, { received: number; received_bytes: number; sent: number; sent_bytes: number }>> = {};
   KINDS.forEach((kind, slot) => FORMATS.forEach((format, f) => {
-    const i = slot * 2 + f;
+    const i = slot * FORMATS.length + f;
     if (m.receivedByKind[i] + m.sentByKind[i] === 0) return;
     (byKind[kind] ??= {})[format] = { received: m.receivedByKind[i], received_bytes: m.receivedBytesByKind[i], sent: m.sentByKind[i], sent_bytes: m.sentBytesByKind[i] };
   }));
@@ -100,7 +100,7 @@ function extraFamilies(hub: MetricsSource): MetricFamily[] {
   const byKind = (arr: Float64Array): Sample[] => {
     const out: Sample[] = [];
     KINDS.forEach((kind, slot) => FORMATS.forEach((format, f) => {
-      const v = arr[slot * 2 + f];
+      const v = arr[slot * FORMATS.length + f];
       if (v > 0) out.push({ labels: { kind, format }, value: v });
     }));
     return out;

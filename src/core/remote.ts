@@ -12,9 +12,11 @@ import type { InOrder } from "../delivery/in-order.ts";
 import type { Sequencer } from "../delivery/sequencer.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../log.ts";
-import { MessageType, type Envelope } from "../protocol/types.ts";
+import { MessageType, type Envelope, type ModerationEvent } from "../protocol/types.ts";
 import type { Room } from "./room.ts";
-import { componentText, type World } from "./world.ts";
+import { componentText } from "../protocol/components.ts";
+import { hold, unhold } from "./holds.ts";
+import type { World } from "./world.ts";
 
 /** A notice between instances (the payload of a control frame). */
 export interface ControlNotice {
@@ -50,10 +52,20 @@ export function applyRemote(world: World, msg: Envelope, now: number): void {
       const id = ev.client_id!;
       // A leave also takes the client's entities (their despawns follow in the log).
       if (msg.type === MessageType.PRESENCE_LEAVE) world.leave(id, now);
-      else if (msg.type === MessageType.PRESENCE_JOIN && !world.players.has(id)) world.join({ client_id: id, display_name: ev.data?.display_name, token: "", joined_at: now }, now);
-      else world.updatePlayer(id, { ...ev.data }, now);
+      else if (msg.type === MessageType.PRESENCE_JOIN && !world.players.has(id)) world.join({ client_id: id, display_name: ev.data?.display_name, token: "", joined_at: ev.data?.joined_at || now }, now);
+      else if (msg.type === MessageType.PRESENCE_UPDATE) {
+        const { host_client_id: _, joined_at: __, ...fields } = ev.data ?? {};
+        world.updatePlayer(id, fields, now);
+      }
       break;
     }
+    // Holds live in the holder's player entry (core/holds.ts).
+    case "object_grab":
+      hold(world, msg.object_grab!, now);
+      break;
+    case "object_release":
+      unhold(world, msg.object_release!.client_id ?? "", msg.object_release!.entity_id ?? "", now);
+      break;
   }
 }
 
@@ -68,6 +80,8 @@ export interface RemoteOptions {
   nodeId: string;
   /** Closes local connection `connId` (a control notice). */
   replace(connId: string, code: number, reason: string): void;
+  /** A MODERATION event reached this instance's copy of the room (core/moderation.ts). */
+  moderated(room: Room, ev: ModerationEvent): void;
 }
 
 const utf8 = new TextDecoder();
@@ -123,6 +137,7 @@ export class Remote {
     }
     room.remember(entry);
     applyRemote(room.world, out.msg, this.opts.clock.now());
+    if (out.msg.payload === "moderation") this.opts.moderated(room, out.msg.moderation!);
     this.opts.delivery.deliver(room, out, f);
   };
 

@@ -12,6 +12,7 @@ import type { ClusterBackend, DeadNode, MemberInfo, NodeInfo, RoomChange } from 
 import type { Clock, TimerHandle } from "../lib/clock.ts";
 import type { Logger } from "../log.ts";
 import { root } from "../protocol/proto.ts";
+import type { PlayerSnapshot } from "../protocol/types.ts";
 import { SERVER_VERSION } from "../version.ts";
 import type { Connection } from "./connection.ts";
 import type { Replication } from "./replication.ts";
@@ -150,6 +151,11 @@ export class SharedReplication implements Replication {
   async remoteMembers(roomId: string): Promise<MemberInfo[]> {
     const all = (await this.#quiet("list members", this.opts.backend.members.list(roomId))) ?? [];
     return all.filter((m) => m.node_id !== this.nodeId);
+  }
+
+  async storedPlayers(roomId: string): Promise<PlayerSnapshot[]> {
+    const snap = await this.opts.backend.world.load(roomId);
+    return snap.players.map((b) => PlayerProto.decode(b) as unknown as PlayerSnapshot);
   }
 
   nodes(): Promise<NodeInfo[] | undefined> {

@@ -7,6 +7,7 @@
  */
 import type { MemberInfo, NodeInfo, RoomChange, RoomLog } from "../cluster/types.ts";
 import type { Maybe } from "../lib/maybe.ts";
+import type { PlayerSnapshot } from "../protocol/types.ts";
 import type { Connection } from "./connection.ts";
 import type { Room } from "./room.ts";
 import type { Entity, Player } from "./world.ts";
@@ -35,6 +36,8 @@ export interface Replication {
   remoteMembers(roomId: string): Promise<MemberInfo[]>;
   /** The live instances, or undefined when alone. */
   nodes(): Promise<NodeInfo[] | undefined>;
+  /** The players the cluster stores for a room not open here (none when alone). */
+  storedPlayers(roomId: string): Promise<PlayerSnapshot[]>;
   /** Why the cluster is not usable now, or undefined. */
   notReady(): string | undefined;
   /**
@@ -72,6 +75,9 @@ export class LocalReplication implements Replication {
   }
   async nodes(): Promise<undefined> {
     return undefined;
+  }
+  async storedPlayers(): Promise<PlayerSnapshot[]> {
+    return [];
   }
   notReady(): undefined {
     return undefined;

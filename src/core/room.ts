@@ -4,6 +4,7 @@
  * @module
  */
 import { RoomChannel } from "../delivery/recipient.ts";
+import type { Format } from "../protocol/types.ts";
 import type { Connection } from "./connection.ts";
 import { World, type WorldLimits } from "./world.ts";
 
@@ -24,7 +25,7 @@ export class Room extends RoomChannel<Connection> {
    */
   readonly ghosts = new Map<string, { token: string; conn: string; until: number }>();
   /** The last hello snapshot, encoded per format (see hello.ts). */
-  snapshot?: { epoch: number; seq: number; version: number; at: number; json?: string; protobuf?: Uint8Array };
+  snapshot?: { epoch: number; seq: number; version: number; at: number; encoded: Partial<Record<Format, string | Uint8Array>> };
 
   constructor(id: string, now: number, limits: WorldLimits) {
     super(id, now);

@@ -13,11 +13,13 @@ import type { Connection } from "./connection.ts";
 import { ackHandler } from "./handlers/ack.ts";
 import { chatHandler } from "./handlers/chat.ts";
 import { entityDespawnHandler, entitySpawnHandler, entityUpdateHandler } from "./handlers/entity.ts";
+import { emojiHandler, objectGrabHandler, objectReleaseHandler } from "./handlers/interaction.ts";
 import { clientHelloHandler, presenceHandler } from "./handlers/presence.ts";
 import { pingHandler, pongHandler } from "./handlers/ping.ts";
 import { positionHandler } from "./handlers/position.ts";
 import { refreshHandler } from "./handlers/refresh.ts";
 import { voiceHandler } from "./handlers/voice.ts";
+import type { Moderation } from "./moderation.ts";
 import type { Replication } from "./replication.ts";
 import type { Room } from "./room.ts";
 import type { Sessions } from "./sessions.ts";
@@ -29,6 +31,8 @@ export interface HandlerServices {
   readonly sessions: Sessions;
   readonly auth: AuthPolicy;
   readonly logger: Logger;
+  /** Whether a client's voice is held back, and telling it so. */
+  readonly moderation: Pick<Moderation, "isMuted" | "mutedVoice">;
   /** Sends `conn` a fresh SERVER_HELLO (after it turned on acknowledged delivery). */
   hello(conn: Connection): void;
 }
@@ -68,6 +72,9 @@ export function defaultHandlers(): MessageHandler[] {
     pongHandler,
     refreshHandler,
     ackHandler,
+    emojiHandler,
+    objectGrabHandler,
+    objectReleaseHandler,
   ] as MessageHandler[];
 }
 

@@ -34,6 +34,9 @@ import { Room } from "./room.ts";
 import { Rooms } from "./rooms.ts";
 import { Router } from "./router.ts";
 import { Sessions } from "./sessions.ts";
+import type { Player } from "./world.ts";
+import { Moderation } from "./moderation.ts";
+import { becomeXr } from "./xr-format.ts";
 import type { MetricsSource } from "./metrics-view.ts";
 import type { StatsSource } from "./stats.ts";
 
@@ -78,6 +81,7 @@ export class Server implements ConnectionEvents {
   readonly inbound: Inbound;
   readonly joiner: Joiner;
   readonly remote: Remote;
+  readonly moderation: Moderation;
   /** Set by a drain: new upgrades get 503 and /ready says so. */
   draining = false;
   readonly #ids = new MessageIds();
@@ -122,21 +126,35 @@ export class Server implements ConnectionEvents {
     this.sessions = new Sessions({
       claims: backend.claims, out, clock, metrics, logger: log, nodeId: backend.nodeId, resumeWindowMs: cfg.resumeWindowMs,
       room: (id) => rooms.channel(id),
+      hydrate: async (room) => {
+        for (const p of await replication.storedPlayers(room.id)) {
+          if (p.client_id) room.world.join({ ...(p as Player), token: "" }, clock.now());
+        }
+      },
       replace: (roomId, holder, code, why) => {
         if (holder.node === backend.nodeId) this.replace(holder.conn!, code, why);
         else replication.publish(roomId, Remote.notice({ replace: { node: holder.node, conn: holder.conn!, code, reason: why } }));
       },
     });
-    this.remote = new Remote({ room: (id) => rooms.get(id), delivery, sequencer, inOrder, clock, logger: log, nodeId: backend.nodeId, replace: (c, code, why) => this.replace(c, code, why) });
+    const moderation = (this.moderation = new Moderation({
+      control: backend.control, rooms, out, clock, logger: log,
+      storedPlayers: async (id) => (await replication.storedPlayers(id)).map((p) => ({ ...p, client_id: p.client_id ?? "" })),
+    }));
+    this.remote = new Remote({
+      room: (id) => rooms.get(id), delivery, sequencer, inOrder, clock, logger: log, nodeId: backend.nodeId,
+      replace: (c, code, why) => this.replace(c, code, why),
+      moderated: (room, ev) => moderation.applied(room, ev),
+    });
     backend.bus.onFrame(this.remote.frame);
+    const xr = (c: Connection) => becomeXr(c, { delivery, logger: log, messageId: () => ids.next(), now: () => clock.now() });
     const services = {
-      replication, acks: this.acks, sessions: this.sessions, auth: this.auth, logger: log,
+      replication, acks: this.acks, sessions: this.sessions, auth: this.auth, logger: log, moderation,
       hello: (conn: Connection) => {
         for (const f of helloFrames(conn, ids.next(), clock.now())) delivery.sendTo(conn, f, undefined, conn.format, false);
       },
     };
-    const firstAuth = new FirstAuth({ policy: this.auth, out, join: (c) => this.joiner.join(c), route: (c, m, f, ref) => this.inbound.route(c, m, f, ref) });
-    this.inbound = new Inbound({ config: cfg, clock, metrics, limits: this.limits, router: opts.router ?? new Router(), out, services, firstAuth });
+    const firstAuth = new FirstAuth({ policy: this.auth, out, join: (c) => this.joiner.join(c), route: (c, m, f, ref) => this.inbound.route(c, m, f, ref), becomeXr: xr });
+    this.inbound = new Inbound({ config: cfg, clock, metrics, limits: this.limits, router: opts.router ?? new Router(), out, services, firstAuth, becomeXr: xr });
     this.joiner = new Joiner({
       rooms, sessions: this.sessions, replication, delivery, acks: this.acks, log: backend.log, out, ids, clock, logger: log, metrics,
       historySize: cfg.historySize, handle: (c, item) => this.inbound.handleEarly(c, item),
@@ -165,7 +183,11 @@ export class Server implements ConnectionEvents {
   }
 
   get stats(): StatsSource {
-    return { rooms: this.rooms, replication: this.replication, clock: this.clock, connections: () => this.connections.size };
+    return { rooms: this.rooms, replication: this.replication, clock: this.clock, connections: () => this.connections.size, moderation: this.moderation };
+  }
+
+  moderationRefusal(room: string, clientId: string | undefined, resuming: boolean) {
+    return this.moderation.admission(room, clientId, resuming);
   }
 
   get metricsSource(): MetricsSource {

@@ -24,6 +24,8 @@ import type { Metrics } from "../observability/metrics.ts";
 import { MessageType, PresenceEventType } from "../protocol/types.ts";
 import type { Broadcaster } from "./broadcast.ts";
 import type { Connection } from "./connection.ts";
+import { releasesOf } from "./holds.ts";
+import { hostAmong, hostChange, hostOf } from "./host.ts";
 import type { Room } from "./room.ts";
 
 /** A detach the store has not taken yet. */
@@ -55,6 +57,8 @@ export interface SessionsOptions {
   room(id: string): Room;
   /** Closes the connection of `holder` in `roomId` (replaced by a newer one), on whichever instance it is. */
   replace(roomId: string, holder: Holder, code: number, why: string): void;
+  /** Fills a room that is not open here with the players the cluster stores (to name its host). */
+  hydrate(room: Room): Maybe<void>;
 }
 
 /** Holds, sessions and departures. */
@@ -123,7 +127,8 @@ export class Sessions {
   ended(conn: Connection, code: number): void {
     const room = conn.room as Room;
     const window = this.opts.resumeWindowMs;
-    if (conn.session && code !== CloseCode.NORMAL && window > 0) {
+    // A deliberate close, or a kick, ends the session at once.
+    if (conn.session && code !== CloseCode.NORMAL && code !== CloseCode.KICKED && window > 0) {
       const until = this.opts.clock.now() + window;
       if (replaced(room, conn)) return; // another connection holds the client id now: nothing is ours
       room.ghosts.set(conn.clientId, { token: conn.token, conn: conn.id, until });
@@ -135,23 +140,33 @@ export class Sessions {
 
   /**
    * Departs a client if `token` still holds it (with `detached`: only while that hold is
-   * detached): PRESENCE_LEAVE, then ENTITY_DESPAWN for every entity it owned — all in the
-   * room log, so every instance and every resumed client hears it once.
+   * detached): PRESENCE_LEAVE (naming the host after it), then OBJECT_RELEASE for what it held,
+   * ENTITY_DESPAWN for every entity it owned and — when it was the host — the new host, all in
+   * the room log, so every instance and every resumed client hears it once.
    */
   depart(roomId: string, clientId: string, token: string, detached: boolean, conn?: string): void {
     const room = this.opts.room(roomId);
-    const out = this.opts.out;
-    const leave = { type: MessageType.PRESENCE_LEAVE, payload: "presence_event" as const, presence_event: { client_id: clientId, event_type: PresenceEventType.LEAVE } };
-    out.reliable(room, leave, {
-      change: { guard: { clientId, token, detached, conn }, release: true },
-      done: (seq, orphans) => {
-        if (seq === undefined) return;
-        room.ghosts.delete(clientId);
-        const owned = room.world.leave(clientId, this.opts.clock.now());
-        for (const id of new Set([...owned, ...orphans])) {
-          out.reliable(room, { type: MessageType.ENTITY_DESPAWN, payload: "entity_despawn", entity_despawn: { entity_id: id } }, { change: { despawn: [id] } });
-        }
-      },
+    void then(room.ephemeral ? this.opts.hydrate(room) : undefined, () => {
+      const out = this.opts.out;
+      const hostBefore = hostOf(room.world);
+      const hostAfter = hostAmong([...room.world.players.values()].filter((p) => p.client_id !== clientId));
+      const leave = { type: MessageType.PRESENCE_LEAVE, payload: "presence_event" as const, presence_event: { client_id: clientId, event_type: PresenceEventType.LEAVE, data: { host_client_id: hostAfter } } };
+      out.reliable(room, leave, {
+        change: { guard: { clientId, token, detached, conn }, release: true },
+        done: (seq, orphans) => {
+          if (seq === undefined) return;
+          const now = this.opts.clock.now();
+          room.ghosts.delete(clientId);
+          const player = room.world.players.get(clientId);
+          const owned = room.world.leave(clientId, now);
+          for (const release of releasesOf(player ? [player] : [], now)) out.reliable(room, release);
+          for (const id of new Set([...owned, ...orphans])) {
+            out.reliable(room, { type: MessageType.ENTITY_DESPAWN, payload: "entity_despawn", entity_despawn: { entity_id: id } }, { change: { despawn: [id] } });
+          }
+          const announce = hostChange(room.world, hostBefore);
+          if (announce) out.reliable(room, announce);
+        },
+      });
     });
   }
 

@@ -2,6 +2,7 @@
 import type { MemberInfo } from "../cluster/types.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Connection } from "./connection.ts";
+import type { Moderation } from "./moderation.ts";
 import type { Replication } from "./replication.ts";
 import type { Rooms } from "./rooms.ts";
 
@@ -30,6 +31,7 @@ export interface StatsSource {
   clock: Clock;
   /** Open connections on this instance. */
   connections(): number;
+  moderation: Moderation;
 }
 
 /** Describes one local connection (never its token). */
@@ -65,6 +67,22 @@ export async function roomStats(s: StatsSource, roomId: string) {
   const mine = new Set(connections.map((c) => c.id));
   for (const m of await s.replication.remoteMembers(roomId)) if (!mine.has(m.connection_id)) connections.push(remote(m));
   return { room_id: roomId, connection_count: connections.length, connections };
+}
+
+/**
+ * `/ws/{room}/stats` with the room's host, and — when there are any — its lock and muted clients.
+ * An empty or unknown room keeps the plain shape.
+ */
+export async function roomStatsWithModeration(s: StatsSource, roomId: string) {
+  const m = s.moderation;
+  const unknown = () => undefined; // the cluster's store unreachable: stats without these fields
+  const [stats, host, state] = await Promise.all([roomStats(s, roomId), m.host(roomId).catch(unknown), Promise.resolve(m.state(roomId)).catch(unknown)]);
+  return {
+    ...stats,
+    ...(host ? { host_client_id: host } : {}),
+    ...(state?.lock ? { locked: true, lock: state.lock } : {}),
+    ...(state?.muted.size ? { muted: [...state.muted] } : {}),
+  };
 }
 
 /** `/ws/stats`: the cluster's total (from the nodes' heartbeats), the nodes, and this instance's own numbers. */

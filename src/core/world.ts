@@ -5,7 +5,7 @@
  * fits before anything is applied, so nothing is ever partially applied.
  * @module
  */
-import type { AvatarConfig, EntitySnapshot, PlayerSnapshot, Quaternion, Vector3, WorldState } from "../protocol/types.ts";
+import type { AvatarConfig, EntitySnapshot, ObjectGrab, PlayerSnapshot, Quaternion, Vector3, WorldState } from "../protocol/types.ts";
 
 /** A player in the room (one per client id). */
 export interface Player {
@@ -20,6 +20,8 @@ export interface Player {
   token: string;
   /** When it joined (ms; for the host: the longest present). */
   joined_at?: number;
+  /** Objects this player holds (OBJECT_GRAB not yet released; core/holds.ts). */
+  holding?: ObjectGrab[];
 }
 
 /** A shared object. */
@@ -44,23 +46,8 @@ export interface WorldLimits {
   roomBytes: number;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 /** Bytes counted per entry besides its strings (poses, framing). */
 const OVERHEAD = 64;
-
-/**
- * Entity components are strings in snapshots but bytes in EntityUpdate: UTF-8 bytes become
- * their text, anything else `base64:<data>`.
- */
-export function componentText(bytes: Uint8Array): string {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    let s = "";
-    for (const b of bytes) s += String.fromCharCode(b);
-    return `base64:${btoa(s)}`;
-  }
-}
 
 /** The counted size of an entity (its strings; pose included in the overhead). */
 export function entitySize(e: { id: string; template_id: string; components: Record<string, string> }): number {
@@ -205,7 +192,10 @@ export class World {
 
 /** A player as snapshots show it (no token). */
 export function playerSnapshot(p: Player): PlayerSnapshot {
-  return { client_id: p.client_id, user_id: p.user_id, display_name: p.display_name, avatar_url: p.avatar_url, position: p.position, rotation: p.rotation, avatar_config: p.avatar_config };
+  return {
+    client_id: p.client_id, user_id: p.user_id, display_name: p.display_name, avatar_url: p.avatar_url, position: p.position,
+    rotation: p.rotation, avatar_config: p.avatar_config, joined_at: p.joined_at, holding: p.holding,
+  };
 }
 
 /** An entity as snapshots show it. */

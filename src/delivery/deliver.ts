@@ -10,7 +10,7 @@
 import { frameLength } from "../lib/bytes.ts";
 import { SendQueue } from "../lib/send-queue.ts";
 import { SendResult, type Fanout, type Frame } from "../lib/transport.ts";
-import { RAW_SLOT, slotOf, type Metrics } from "../observability/metrics.ts";
+import { formatSlot, RAW_SLOT, slotOf, type Metrics } from "../observability/metrics.ts";
 import { Outbound } from "../protocol/codec.ts";
 import { FORMATS, type Format } from "../protocol/types.ts";
 import type { FrameMeta } from "./frames.ts";
@@ -48,21 +48,24 @@ export class Delivery {
       return;
     }
     const live = sender && !sender.isClosed && sender.room === ch && !sender.queue ? sender : undefined;
+    const typed = payload instanceof Outbound;
     for (const format of FORMATS) {
+      // Untyped text never goes to xr members: their client cannot read it.
+      if (!typed && format === "xr") continue;
       const n = ch.subscribed[format] - (live?.format === format ? 1 : 0);
       if (n <= 0) continue;
       const frame = frameOf(payload, format);
       this.opts.fanout.publish(ch.topics[format], frame, live?.transport);
-      this.#count(ch, payload, frame, n);
+      this.#count(ch, payload, frame, n, format);
     }
-    for (const m of ch.slow) if (m !== sender) this.#enqueue(m, payload, key);
+    for (const m of ch.slow) if (m !== sender && (typed || m.format !== "xr")) this.#enqueue(m, payload, key);
   }
 
-  #count(ch: RoomChannel, payload: Payload, frame: Frame, n: number): void {
+  #count(ch: RoomChannel, payload: Payload, frame: Frame, n: number, format: Format): void {
     const bytes = frameLength(frame);
     ch.messagesOut += n;
     ch.bytesOut += n * bytes;
-    this.opts.metrics.sent(payload instanceof Outbound ? slotOf(payload.msg.type) : RAW_SLOT, typeof frame === "string" ? 0 : 1, n, bytes);
+    this.opts.metrics.sent(payload instanceof Outbound ? slotOf(payload.msg.type) : RAW_SLOT, formatSlot(format, frame), n, bytes);
   }
 
   /**
@@ -75,7 +78,7 @@ export class Delivery {
     if (r.queue) return this.#enqueue(r, payload, key, format);
     const frame = frameOf(payload, format);
     const res = r.transport.send(frame);
-    if (res !== SendResult.Dropped && counted) this.#count(r.room, payload, frame, 1);
+    if (res !== SendResult.Dropped && counted) this.#count(r.room, payload, frame, 1, format);
     if (res === SendResult.Queued && r.transport.bufferedAmount() > this.opts.softBytes) this.#slow(r);
   }
 

@@ -36,6 +36,8 @@ export interface Gateway {
   connectRefused(): void;
   /** Whether this instance knows that another user holds `clientId` in `room`. */
   heldByOther(room: string, clientId: string, userId: string | null): boolean;
+  /** Why moderation refuses the join (a locked room: 423; a recently kicked client id: 403), if it does. */
+  moderationRefusal(room: string, clientId: string | undefined, resuming: boolean): Promise<Rejection | undefined>;
 }
 
 /** What admission needs. */
@@ -67,10 +69,14 @@ export async function admit(c: Context, room: string, deps: AdmissionDeps): Prom
   const bad = checkRoomId(room) ?? checkId("user_id", userId) ?? checkId("client_id", clientId) ??
     (displayName !== undefined && displayName.length > 128 ? "display_name must be at most 128 characters" : null);
   if (bad) return reject(400, "bad_request", bad);
+  const queryRoom = c.req.query("room_id"); // GraphWiz-XR's client repeats the room in the query
+  if (queryRoom !== undefined && queryRoom !== room) return reject(400, "bad_request", "room_id in the query must name the room of the path");
   const delivery = deliveryParams(c);
   if (typeof delivery === "string") return reject(400, "bad_request", delivery);
-  const format = chooseFormat(c);
-  if (!format) return reject(400, "bad_request", "format must be json or protobuf");
+  const chosen = chooseFormat(c);
+  if (!chosen) return reject(400, "bad_request", "format must be json, protobuf or xr");
+  const format = chosen;
+  if (format === "xr" && delivery.reliable) return reject(400, "bad_request", "ack and resume need the json or protobuf format (xr frames carry no seq)");
   const origin = c.req.header("origin");
   const auth = hub.auth;
   if (origin !== undefined && !originAllowed(origin, cfg.allowedOrigins, auth.mode !== "development", c.req.url)) {
@@ -98,14 +104,17 @@ export async function admit(c: Context, room: string, deps: AdmissionDeps): Prom
 async function settle(hub: Gateway, room: string, userId: string | undefined, clientId: string | undefined, token: string | undefined, resuming: boolean): Promise<Pick<Identity, "userId" | "clientId" | "claimedClientId" | "pendingAuth" | "tokenExp"> | Rejection> {
   const claimed = { userId, clientId };
   const r = token !== undefined ? await hub.auth.check(token, claimed, room) : hub.auth.withoutToken(claimed);
+  if (r !== null && !r.ok) return reject(r.status, r.error, r.message, r.status === 503 ? { "Retry-After": "5" } : undefined);
+  const id = r?.clientId ?? clientId;
+  const refused = await hub.moderationRefusal(room, id, resuming);
+  if (refused) return refused;
   if (r === null) {
     // No token with the request: the first message must carry one (CLIENT_HELLO.auth_token).
     return { userId: null, clientId: clientId ?? crypto.randomUUID(), claimedClientId: clientId, pendingAuth: true };
   }
-  if (!r.ok) return reject(r.status, r.error, r.message, r.status === 503 ? { "Retry-After": "5" } : undefined);
-  const id = r.clientId ?? crypto.randomUUID();
-  if (!resuming && hub.heldByOther(room, id, r.userId)) return reject(409, "conflict", `client_id ${id} is held by another user in room ${room}`);
-  return { userId: r.userId, clientId: id, tokenExp: r.exp };
+  const held = id ?? crypto.randomUUID();
+  if (!resuming && hub.heldByOther(room, held, r.userId)) return reject(409, "conflict", `client_id ${held} is held by another user in room ${room}`);
+  return { userId: r.userId, clientId: held, tokenExp: r.exp };
 }
 
 const SEQ = /^\d{1,15}$/;
@@ -124,17 +133,21 @@ function deliveryParams(c: Context): Pick<Identity, "reliable" | "resume"> | str
   return { reliable: true, resume: { sessionId, lastSeq: Number(lastSeq), epoch: epoch === undefined ? undefined : Number(epoch) } };
 }
 
+// Literals, not the request's strings: each connection keeps its format for its lifetime.
+const FORMATS: Record<string, Format> = { json: "json", protobuf: "protobuf", xr: "xr" };
+
 /**
- * The output format: the first offered subprotocol when it is `json` or `protobuf` (the runtime
- * echoes the first offered one), else `?format=`, else JSON.
+ * The output format, in this order: the first offered subprotocol when it is `json`, `protobuf`
+ * or `xr` (the runtime echoes the first offered one); else `?format=`; else xr when the query
+ * carries `room_id` (GraphWiz-XR's web client does, our clients never need to); else JSON. (A
+ * JSON connection whose first frame is an xr frame then becomes xr: core/xr-format.ts.)
  */
 function chooseFormat(c: Context): Format | undefined {
-  // Literals, not the request's strings: each connection keeps its format for its lifetime.
   const first = c.req.header("sec-websocket-protocol")?.split(",")[0]?.trim();
-  if (first === "json" || first === "protobuf") return first === "json" ? "json" : "protobuf";
+  if (first !== undefined && Object.hasOwn(FORMATS, first)) return FORMATS[first];
   const q = c.req.query("format");
-  if (q === undefined || q === "json") return "json";
-  return q === "protobuf" ? "protobuf" : undefined;
+  if (q !== undefined) return Object.hasOwn(FORMATS, q) ? FORMATS[q] : undefined;
+  return c.req.query("room_id") !== undefined ? "xr" : "json";
 }
 
 /**

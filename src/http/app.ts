@@ -3,12 +3,13 @@ import { Hono, type Context } from "hono";
 import type { UpgradeWebSocket, WSContext, WSEvents } from "hono/ws";
 import type { Identity } from "../core/connection.ts";
 import { metricsJson, metricsText, type MetricsSource } from "../core/metrics-view.ts";
-import { globalStats, roomStats, type StatsSource } from "../core/stats.ts";
+import { globalStats, roomStatsWithModeration, type StatsSource } from "../core/stats.ts";
 import type { ConnectionHandle, Transport } from "../lib/transport.ts";
 import { dashboardHtml } from "../observability/dashboard.ts";
 import { CONTENT_TYPES, negotiateMetricsFormat } from "../observability/prometheus.ts";
 import { SERVER_VERSION } from "../version.ts";
 import { admit, type Gateway } from "./admission.ts";
+import { moderationRoutes, type ModerationServer } from "./moderation.ts";
 import { checkRoomId } from "./validate.ts";
 
 /** The WebSocket events the app hands to Hono, plus the connection's handle once open. */
@@ -18,7 +19,7 @@ export interface CoreEvents extends WSEvents<unknown> {
 }
 
 /** What the app needs of the server: admission, the stats and metrics sources, health. */
-export interface AppServer extends Gateway {
+export interface AppServer extends Gateway, ModerationServer {
   readonly stats: StatsSource;
   readonly metricsSource: MetricsSource;
   /** Liveness facts for `/health`. */
@@ -97,7 +98,7 @@ export function createApp(opts: AppOptions): Hono {
     const room = c.req.param("room");
     const bad = checkRoomId(room);
     if (bad) return jsonError(c, 400, "bad_request", bad);
-    return c.json(await roomStats(hub.stats, room));
+    return c.json(await roomStatsWithModeration(hub.stats, room));
   });
 
   app.get("/ws/:room", async (c): Promise<Response> => {
@@ -113,6 +114,9 @@ export function createApp(opts: AppOptions): Hono {
     }
     return opts.upgradeWebSocket(c, new ConnectionEvents(opts, identity), opts.upgradeOptions as never);
   });
+
+  // compat (issue 15): GraphWiz-XR's moderation API and GET /rooms/{id}/clients.
+  moderationRoutes(app, hub, { guard: (c) => denied(hub, c) });
 
   app.notFound((c) => jsonError(c, 404, "not_found", `No route for ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {

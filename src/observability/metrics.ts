@@ -6,7 +6,7 @@
  */
 import { LatencyHistogram } from "./histogram.ts";
 import { RateMeter, RollingLatency } from "./rolling.ts";
-import { MessageType, TYPE_NAME } from "../protocol/types.ts";
+import { FORMATS, MessageType, TYPE_NAME } from "../protocol/types.ts";
 
 /** Message kinds counted separately: every MessageType, plus RAW (relayed text) and INVALID. */
 export const KINDS: readonly string[] = [...Object.keys(MessageType), "RAW", "INVALID"];
@@ -17,8 +17,14 @@ export const RAW_SLOT = KINDS.indexOf("RAW");
 export const INVALID_SLOT = KINDS.indexOf("INVALID");
 /** The counting slot of a MessageType. */
 export const slotOf = (type: number | undefined): number => SLOT_OF_TYPE.get(type ?? 0) ?? 0;
-/** Formats are counted in two columns: 0 = JSON (text), 1 = protobuf (binary). */
-export { FORMATS } from "../protocol/types.ts";
+/** Formats are counted in three columns: 0 = JSON (text), 1 = protobuf (binary), 2 = xr (compat, issue 15). */
+export { FORMATS };
+const NF = FORMATS.length;
+/**
+ * The column of a frame sent to a recipient of `format` (an xr recipient's text PONG counts as
+ * xr). Received frames: 0 text, 1 protobuf, 2 xr.
+ */
+export const formatSlot = (format: string, frame: unknown): number => format === "xr" ? 2 : typeof frame === "string" ? 0 : 1;
 
 // Close codes are chosen by clients too (3000–4999); past this many distinct ones, "other".
 const MAX_CLOSE_CODES = 64;
@@ -36,11 +42,11 @@ export class Metrics {
   /** Frames handed to recipients (one broadcast to 99 peers counts 99). */
   messagesSent = 0;
   bytesSent = 0;
-  /** Received / sent counts and bytes by kind × format: index = slot * 2 + format. */
-  readonly receivedByKind = new Float64Array(KINDS.length * 2);
-  readonly receivedBytesByKind = new Float64Array(KINDS.length * 2);
-  readonly sentByKind = new Float64Array(KINDS.length * 2);
-  readonly sentBytesByKind = new Float64Array(KINDS.length * 2);
+  /** Received / sent counts and bytes by kind × format: index = slot * FORMATS.length + format. */
+  readonly receivedByKind = new Float64Array(KINDS.length * NF);
+  readonly receivedBytesByKind = new Float64Array(KINDS.length * NF);
+  readonly sentByKind = new Float64Array(KINDS.length * NF);
+  readonly sentBytesByKind = new Float64Array(KINDS.length * NF);
   /** Error frames sent, by error code. */
   readonly errorsByCode = new Map<string, number>();
   /** Messages dropped by a rate limit, and connection attempts refused. */
@@ -61,16 +67,16 @@ export class Metrics {
     this.startedAt = now;
   }
 
-  /** One frame received: `slot` from {@link slotOf}, `format` 0 (text) or 1 (binary). */
+  /** One frame received: `slot` from {@link slotOf}, `format` 0 (text), 1 (protobuf) or 2 (xr). */
   received(slot: number, format: number, bytes: number): void {
-    const i = slot * 2 + format;
+    const i = slot * NF + format;
     this.receivedByKind[i]++;
     this.receivedBytesByKind[i] += bytes;
   }
 
   /** `n` copies of one frame of `bytes` handed to recipients. */
   sent(slot: number, format: number, n: number, bytes: number): void {
-    const i = slot * 2 + format;
+    const i = slot * NF + format;
     this.sentByKind[i] += n;
     this.sentBytesByKind[i] += n * bytes;
     this.messagesSent += n;

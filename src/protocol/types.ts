@@ -4,10 +4,13 @@
  * @module
  */
 
-/** A wire format: what a client's typed messages are sent to it as. */
-export type Format = "json" | "protobuf";
+/**
+ * A wire format: what a connection receives typed messages as. `xr` is GraphWiz-XR's own binary
+ * frame layout (see xr.ts).
+ */
+export type Format = "json" | "protobuf" | "xr";
 /** Every format, in counting order (metrics columns). */
-export const FORMATS: readonly Format[] = ["json", "protobuf"];
+export const FORMATS: readonly Format[] = ["json", "protobuf", "xr"];
 
 /** `MessageType` values. */
 export const MessageType = {
@@ -20,6 +23,9 @@ export const MessageType = {
   ENTITY_UPDATE: 21,
   ENTITY_DESPAWN: 22,
   CHAT_MESSAGE: 30,
+  EMOJI_REACTION: 31,
+  OBJECT_GRAB: 32,
+  OBJECT_RELEASE: 33,
   PRESENCE_JOIN: 40,
   PRESENCE_LEAVE: 41,
   PRESENCE_UPDATE: 42,
@@ -27,6 +33,7 @@ export const MessageType = {
   ACK: 51,
   REFRESH: 52,
   ACCEPTED: 53,
+  MODERATION: 54,
   PONG: 254,
   PING: 255,
 } as const;
@@ -37,6 +44,8 @@ export type MessageTypeName = keyof typeof MessageType;
 export const ChatType = { NORMAL: 0, WHISPER: 1, SHOUT: 2 } as const;
 /** `PresenceEventType` values. */
 export const PresenceEventType = { JOIN: 0, LEAVE: 1, UPDATE: 2 } as const;
+/** `ModerationAction` values. */
+export const ModerationAction = { KICK: 0, MUTE: 1, UNMUTE: 2, LOCK: 3, UNLOCK: 4 } as const;
 
 export interface Vector3 { x?: number; y?: number; z?: number }
 export interface Quaternion { x?: number; y?: number; z?: number; w?: number }
@@ -60,6 +69,7 @@ export interface PresenceData {
   rotation?: Quaternion;
   avatar_config?: AvatarConfig;
   host_client_id?: string;
+  joined_at?: number;
 }
 export interface PresenceEvent { client_id?: string; event_type?: number; data?: PresenceData }
 export interface ClientHello {
@@ -87,6 +97,8 @@ export interface PlayerSnapshot {
   rotation?: Quaternion;
   avatar_config?: AvatarConfig;
   user_id?: string;
+  joined_at?: number;
+  holding?: ObjectGrab[];
 }
 export interface WorldState { entities?: EntitySnapshot[]; players?: PlayerSnapshot[]; last_update?: number }
 export interface ServerHello {
@@ -100,6 +112,7 @@ export interface ServerHello {
   last_seq?: number;
   epoch?: number;
   user_id?: string;
+  host_client_id?: string;
 }
 export interface ErrorPayload { code?: string; message?: string; ref_message_id?: string; retry_after_ms?: number; close_code?: number }
 export interface Ack { seq?: number; epoch?: number }
@@ -107,6 +120,10 @@ export interface Accepted { ref_message_id?: string; seq?: number; epoch?: numbe
 export interface Refresh { token?: string }
 export interface Ping { client_time?: number }
 export interface Pong { client_time?: number; server_time?: number }
+export interface EmojiReaction { from_client_id?: string; emoji?: string; position?: Vector3; timestamp?: number; reaction_id?: string }
+export interface ObjectGrab { entity_id?: string; client_id?: string; position?: Vector3; timestamp?: number }
+export interface ObjectRelease { entity_id?: string; client_id?: string; position?: Vector3; velocity?: Vector3; timestamp?: number }
+export interface ModerationEvent { action?: number; target_client_id?: string; by_client_id?: string; reason?: string }
 
 /** Payload field name → payload shape (the `oneof payload`). */
 export interface Payloads {
@@ -125,6 +142,10 @@ export interface Payloads {
   ping: Ping;
   pong: Pong;
   accepted: Accepted;
+  emoji_reaction: EmojiReaction;
+  object_grab: ObjectGrab;
+  object_release: ObjectRelease;
+  moderation: ModerationEvent;
 }
 /** The name of a payload field. */
 export type PayloadCase = keyof Payloads;
@@ -152,6 +173,10 @@ export const PAYLOAD_OF_TYPE: Partial<Record<number, PayloadCase>> = {
   [MessageType.ENTITY_UPDATE]: "entity_update",
   [MessageType.ENTITY_DESPAWN]: "entity_despawn",
   [MessageType.CHAT_MESSAGE]: "chat_message",
+  [MessageType.EMOJI_REACTION]: "emoji_reaction",
+  [MessageType.OBJECT_GRAB]: "object_grab",
+  [MessageType.OBJECT_RELEASE]: "object_release",
+  [MessageType.MODERATION]: "moderation",
   [MessageType.PRESENCE_JOIN]: "presence_event",
   [MessageType.PRESENCE_LEAVE]: "presence_event",
   [MessageType.PRESENCE_UPDATE]: "presence_event",

@@ -1,6 +1,7 @@
 /** The handler of ENTITY_SPAWN, ENTITY_UPDATE, ENTITY_DESPAWN: owner-checked, within the world's limits. @module */
 import { ErrorCode } from "../../errors.ts";
-import { componentText, type Entity } from "../world.ts";
+import { componentText } from "../../protocol/components.ts";
+import type { Entity } from "../world.ts";
 import type { HandlerContext, MessageHandler } from "../router.ts";
 
 /** The entity a client may change, or `undefined` after answering with the reason. */

@@ -65,7 +65,8 @@ export const clientHelloHandler: MessageHandler<"client_hello"> = {
         updatePresence(ctx, { display_name: hello.display_name, avatar_url: hello.avatar_url, avatar_config: hello.avatar_config });
       }
     };
-    if (!hello.reliable || conn.reliable) return presence();
+    // xr frames carry no seq to acknowledge: an xr connection's `reliable` is ignored.
+    if (!hello.reliable || conn.reliable || conn.format === "xr") return presence();
     // Acknowledged delivery from now on: a fresh hello carries the new session.
     void then(ctx.services.sessions.enable(conn), (ok) => {
       if (conn.isClosed) return;
