@@ -24,9 +24,12 @@ export const jsonCodec: Codec = { format: "json", encode: encodeJson };
 /** Resolves the codec of `format`, loading protobuf support the first time it is asked for. */
 export async function loadCodec(format: Format): Promise<Codec> {
   if (format !== "protobuf") return jsonCodec;
+  let codec: Codec | undefined;
   try {
-    return (await import("./protobuf.ts")).protobufCodec;
+    codec = (await import("./protobuf.ts")).protobufCodec;
   } catch (e) {
     throw new GraphwizError("CODEC_UNAVAILABLE", `Could not load the protobuf codec: ${(e as Error).message}`);
   }
+  if (!codec?.decodeBinary) throw new GraphwizError("CODEC_UNAVAILABLE", "The protobuf codec module has no protobufCodec export");
+  return codec;
 }

@@ -9,6 +9,7 @@ import { dashboardHtml } from "../observability/dashboard.ts";
 import { CONTENT_TYPES, negotiateMetricsFormat } from "../observability/prometheus.ts";
 import { SERVER_VERSION } from "../version.ts";
 import { admit } from "./admission.ts";
+import { mountDemo } from "./demo.ts";
 import { checkRoomId } from "./validate.ts";
 
 /** The WebSocket events the app hands to Hono, plus the connection's handle once open. */
@@ -78,6 +79,7 @@ export function createApp(opts: AppOptions): Hono {
   });
 
   app.get("/dashboard", (c) => denied(hub, c, true) ?? c.html(dashboardHtml()));
+  mountDemo(app);
 
   app.get("/ws/:room/stats", async (c) => {
     const no = denied(hub, c);
