@@ -54,9 +54,10 @@ function renderPanel(): void {
     return li;
   }));
 }
-function addChatLine(who: string, message: string): void {
+/** A chat line, or (no `who`) a line about the room, such as a join. */
+function addChatLine(who: string | undefined, message: string): void {
   const log = $("chat-log");
-  log.append(text("li", `${who}: ${message}`, { "data-testid": "chat-line" }));
+  log.append(who === undefined ? text("li", message, { "data-testid": "room-line", class: "muted" }) : text("li", `${who}: ${message}`, { "data-testid": "chat-line" }));
   while (log.children.length > 60) log.firstElementChild!.remove();
   log.scrollTop = log.scrollHeight;
 }
@@ -71,7 +72,7 @@ client.on("state", setStatus);
 client.on("presence", (ev) => {
   if (ev.kind === "leave") dots.delete(ev.client_id);
   else dotOf(ev.client_id).target = pos(ev.player.position ?? dotOf(ev.client_id).target);
-  if (ev.source === "server" && ev.kind !== "update") addChatLine("·", `${ev.player.display_name || ev.client_id} ${ev.kind === "join" ? "joined" : "left"}`);
+  if (ev.source === "server" && ev.kind !== "update") addChatLine(undefined, `${ev.player.display_name || ev.client_id} ${ev.kind === "join" ? "joined" : "left"}`);
   renderPanel();
 });
 client.on("position", (ev: PoseChange) => {

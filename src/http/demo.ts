@@ -32,6 +32,7 @@ ul{list-style:none;margin:0;padding:0}
 #players li::before{content:"";display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:8px;background:hsl(var(--hue) 75% 60%)}
 #chat-log{flex:1;overflow-y:auto;min-height:80px;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:8px}
 #chat-log li{padding:1px 0;word-break:break-word}
+#chat-log li.muted{font-style:italic}
 form{display:flex;gap:6px}
 input,button{font:inherit;color:inherit;background:var(--card);border:1px solid var(--line);border-radius:6px;padding:6px 8px}
 input{flex:1;min-width:0}
