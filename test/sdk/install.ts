@@ -18,10 +18,10 @@ export function run(cmd: string[], cwd: string, timeoutMs = 120_000): string {
 }
 
 let packed: Promise<string> | undefined;
-/** `npm run build:client`, then `npm pack ./client`: the tarball's path (once per run). */
+/** Builds client/dist (`client/build.ts --dist`), then `npm pack ./client`: the tarball's path (once per run). */
 export function packedClient(): Promise<string> {
   return (packed ??= (async () => {
-    run([BIN("bun"), "client/build.ts"], ROOT);
+    run([BIN("bun"), "client/build.ts", "--dist"], ROOT);
     const dir = mkdtempSync(join(tmpdir(), "graphwiz-pack-"));
     const out = JSON.parse(run(["npm", "pack", "./client", "--pack-destination", dir, "--json"], ROOT)) as { filename: string }[];
     return join(dir, out[0]!.filename);
