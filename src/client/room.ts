@@ -8,28 +8,20 @@
  * kind (`apply`), so new world state (grabs, a room host, batched poses) is one more case here.
  * @module
  */
-import { MessageType, type AvatarConfig, type Envelope, type PresenceData, type Quaternion, type Vector3 } from "../protocol/types.ts";
+import { MessageType, type EntitySnapshot, type Envelope, type PlayerSnapshot, type PresenceData, type Quaternion, type Vector3 } from "../protocol/types.ts";
+// The server's own rule for component text (a pure function), so both sides agree by construction.
+import { componentText } from "../core/world.ts";
 import type { HelloInfo } from "./json.ts";
 
-/** A member of the room (the server's PlayerSnapshot). Empty strings are left out. */
-export interface Player {
-  client_id: string;
-  user_id?: string;
-  display_name?: string;
-  avatar_url?: string;
-  avatar_config?: AvatarConfig;
-  position?: Vector3;
-  rotation?: Quaternion;
-}
-/** A shared object (the server's EntitySnapshot). Components are text (see docs/protocol.md). */
-export interface Entity {
+/** A member of the room: the server's PlayerSnapshot (empty strings are left out). */
+export type Player = Omit<PlayerSnapshot, "client_id"> & { client_id: string };
+/** A shared object: the server's EntitySnapshot. Components are text (see docs/protocol.md). */
+export type Entity = Omit<EntitySnapshot, "id" | "template_id" | "owner_id" | "components"> & {
   id: string;
   template_id: string;
   owner_id: string;
   components: Record<string, string>;
-  position?: Vector3;
-  rotation?: Quaternion;
-}
+};
 /**
  * Where a change came from: a server message, this client's own send (`local`), the hello's
  * snapshot after a (re)connect (`snapshot`), or the undoing of an own send the server refused (`revert`).
@@ -75,7 +67,6 @@ export interface RoomSink {
 
 const PLAYER_FIELDS = ["user_id", "display_name", "avatar_url", "avatar_config", "position", "rotation"] as const;
 const UNDO_LIMIT = 256;
-const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Plain copies (protobuf-decoded objects keep defaults on their prototype). */
 const vec = (v: Vector3): Vector3 => ({ x: v.x ?? 0, y: v.y ?? 0, z: v.z ?? 0 });
@@ -89,18 +80,6 @@ function plain(o: object): Record<string, unknown> {
   return out;
 }
 const set = (v: unknown): boolean => v !== undefined && v !== null && v !== "";
-
-/** Entity component bytes as the server's world keeps them: UTF-8 text, else `base64:<data>`. */
-export function componentText(bytes: Uint8Array | string): string {
-  if (typeof bytes === "string") return bytes;
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    let s = "";
-    for (const b of bytes) s += String.fromCharCode(b);
-    return `base64:${btoa(s)}`;
-  }
-}
 
 /** Merges presence fields into a player the way the server does: unset and empty fields keep the old value. */
 function mergePlayer(p: Player, data: PresenceData | Record<string, unknown>): Player {
@@ -290,6 +269,9 @@ export class RoomState {
 /** EntityUpdate components (bytes) as the room's text. */
 function texts(components: Record<string, Uint8Array | string> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k in components) out[k] = componentText(components[k]!);
+  for (const k in components) {
+    const v = components[k]!;
+    out[k] = typeof v === "string" ? v : componentText(v);
+  }
   return out;
 }

@@ -24,15 +24,8 @@ export function sdkForBrowser(): Promise<Record<string, string>> {
   return (sdkBundle ??= buildJs(["browser.js", "protobuf.js"]));
 }
 
-/**
- * Serves a page on 127.0.0.1 (its own origin, not the server's) that imports the SDK as
- * `/browser.js` (which loads `/protobuf.js` when asked for protobuf) and exposes it as
- * `window.sdk`; `window.sdkReady` turns true once loaded. `requests` lists every path asked for.
- */
-export async function servePage(): Promise<{ url: string; requests: string[]; stop(): void }> {
-  const js = await sdkForBrowser();
-  const html = `<!doctype html><meta charset="utf-8"><title>SDK in Chromium</title>
-<script type="module">import * as sdk from "/browser.js"; window.sdk = sdk; window.sdkReady = true;</script>`;
+/** A static server on 127.0.0.1 (its own origin): `route` answers a path or not (404); `requests` lists every path asked for. */
+export function serveStatic(route: (path: string) => Response | undefined): { url: string; requests: string[]; stop(): void } {
   const requests: string[] = [];
   const server = Bun.serve({
     hostname: "127.0.0.1",
@@ -40,11 +33,23 @@ export async function servePage(): Promise<{ url: string; requests: string[]; st
     fetch(req) {
       const path = new URL(req.url).pathname;
       requests.push(path);
-      const file = js[path.slice(1)];
-      if (file !== undefined) return new Response(file, { headers: { "Content-Type": "text/javascript; charset=utf-8" } });
-      if (path === "/") return new Response(html, { headers: { "Content-Type": "text/html; charset=utf-8" } });
-      return new Response("not found", { status: 404 });
+      return route(path) ?? new Response("not found", { status: 404 });
     },
   });
   return { url: `http://127.0.0.1:${server.port}/`, requests, stop: () => server.stop(true) };
+}
+
+/**
+ * Serves a page that imports the SDK as `/browser.js` (which loads `/protobuf.js` when asked
+ * for protobuf) and exposes it as `window.sdk`; `window.sdkReady` turns true once loaded.
+ */
+export async function servePage(): Promise<{ url: string; requests: string[]; stop(): void }> {
+  const js = await sdkForBrowser();
+  const html = `<!doctype html><meta charset="utf-8"><title>SDK in Chromium</title>
+<script type="module">import * as sdk from "/browser.js"; window.sdk = sdk; window.sdkReady = true;</script>`;
+  return serveStatic((path) => {
+    const file = js[path.slice(1)];
+    if (file !== undefined) return new Response(file, { headers: { "Content-Type": "text/javascript; charset=utf-8" } });
+    if (path === "/") return new Response(html, { headers: { "Content-Type": "text/html; charset=utf-8" } });
+  });
 }

@@ -16,7 +16,7 @@ import { startBots, type Bots } from "../../scripts/bots.ts";
 import { ROOT, startServer, type RunningServer } from "../helpers/server.ts";
 import { installedProject } from "../sdk/install.ts";
 import { EXPECTED, smokeScript } from "../sdk/smoke.ts";
-import { launch } from "./browser.ts";
+import { launch, serveStatic } from "./browser.ts";
 
 let s: RunningServer;
 let browser: Browser;
@@ -126,32 +126,25 @@ describe("the live demo page with bots", () => {
 describe("the packed tarball in Chromium", () => {
   test("dist/browser.js runs the same script as Node, Deno and Bun; protobuf.js is fetched only for the protobuf client", async () => {
     const pkg = join(await installedProject(), "node_modules/graphwiz-ws-client");
-    const requests: string[] = [];
-    const files = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      fetch(req) {
-        const path = new URL(req.url).pathname;
-        requests.push(path);
-        const html = (script: string) => new Response(`<!doctype html><meta charset="utf-8"><script type="module">${script}</script>`, { headers: { "Content-Type": "text/html" } });
-        if (path === "/json-only") return html(`import { GraphwizClient } from "/pkg/dist/browser.js";\nconst c = new GraphwizClient(${JSON.stringify({ url: s.ws, room: "pkg-json-only" })});\nc.connect().then((h) => (window.done = h.client_id, c.close()));`);
-        if (path === "/smoke") return html(smokeScript("browser", [s.ws, "pkg-chromium"]));
-        if (path.startsWith("/pkg/")) return new Response(readFileSync(join(pkg, path.slice(5))), { headers: { "Content-Type": "text/javascript" } });
-        return new Response("not found", { status: 404 });
-      },
+    const html = (script: string) => new Response(`<!doctype html><meta charset="utf-8"><script type="module">${script}</script>`, { headers: { "Content-Type": "text/html" } });
+    const files = serveStatic((path) => {
+      if (path === "/json-only") return html(`import { GraphwizClient } from "/pkg/dist/browser.js";\nconst c = new GraphwizClient(${JSON.stringify({ url: s.ws, room: "pkg-json-only" })});\nc.connect().then((h) => (window.done = h.client_id, c.close()));`);
+      if (path === "/smoke") return html(smokeScript("browser", [s.ws, "pkg-chromium"]));
+      if (path.startsWith("/pkg/")) return new Response(readFileSync(join(pkg, path.slice(5))), { headers: { "Content-Type": "text/javascript" } });
     });
+    const requests = files.requests;
     try {
       const page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${files.port}/json-only`);
+      await page.goto(`${files.url}json-only`);
       await page.waitForFunction(() => typeof (window as any).done === "string", undefined, { timeout: 10_000 });
       expect(requests.filter((r) => r.startsWith("/pkg/"))).toEqual(["/pkg/dist/browser.js"]);
-      await page.goto(`http://127.0.0.1:${files.port}/smoke`);
+      await page.goto(`${files.url}smoke`);
       await page.waitForFunction(() => typeof (window as any).smokeResult === "string", undefined, { timeout: 20_000 });
       expect(JSON.parse(await page.evaluate(() => (window as any).smokeResult))).toEqual({ ...EXPECTED, globalWebSocket: "function" });
       expect(requests).toContain("/pkg/dist/protobuf.js");
       await page.close();
     } finally {
-      files.stop(true);
+      files.stop();
     }
   }, 120_000);
 });
