@@ -96,7 +96,7 @@ export class Connection extends Emitter<ClientEvents> {
     this.#closedByUser = true;
     clearTimeout(this.#timer);
     if (this.#ws) this.#ws.close(code, reason);
-    else this.#finish(new GraphwizError("CLIENT_CLOSED", "close() was called before the client connected"));
+    else this.#finish(new GraphwizError("CLIENT_CLOSED", "The client was closed before it connected"));
   }
 
   #url(): string {
@@ -232,7 +232,7 @@ export class Connection extends Emitter<ClientEvents> {
     this.emit("close", { code, reason, willReconnect });
     if (!willReconnect) {
       const error = this.#closedByUser
-        ? new GraphwizError("CLIENT_CLOSED", "close() was called before the client connected")
+        ? new GraphwizError("CLIENT_CLOSED", "The client was closed before it connected")
         : new GraphwizError("CONNECT_FAILED", `Closed before the server's hello: ${code} ${reason}`.trim(), code);
       return this.#finish(error);
     }
@@ -290,7 +290,7 @@ export class Connection extends Emitter<ClientEvents> {
     const pose = "msg" in item && item.msg.payload === "position_update" ? item.msg.position_update!.entity_id || "" : undefined;
     const at = pose === undefined ? undefined : this.#queuedPose.get(pose);
     if (at !== undefined) return void (this.#queue[at] = item);
-    if (this.#queue.length >= this.options.queueLimit!) throw new GraphwizError("QUEUE_FULL", `${this.#queue.length} messages are already waiting for the connection`);
+    if (this.#queue.length >= this.options.queueLimit!) throw new GraphwizError("QUEUE_FULL", `Already ${this.#queue.length} messages waiting for the connection (queueLimit)`);
     if (pose !== undefined) this.#queuedPose.set(pose, this.#queue.length);
     this.#queue.push(item);
   }

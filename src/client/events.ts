@@ -14,11 +14,11 @@ export interface ClientOptions {
   room: string;
   /** Your client id. @default a server-generated UUID, kept across reconnects */
   clientId?: string;
-  /** Your user id (development mode only; with auth the token decides). */
+  /** Your user id (development mode only; with auth the token decides). @default none */
   userId?: string;
-  /** Shown to others in presence events. */
+  /** Shown to others in presence events. @default none */
   displayName?: string;
-  /** A JWT, sent as `?token=` (or in the first message, see `tokenInFirstMessage`). */
+  /** A JWT, sent as `?token=` (or in the first message, see `tokenInFirstMessage`). @default none */
   token?: string;
   /** Send the token as the first message (CLIENT_HELLO.auth_token) instead of in the URL. @default false */
   tokenInFirstMessage?: boolean;
