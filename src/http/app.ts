@@ -10,6 +10,7 @@ import { CONTENT_TYPES, negotiateMetricsFormat } from "../observability/promethe
 import { SERVER_VERSION } from "../version.ts";
 import { admit, type Gateway } from "./admission.ts";
 import { moderationRoutes, type ModerationServer } from "./moderation.ts";
+import { mountDemo } from "./demo.ts";
 import { checkRoomId } from "./validate.ts";
 
 /** The WebSocket events the app hands to Hono, plus the connection's handle once open. */
@@ -91,6 +92,7 @@ export function createApp(opts: AppOptions): Hono {
   });
 
   app.get("/dashboard", (c) => denied(hub, c, true) ?? c.html(dashboardHtml()));
+  mountDemo(app);
 
   app.get("/ws/:room/stats", async (c) => {
     const no = denied(hub, c);

@@ -12,18 +12,7 @@
  */
 import { DecodeError } from "./proto.ts";
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** The text of a component's bytes: UTF-8 as is, anything else `base64:<data>`. */
-export function componentText(bytes: Uint8Array): string {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    let s = "";
-    for (const b of bytes) s += String.fromCharCode(b);
-    return `base64:${btoa(s)}`;
-  }
-}
+export { componentText } from "./component-text.ts";
 
 /** An xr `components` object as strings (non-string values as their JSON text). */
 export function componentsIn(v: unknown, path: string): Record<string, string> {
