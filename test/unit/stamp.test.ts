@@ -42,3 +42,12 @@ test("unknown fields (envelope or update) are dropped; an envelope field with th
   const badType = new Uint8Array([0x1a, 0x00, ...known.subarray(2)]); // field 3 as length-delimited
   expect(stampPosition(badType, "m", 7)).toBeUndefined();
 });
+
+test("non-ASCII message and entity ids are written as UTF-8", () => {
+  const raw = encodeBinary({ type: MessageType.POSITION_UPDATE, payload: "position_update", position_update: { position: { x: 1 } } } as Envelope);
+  fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 20 }), fc.string({ unit: "binary", minLength: 1, maxLength: 20 }), (id, entity) => {
+    const got = decodeBinary(stampPosition(raw, id, 9, entity)!);
+    expect(got.message_id).toBe(new TextDecoder().decode(new TextEncoder().encode(id)));
+    expect(got.position_update!.entity_id).toBe(new TextDecoder().decode(new TextEncoder().encode(entity)));
+  }), { numRuns: 300 });
+});
