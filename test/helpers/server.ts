@@ -17,7 +17,7 @@ export const RUNTIMES: Runtime[] = (process.env.GRAPHWIZ_RUNTIMES?.split(",") as
 export async function serverCommand(runtime: Runtime | "binary", binary?: string): Promise<string[]> {
   switch (runtime) {
     case "bun":
-      return [BIN("bun"), "adapters/bun.ts"];
+      return [BIN("bun"), "--no-env-file", "adapters/bun.ts"];
     case "deno":
       return [BIN("deno"), "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "adapters/deno.ts"];
     case "node":
