@@ -1,6 +1,6 @@
 /**
  * The process side of a host for the runtimes with Node's `process` and `node:fs` (Bun, the
- * compiled binary, Node): arguments, environment, the `--env-file` reader, signals, output and
+ * compiled binary, Node): arguments, environment, the `--settings-file` reader, signals, output and
  * exit. Output is written synchronously, so a start-up failure's line is out before `exit`,
  * even on a busy machine.
  * @module

@@ -38,7 +38,7 @@ export interface Host {
   /** The command-line arguments after the program (and script) name. */
   argv: readonly string[];
   env: Record<string, string | undefined>;
-  /** Reads a whole text file (`--env-file`); throws when it cannot. */
+  /** Reads a whole text file (`--settings-file`); throws when it cannot. */
   readTextFile(path: string): string;
   fanout: Fanout;
   upgradeWebSocket: UpgradeWebSocket<unknown>;
@@ -92,29 +92,29 @@ export async function boot(host: Host): Promise<Running | undefined> {
 /** The settings as read: the configuration and the settings file, if any, with its variables. */
 interface Settings {
   config: Config;
-  envFile?: string;
+  settingsFile?: string;
   fileVars: Record<string, string>;
 }
 
 /** Applies the `.env` policy (a file only when asked for) and parses the settings. */
 function readSettings(host: Host, cmd: Command): Settings {
-  const envFile = cmd.envFile ?? (host.env.ENV_FILE || undefined);
+  const settingsFile = cmd.settingsFile ?? (host.env.SETTINGS_FILE || undefined);
   let fileVars: Record<string, string> = {};
-  if (envFile !== undefined) {
-    const variable = cmd.envFile !== undefined ? "--env-file" : "ENV_FILE";
+  if (settingsFile !== undefined) {
+    const variable = cmd.settingsFile !== undefined ? "--settings-file" : "SETTINGS_FILE";
     let text: string;
     try {
-      text = host.readTextFile(envFile);
+      text = host.readTextFile(settingsFile);
     } catch (e) {
-      throw new ConfigError(variable, `cannot read ${JSON.stringify(envFile)}: ${fileProblem(e)}`);
+      throw new ConfigError(variable, `cannot read ${JSON.stringify(settingsFile)}: ${fileProblem(e)}`);
     }
     try {
       fileVars = parseEnvFile(text);
     } catch (e) {
-      throw new ConfigError(variable, `${JSON.stringify(envFile)}: ${(e as Error).message}`);
+      throw new ConfigError(variable, `${JSON.stringify(settingsFile)}: ${(e as Error).message}`);
     }
   }
-  return { config: loadConfig(withFileVariables(host.env, fileVars)), envFile, fileVars };
+  return { config: loadConfig(withFileVariables(host.env, fileVars)), settingsFile, fileVars };
 }
 
 /** Why a file could not be read, in the same words on every runtime. */
@@ -131,13 +131,13 @@ async function start(host: Host): Promise<Running | undefined> {
     host.exit(0);
     return undefined;
   }
-  const { config, envFile, fileVars } = readSettings(host, cmd);
+  const { config, settingsFile, fileVars } = readSettings(host, cmd);
   const log = createLogger(config.logLevel, host.stdout);
   const auth = AuthPolicy.fromConfig(config, { logger: log });
   if (typeof auth === "string") throw authFailure(auth.replace(/^Invalid JWT settings: /, ""), config);
   if (cmd.action === "check") {
     const sourceOf = (name: string): Source => (host.env[name] ? "environment" : fileVars[name] ? "settings file" : "default");
-    const lines = configReport(config, { runtime: host.runtime, runtimeVersion: host.runtimeVersion, auth: auth.mode, cluster: describeCluster(config), envFile, sourceOf });
+    const lines = configReport(config, { runtime: host.runtime, runtimeVersion: host.runtimeVersion, auth: auth.mode, cluster: describeCluster(config), settingsFile, sourceOf });
     for (const line of lines) host.stdout(line);
     host.exit(0);
     return undefined;

@@ -1,6 +1,6 @@
 /**
  * The command line, the same on every build (Bun, Deno, the Node bundle, the compiled binary):
- * `--help`, `--version`, `--check-config` and `--env-file PATH`. Runtime-neutral: the host passes
+ * `--help`, `--version`, `--check-config` and `--settings-file PATH`. Runtime-neutral: the host passes
  * its arguments in and writes the lines this module returns. Settings stay environment variables.
  * @module
  */
@@ -11,8 +11,8 @@ import { SERVER_VERSION } from "./version.ts";
 /** What the command line asks for. */
 export interface Command {
   action: "serve" | "help" | "version" | "check";
-  /** `--env-file PATH`, when given. */
-  envFile?: string;
+  /** `--settings-file PATH`, when given. */
+  settingsFile?: string;
 }
 
 /** An argument error: one line for standard error, exit code 2. */
@@ -28,20 +28,23 @@ const ACTIONS: Record<string, Command["action"]> = {
 
 /**
  * Reads the arguments (after the program and script names).
- * @throws {UsageError} on an unknown argument or a missing `--env-file` path.
+ * @throws {UsageError} on an unknown argument or a missing `--settings-file` path.
  */
 export function parseArgs(argv: readonly string[]): Command {
   const cmd: Command = { action: "serve" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === "--env-file" || a.startsWith("--env-file=")) {
-      const path = a === "--env-file" ? argv[++i] : a.slice("--env-file=".length);
-      if (!path) throw new UsageError("--env-file needs a path: --env-file /etc/graphwiz-ws.env");
-      cmd.envFile = path;
+    if (a === "--settings-file" || a.startsWith("--settings-file=")) {
+      const path = a === "--settings-file" ? argv[++i] : a.slice("--settings-file=".length);
+      if (!path) throw new UsageError("--settings-file needs a path: --settings-file /etc/graphwiz-ws.env");
+      cmd.settingsFile = path;
     } else if (ACTIONS[a]) {
       if (cmd.action === "serve") cmd.action = ACTIONS[a];
+    } else if (a.startsWith("--env-file")) {
+      // Node 20 itself grabs --env-file even after the script name, so the server's flag has another name.
+      throw new UsageError(`Unknown argument ${JSON.stringify(a.slice(0, 60))}: use --settings-file PATH (or SETTINGS_FILE=PATH)`);
     } else if (a !== "--") {
-      const hint = /^--?[a-z-]+=?/i.test(a) && !a.startsWith("--env") ? "; settings are environment variables, e.g. PORT=8080" : "";
+      const hint = /^--?[a-z-]+=?/i.test(a) ? "; settings are environment variables, e.g. PORT=8080" : "";
       throw new UsageError(`Unknown argument ${JSON.stringify(a.slice(0, 60))} (see --help${hint})`);
     }
   }
@@ -61,17 +64,18 @@ export function helpLines(): string[] {
   const L = [
     `graphwiz-ws ${SERVER_VERSION}: real-time presence and room-broadcast WebSocket server`,
     "",
-    "Usage: graphwiz-ws [--env-file PATH] [--check-config | --help | --version]",
+    "Usage: graphwiz-ws [--settings-file PATH] [--check-config | --help | --version]",
     "  Every build takes the same arguments: ./graphwiz-ws, bun run start --, deno task start,",
     "  node dist/graphwiz-ws.mjs. Settings are environment variables (below).",
     "",
     "Options:",
-    "  -h, --help        Print this help and exit.",
-    "  -v, --version     Print the version, the runtime and its version, and exit.",
-    "  --check-config    Check the settings, print the effective configuration (secrets masked);",
-    "                    exit 0 when valid, 2 when not. Connects to nothing.",
-    "  --env-file PATH   Also read settings from a KEY=VALUE file (same as ENV_FILE=PATH); variables",
-    "                    set in the real environment win. No .env file is read unless asked for.",
+    "  -h, --help              Print this help and exit.",
+    "  -v, --version           Print the version, the runtime and its version, and exit.",
+    "  --check-config          Check the settings, print the effective configuration (secrets masked);",
+    "                          exit 0 when valid, 2 when not. Connects to nothing.",
+    "  --settings-file PATH    Also read settings from a KEY=VALUE file (same as SETTINGS_FILE=PATH);",
+    "                          variables set in the real environment win. No .env file is ever read",
+    "                          unless named here.",
     "",
     "Environment (NAME=default, then what it accepts):",
   ];
@@ -113,11 +117,11 @@ export type Source = "environment" | "settings file" | "default";
 /** What `--check-config` prints for valid settings: a summary, then every setting and where it came from. */
 export function configReport(
   config: Config,
-  opts: { runtime: string; runtimeVersion: string; auth: string; cluster: string; envFile?: string; sourceOf: (name: string) => Source },
+  opts: { runtime: string; runtimeVersion: string; auth: string; cluster: string; settingsFile?: string; sourceOf: (name: string) => Source },
 ): string[] {
   const L = [
     `${versionLine(opts.runtime, opts.runtimeVersion)}: the configuration is valid`,
-    `authentication: ${opts.auth}; cluster: ${opts.cluster}${opts.envFile ? `; settings file: ${opts.envFile}` : ""}`,
+    `authentication: ${opts.auth}; cluster: ${opts.cluster}${opts.settingsFile ? `; settings file: ${opts.settingsFile}` : ""}`,
   ];
   for (const [key, s] of Object.entries(SETTINGS) as [keyof Config, Setting<unknown>][]) {
     const source = opts.sourceOf(s.env);

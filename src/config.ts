@@ -42,7 +42,7 @@ export const SETTINGS = {
   port: define({ env: "PORT", default: 8083, ...int(0, 65535), group: S, doc: "TCP port to listen on (0 picks a free one and logs it)." }),
   host: define({ env: "HOST", default: "0.0.0.0", ...hostName, group: S, doc: "Address to bind (0.0.0.0: every IPv4 address)." }),
   logLevel: define({ env: "LOG_LEVEL", default: "info" as "debug" | "info" | "warn" | "error", ...oneOf("debug", "info", "warn", "error"), group: S, doc: "Least severe log level written (one JSON object per line on stdout)." }),
-  envFile: define({ env: "ENV_FILE", default: "", ...text("path of a KEY=VALUE file"), group: S, doc: "Read settings from this file too (same as --env-file); the real environment wins. No .env is read otherwise." }),
+  settingsFile: define({ env: "SETTINGS_FILE", default: "", ...text("path of a KEY=VALUE file"), group: S, doc: "Read settings from this file too (same as --settings-file); the real environment wins. No .env is read otherwise." }),
   maxMessageBytes: define({ env: "MAX_MESSAGE_BYTES", default: 65_536, ...int(64, 16 * 1024 * 1024), group: S, doc: "Largest frame a client may send; a larger one closes the connection with 1009." }),
   maxEntitiesPerRoom: define({ env: "MAX_ENTITIES_PER_ROOM", default: 10_000, ...int(1, 1_000_000), group: S, doc: "Most shared entities one room may hold; a spawn beyond it gets LIMIT_EXCEEDED." }),
   allowedOrigins: define({ env: "ALLOWED_ORIGINS", default: [] as string[], ...origins, group: S, doc: "Browser origins allowed to connect (`*` = any)." }),

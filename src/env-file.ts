@@ -1,6 +1,6 @@
 /**
- * The one `.env` policy of every build: no file is read unless asked for with `--env-file PATH`
- * or `ENV_FILE=PATH` (Bun's and the compiled binary's own `.env` loading is switched off, see
+ * The one `.env` policy of every build: no file is read unless asked for with `--settings-file PATH`
+ * or `SETTINGS_FILE=PATH` (Bun's and the compiled binary's own `.env` loading is switched off, see
  * docs/deploy.md). The file holds `KEY=VALUE` lines; variables already in the real environment win.
  * @module
  */
