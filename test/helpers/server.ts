@@ -45,9 +45,9 @@ export interface RunningServer {
 export async function startServer(
   runtime: Runtime | "binary",
   env: Record<string, string> = {},
-  opts: { binary?: string; cwd?: string; timeoutMs?: number } = {},
+  opts: { binary?: string; cwd?: string; timeoutMs?: number; command?: string[] } = {},
 ): Promise<RunningServer> {
-  const cmd = await serverCommand(runtime, opts.binary);
+  const cmd = opts.command ?? (await serverCommand(runtime, opts.binary));
   const proc = spawn(cmd, {
     cwd: opts.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", PORT: "0", HOST: "127.0.0.1", ...env },
