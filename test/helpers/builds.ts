@@ -3,9 +3,8 @@
  * commands to execute once (for --help, --check-config, start-up failures) and see what they
  * print and how they exit.
  */
-import { spawn } from "bun";
 import { ensureBinary } from "./build.ts";
-import { ROOT, RUNTIMES, serverCommand, type Runtime } from "./server.ts";
+import { RUNTIMES, serverCommand, spawnServer, type Runtime } from "./server.ts";
 
 /** A build: a runtime, or the single executable. */
 export type Build = Runtime | "binary";
@@ -27,18 +26,9 @@ export interface Outcome {
   errLines: string[];
 }
 
-/**
- * Runs `cmd` to its end (killed after `timeoutMs`) with only PATH and HOME from this process,
- * plus `env` (PORT=0 and HOST=127.0.0.1 unless given, so nothing ever binds a fixed port).
- */
+/** Runs `cmd` to its end (killed after `timeoutMs`) in the environment of {@link spawnServer}. */
 export async function runToEnd(cmd: string[], env: Record<string, string> = {}, opts: { cwd?: string; timeoutMs?: number } = {}): Promise<Outcome> {
-  const proc = spawn(cmd, {
-    cwd: opts.cwd ?? ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", PORT: "0", HOST: "127.0.0.1", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-    stdin: "ignore",
-  });
+  const proc = spawnServer(cmd, env, opts.cwd);
   const timer = setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs ?? 20_000);
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(timer);

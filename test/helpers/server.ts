@@ -27,6 +27,20 @@ export async function serverCommand(runtime: Runtime | "binary", binary?: string
   }
 }
 
+/**
+ * Spawns `cmd` with only PATH and HOME from this process, plus `env` (PORT=0 and HOST=127.0.0.1
+ * unless given, so nothing ever binds a fixed port or a public address), output piped.
+ */
+export function spawnServer(cmd: string[], env: Record<string, string> = {}, cwd = ROOT): Subprocess<"ignore", "pipe", "pipe"> {
+  return spawn(cmd, {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", PORT: "0", HOST: "127.0.0.1", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
+}
+
 export interface RunningServer {
   runtime: string;
   port: number;
@@ -48,13 +62,7 @@ export async function startServer(
   opts: { binary?: string; cwd?: string; timeoutMs?: number; command?: string[] } = {},
 ): Promise<RunningServer> {
   const cmd = opts.command ?? (await serverCommand(runtime, opts.binary));
-  const proc = spawn(cmd, {
-    cwd: opts.cwd ?? ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", PORT: "0", HOST: "127.0.0.1", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-    stdin: "ignore",
-  });
+  const proc = spawnServer(cmd, env, opts.cwd);
   const lines: string[] = [];
   let err = "";
   (async () => {
