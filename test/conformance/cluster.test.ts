@@ -161,6 +161,10 @@ describe("faults", () => {
       await eventually(async () => (await ready(bun)) === 503 && (await ready(node)) === 503, 5000, "/ready to turn 503");
       const body = await (await fetch(`${bun.http}/ready`)).json();
       expect(typeof body.reason).toBe("string");
+      // Liveness stays 200 (restarting would not bring Redis back) but reports the backend's state.
+      const health = await fetch(`${node.http}/health`);
+      expect(health.status).toBe(200);
+      expect((await health.json()).cluster).toMatchObject({ backend: "redis", healthy: false, reason: expect.any(String) });
       await Bun.sleep(5000);
       const during = chats(local).map(Number).filter((x) => x >= down);
       expect(during.length).toBeGreaterThan(50); // local delivery never stopped
