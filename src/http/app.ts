@@ -50,8 +50,12 @@ export function createApp(opts: AppOptions): Hono {
     return { backend: opts.cluster?.mode ?? hub.cluster.kind, healthy: !reason, ...(reason ? { reason } : {}) };
   };
 
-  app.get("/", (c) =>
-    c.json({
+  app.get("/", (c) => {
+    // An upgrade here is a client that got the path wrong (or sent `/ws/..`, which URLs normalise to `/`).
+    if (c.req.header("upgrade")?.toLowerCase() === "websocket") {
+      return jsonError(c, 404, "not_found", "No WebSocket endpoint at /: connect to /ws/{room_id}");
+    }
+    return c.json({
       name: "graphwiz-ws",
       version: SERVER_VERSION,
       runtime: opts.runtime,
@@ -59,7 +63,8 @@ export function createApp(opts: AppOptions): Hono {
         websocket: "/ws/{room_id}", dashboard: "/dashboard", health: "/health", ready: "/ready", metrics: "/metrics", stats: "/ws/stats",
         docs: "README.md and docs/ of the graphwiz-ws package (protocol, config, deploy)",
       },
-    }));
+    });
+  });
 
   app.get("/health", (c) =>
     c.json({

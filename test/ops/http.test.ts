@@ -30,6 +30,9 @@ describe.each(RUNTIMES)("operator HTTP on %s", (runtime) => {
     expect(body).toMatchObject({ name: "graphwiz-ws", version: SERVER_VERSION, runtime });
     expect(Object.keys(body.links).sort()).toEqual(["dashboard", "docs", "health", "metrics", "ready", "stats", "websocket"]);
     for (const key of ["dashboard", "health", "ready", "metrics", "stats"]) expect((await fetch(`${s.http}${body.links[key]}`)).status, key).toBe(200);
+    // A WebSocket upgrade to / (or to /ws/.., which URLs normalise to /) is a wrong path: 404, not the page.
+    const upgrade = await fetch(`${s.http}/`, { headers: { Upgrade: "websocket", Connection: "Upgrade", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13" } });
+    expect(upgrade.status).toBe(404);
   });
 
   test("wrong methods on known paths: 405 with Allow: GET, HEAD; HEAD works; unknown paths stay 404", async () => {
