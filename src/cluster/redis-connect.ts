@@ -76,21 +76,24 @@ export function parseClusterNodes(nodes: string[] | string): HostPort[] {
 
 export { redact };
 
-/** The user, password, TLS and database of a `redis://` / `rediss://` URL, for nodes found otherwise. */
-function credentials(url: string | undefined): Partial<RedisOptions> {
+/**
+ * The user, password and TLS of a `redis://` / `rediss://` URL, for nodes found otherwise (and
+ * its database, when `withDb`: a Sentinel's master has databases, a Redis Cluster only 0).
+ */
+function credentials(url: string | undefined, withDb = false): Partial<RedisOptions> {
   if (!url) return {};
   const u = parseRedisUrl(url);
   const out: Partial<RedisOptions> = {};
   if (u.username) out.username = decodeURIComponent(u.username);
   if (u.password) out.password = decodeURIComponent(u.password);
   if (u.protocol === "rediss:") out.tls = {};
-  if (/^\/\d+$/.test(u.pathname)) out.db = Number(u.pathname.slice(1));
+  if (withDb && /^\/\d+$/.test(u.pathname)) out.db = Number(u.pathname.slice(1));
   return out;
 }
 
 /** ioredis' Sentinel options: where the Sentinels are, their credentials, and the master's. */
 function sentinelOptions(opts: RedisBackendOptions): Partial<RedisOptions> {
-  const auth = credentials(opts.redisUrl);
+  const auth = credentials(opts.redisUrl, true);
   if (!opts.sentinelName) throw new Error("Redis Sentinel needs the master group name (sentinelName)");
   return {
     sentinels: parseHostPorts(opts.sentinels!, "Redis Sentinels"),
