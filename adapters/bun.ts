@@ -9,6 +9,7 @@ import { boot } from "../src/boot.ts";
 import { runtimeFrameCap } from "../src/config.ts";
 import { SendResult, type ConnectionHandle, type Fanout, type Frame, type Transport } from "../src/lib/transport.ts";
 import type { CoreEvents } from "../src/http/app.ts";
+import { processHost } from "./process-host.ts";
 
 // hono's upgrade data until the socket opens; from then on, the socket's transport itself.
 type Data = { events: CoreEvents; url?: URL; protocol: string; transport?: BunTransport } | BunTransport;
@@ -69,7 +70,9 @@ const websocket = {
 
 await boot({
   runtime: "bun",
-  env: process.env,
+  // A single executable (`bun build --compile`) runs its code from Bun's embedded file system.
+  runtimeVersion: Bun.main.startsWith("/$bunfs/") ? `${Bun.version}, compiled binary` : Bun.version,
+  ...processHost(),
   fanout,
   upgradeWebSocket: upgradeWebSocket as never,
   remoteAddress: (c) => getConnInfo(c).remote.address,
@@ -88,11 +91,4 @@ await boot({
     // Not awaited: Bun's stop() resolves only once every open socket has closed.
     return { port: server.port!, stopAccepting: () => void server!.stop(false) };
   },
-  onSignal: (handler) => {
-    process.on("SIGINT", () => handler("SIGINT"));
-    process.on("SIGTERM", () => handler("SIGTERM"));
-  },
-  stdout: (line) => console.log(line),
-  stderr: (line) => console.error(line),
-  exit: (code) => process.exit(code),
 });

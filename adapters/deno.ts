@@ -44,9 +44,18 @@ function onMessage(this: WebSocket, e: MessageEvent): void {
   transports.get(this)?.handle?.message(typeof d === "string" ? d : new Uint8Array(d as ArrayBuffer));
 }
 
+/** Writes all of `text` before returning, so a start-up failure's line is out before exit. */
+function writeAll(out: { writeSync(b: Uint8Array): number }, text: string): void {
+  let buf = new TextEncoder().encode(text);
+  while (buf.length > 0) buf = buf.subarray(out.writeSync(buf));
+}
+
 await boot({
   runtime: "deno",
+  runtimeVersion: Deno.version.deno,
+  argv: Deno.args,
   env: Deno.env.toObject(),
+  readTextFile: (path) => Deno.readTextFileSync(path),
   fanout: new LoopFanout(),
   upgradeWebSocket: upgradeWebSocket as never,
   remoteAddress: (c) => getConnInfo(c).remote.address,
@@ -71,7 +80,7 @@ await boot({
     Deno.addSignalListener("SIGINT", () => handler("SIGINT"));
     Deno.addSignalListener("SIGTERM", () => handler("SIGTERM"));
   },
-  stdout: (line) => console.log(line),
-  stderr: (line) => console.error(line),
+  stdout: (line) => writeAll(Deno.stdout, `${line}\n`),
+  stderr: (line) => writeAll(Deno.stderr, `${line}\n`),
   exit: (code) => Deno.exit(code),
 });

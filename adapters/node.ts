@@ -9,6 +9,7 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { createWss, handleUpgrade, upgradeWebSocket, type NodeSocket } from "./node-ws.ts";
+import { processHost } from "./process-host.ts";
 import { boot } from "../src/boot.ts";
 import { runtimeFrameCap } from "../src/config.ts";
 import { LoopFanout } from "../src/lib/loop-fanout.ts";
@@ -96,27 +97,22 @@ function destroyOnError(this: Duplex): void {
 
 await boot({
   runtime: "node",
-  env: process.env,
+  runtimeVersion: process.versions.node,
+  ...processHost(),
   fanout: new LoopFanout(),
   upgradeWebSocket: upgradeWebSocket as never,
   remoteAddress: (c) => getConnInfo(c).remote.address,
   transportOf: (raw) => ((raw as Raw).__transport ??= new NodeTransport(raw as Raw)),
   listen(app, _hub, config) {
     const wss = createWss(runtimeFrameCap(config));
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) =>
         resolve({ port: info.port, stopAccepting: () => void server.close() }));
+      server.once("error", reject); // cannot listen (port in use, bad HOST): boot prints one line
       server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         socket.on("error", destroyOnError);
         void handleUpgrade(app, wss, req, socket, head);
       });
     });
   },
-  onSignal: (handler) => {
-    process.on("SIGINT", () => handler("SIGINT"));
-    process.on("SIGTERM", () => handler("SIGTERM"));
-  },
-  stdout: (line) => console.log(line),
-  stderr: (line) => console.error(line),
-  exit: (code) => process.exit(code),
 });

@@ -1,6 +1,6 @@
 /**
  * Start-up and shutdown, written once for every runtime. An adapter supplies a {@link Host}
- * (its socket I/O, environment, signals and exit) and calls {@link boot}.
+ * (its arguments, environment, socket I/O, signals and exit) and calls {@link boot}.
  * @module
  */
 import type { Context, Hono } from "hono";
@@ -8,13 +8,18 @@ import type { UpgradeWebSocket } from "hono/ws";
 import { AuthPolicy } from "./auth/policy.ts";
 import { createClusterBackend } from "./cluster/index.ts";
 import type { ClusterBackend } from "./cluster/types.ts";
+import { configReport, helpLines, parseArgs, versionLine, type Command, type Source } from "./cli.ts";
+import { clusterMode, describeCluster, listenUrl } from "./describe.ts";
 import { ConfigError, historyTtlMs, loadConfig, type Config } from "./config.ts";
+import { parseEnvFile, withFileVariables } from "./env-file.ts";
 import { drain } from "./core/drain.ts";
 import { Keepalive } from "./core/keepalive.ts";
 import { Server } from "./core/server.ts";
 import type { Fanout, Transport } from "./lib/transport.ts";
 import { createApp } from "./http/app.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { isIpLiteral } from "./config-values.ts";
+import { asStartupError, authFailure, badHost, listenFailure, redisFailure, StartupError } from "./startup.ts";
 import { SERVER_VERSION } from "./version.ts";
 
 /** A listening server as the adapter reports it. */
@@ -28,7 +33,13 @@ export interface Listening {
 /** What a runtime adapter provides. */
 export interface Host {
   runtime: "bun" | "deno" | "node";
+  /** The runtime's version for `--version` (e.g. `1.4.5`, `1.4.5, compiled binary`). */
+  runtimeVersion: string;
+  /** The command-line arguments after the program (and script) name. */
+  argv: readonly string[];
   env: Record<string, string | undefined>;
+  /** Reads a whole text file (`--settings-file`); throws when it cannot. */
+  readTextFile(path: string): string;
   fanout: Fanout;
   upgradeWebSocket: UpgradeWebSocket<unknown>;
   transportOf: (raw: unknown) => Transport;
@@ -36,11 +47,16 @@ export interface Host {
   remoteAddress?: (c: Context) => string | undefined;
   /** Extra options for the runtime's upgrade helper, from the config. */
   upgradeOptions?: (config: Config) => unknown;
-  /** Starts listening with the app; called once. */
+  /** Whether a host name resolves (checked before listening on a name, not an IP address). */
+  resolves?(hostname: string): Promise<boolean>;
+  /** Starts listening with the app; called once. Rejects (or throws) when it cannot listen. */
   listen(app: Hono, server: Server, config: Config): Promise<Listening>;
   /** Calls `handler` on SIGINT and SIGTERM. */
   onSignal(handler: (signal: string) => void): void;
-  /** A line to standard output / standard error. */
+  /**
+   * A line to standard output / standard error, written out before the call returns: a
+   * start-up failure's line is followed by `exit` at once, and must not be lost.
+   */
   stdout(line: string): void;
   stderr(line: string): void;
   exit(code: number): void;
@@ -56,39 +72,92 @@ export interface Running {
   shutdown(): Promise<void>;
 }
 
-/** Loads config, builds the server and app, listens, and wires graceful shutdown. */
+/**
+ * Reads the command line and the configuration, then answers `--help`, `--version` or
+ * `--check-config`, or starts the server: builds the server and app, listens, and wires graceful
+ * shutdown. Never throws: a start-up failure is one line on standard error and exit code 2
+ * (configuration, arguments) or 1 (environment: port in use, Redis unreachable).
+ */
 export async function boot(host: Host): Promise<Running | undefined> {
-  let config: Config;
   try {
-    config = loadConfig(host.env);
+    return await start(host);
   } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    host.stderr(`graphwiz-ws: ${e.message}`);
-    host.exit(2);
+    const failure = asStartupError(e);
+    host.stderr(`graphwiz-ws: ${failure.message}`);
+    host.exit(failure.exitCode);
     return undefined;
   }
+}
+
+/** The settings as read: the configuration and the settings file, if any, with its variables. */
+interface Settings {
+  config: Config;
+  settingsFile?: string;
+  fileVars: Record<string, string>;
+}
+
+/** Applies the `.env` policy (a file only when asked for) and parses the settings. */
+function readSettings(host: Host, cmd: Command): Settings {
+  const settingsFile = cmd.settingsFile ?? (host.env.SETTINGS_FILE || undefined);
+  let fileVars: Record<string, string> = {};
+  if (settingsFile !== undefined) {
+    const variable = cmd.settingsFile !== undefined ? "--settings-file" : "SETTINGS_FILE";
+    let text: string;
+    try {
+      text = host.readTextFile(settingsFile);
+    } catch (e) {
+      throw new ConfigError(variable, `cannot read ${JSON.stringify(settingsFile)}: ${fileProblem(e)}`);
+    }
+    try {
+      fileVars = parseEnvFile(text);
+    } catch (e) {
+      throw new ConfigError(variable, `${JSON.stringify(settingsFile)}: ${(e as Error).message}`);
+    }
+  }
+  return { config: loadConfig(withFileVariables(host.env, fileVars)), settingsFile, fileVars };
+}
+
+/** Why a file could not be read, in the same words on every runtime. */
+function fileProblem(e: unknown): string {
+  const { code, name, message } = e as { code?: string; name?: string; message?: string };
+  const why: Record<string, string> = { ENOENT: "no such file", NotFound: "no such file", EACCES: "permission denied", PermissionDenied: "permission denied", EISDIR: "it is a directory", IsADirectory: "it is a directory" };
+  return why[code ?? ""] ?? why[name ?? ""] ?? (message || String(e));
+}
+
+async function start(host: Host): Promise<Running | undefined> {
+  const cmd = parseArgs(host.argv);
+  if (cmd.action === "help" || cmd.action === "version") {
+    for (const line of cmd.action === "help" ? helpLines() : [versionLine(host.runtime, host.runtimeVersion)]) host.stdout(line);
+    host.exit(0);
+    return undefined;
+  }
+  const { config, settingsFile, fileVars } = readSettings(host, cmd);
   const log = createLogger(config.logLevel, host.stdout);
   const auth = AuthPolicy.fromConfig(config, { logger: log });
-  if (typeof auth === "string") {
-    host.stderr(`graphwiz-ws: ${auth}`);
-    host.exit(2);
+  if (typeof auth === "string") throw authFailure(auth.replace(/^Invalid JWT settings: /, ""), config);
+  if (cmd.action === "check") {
+    const sourceOf = (name: string): Source => (host.env[name] ? "environment" : fileVars[name] ? "settings file" : "default");
+    const lines = configReport(config, { runtime: host.runtime, runtimeVersion: host.runtimeVersion, auth: auth.mode, cluster: describeCluster(config), settingsFile, sourceOf });
+    for (const line of lines) host.stdout(line);
+    host.exit(0);
     return undefined;
   }
-  if (auth.mode === "development") {
-    log.warn("auth_development_mode", { message: "No JWT key configured: anyone may connect as any user_id. Set JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL in production." });
-  }
+  return serve(host, config, log, auth);
+}
+
+async function serve(host: Host, config: Config, log: Logger, auth: AuthPolicy): Promise<Running> {
   const nodeId = config.nodeId || crypto.randomUUID().slice(0, 8);
   let cluster: ClusterBackend | undefined;
-  if (config.redisUrl || config.redisClusterNodes.length > 0) {
+  if (clusterMode(config) !== "memory") {
     try {
       cluster = await createClusterBackend({
         redisUrl: config.redisUrl || undefined, clusterNodes: config.redisClusterNodes, prefix: config.redisPrefix, nodeId, nodeTtlMs: config.nodeTtlMs,
+        sentinels: config.redisSentinels, sentinelName: config.redisSentinelName || undefined,
+        sentinelUsername: config.redisSentinelUsername || undefined, sentinelPassword: config.redisSentinelPassword || undefined,
         historySize: config.historySize, historyTtlMs: historyTtlMs(config), log,
       });
     } catch (e) {
-      host.stderr(`graphwiz-ws: ${(e as Error).message}`);
-      host.exit(1);
-      return undefined;
+      throw redisFailure(e, config);
     }
   }
   const server = new Server({ config: nodeId === config.nodeId ? config : { ...config, nodeId }, fanout: host.fanout, log, auth, runtime: host.runtime, cluster });
@@ -99,15 +168,29 @@ export async function boot(host: Host): Promise<Running | undefined> {
     runtime: host.runtime,
     upgradeOptions: host.upgradeOptions?.(config),
     remoteAddress: host.remoteAddress,
+    cluster: { mode: clusterMode(config) },
   });
   const keepalive = new Keepalive({
     connections: server.connections, rooms: server.rooms, clock: server.clock, pingIntervalMs: config.pingIntervalMs, pongTimeoutMs: config.pongTimeoutMs,
     leewayMs: auth.leewaySec * 1000, out: server.out, delivery: server.delivery, acks: server.acks, sequencer: server.sequencer, sessions: server.sessions, replication: server.replication,
   });
+  let listening: Listening;
+  try {
+    if (!isIpLiteral(config.host) && host.resolves && !(await host.resolves(config.host))) throw badHost(config.host);
+    listening = await host.listen(app, server, config);
+  } catch (e) {
+    await server.backend.close().catch(() => {});
+    throw e instanceof StartupError ? e : listenFailure(e, config.host, config.port);
+  }
   keepalive.start();
   server.start();
-  const listening = await host.listen(app, server, config);
-  log.info("listening", { host: config.host, port: listening.port, runtime: host.runtime, version: SERVER_VERSION, node: server.nodeId, cluster: server.backend.kind });
+  if (auth.mode === "development") {
+    log.warn("auth_development_mode", { message: "No JWT key configured: anyone may connect as any user_id. Set JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL in production." });
+  }
+  log.info("listening", {
+    url: listenUrl(config.host, listening.port), host: config.host, port: listening.port, runtime: host.runtime,
+    version: SERVER_VERSION, node_id: server.nodeId, cluster: server.backend.kind,
+  });
 
   let stopping: Promise<void> | undefined;
   const shutdown = () =>

@@ -14,6 +14,11 @@ export interface TokenIdentity {
   clientId?: string;
   /** Room patterns from the `rooms` claim (`*` matches any run of characters); undefined = any room. */
   rooms?: string[];
+  /**
+   * The words of the OAuth `scope` claim (a space-separated string, RFC 8693 §4.2); e.g.
+   * `graphwiz:stats` lets the token read stats, metrics and the dashboard. Any other shape is ignored.
+   */
+  scopes?: string[];
   /** Expiry, unix seconds. */
   exp: number;
   /** Room patterns from the `moderates` claim: rooms this user may moderate (POST /moderation/*). */
@@ -94,6 +99,7 @@ export function checkClaims(payload: unknown, nowSec: number, rules: ClaimRules)
   if (clientId !== undefined) identity.clientId = clientId;
   if (rooms !== undefined) identity.rooms = [...(rooms as string[])];
   if (moderates !== undefined) identity.moderates = [...(moderates as string[])];
+  if (typeof p.scope === "string") identity.scopes = p.scope.split(" ").filter(Boolean).slice(0, 100);
   return { ok: true, identity };
 }
 

@@ -3,6 +3,7 @@
  * given, else an in-memory broker (one node on its own, or several sharing `broker` in tests).
  * @module
  */
+import { hasEntries } from "../config-values.ts";
 import { MemoryBroker } from "./memory.ts";
 import type { RedisBackendOptions } from "./redis.ts";
 import type { ClusterBackend } from "./types.ts";
@@ -32,7 +33,7 @@ export interface ClusterOptions extends RedisBackendOptions {
 export async function createClusterBackend(opts: ClusterOptions): Promise<ClusterBackend> {
   const nodes = opts.clusterNodes;
   const clusterNodes = (typeof nodes === "string" ? nodes.trim() !== "" : !!nodes?.length) ? nodes : undefined;
-  if (opts.redisUrl || clusterNodes) {
+  if (opts.redisUrl || clusterNodes || hasEntries(opts.sentinels)) {
     // loaded only when used, so a memory-only server never loads ioredis
     const { createRedisBackend } = await import("./redis.ts");
     return createRedisBackend({ ...opts, clusterNodes });

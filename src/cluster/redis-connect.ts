@@ -1,10 +1,11 @@
 /**
- * How the Redis backend connects: its options, the ioredis clients for one Redis server or a
- * Redis Cluster, and the receiving side that goes with each (SUBSCRIBE on one connection, or
- * SSUBSCRIBE on one connection per shard).
+ * How the Redis backend connects: its options, the ioredis clients for one Redis server, a
+ * master found through Redis Sentinel, or a Redis Cluster, and the receiving side that goes
+ * with each (SUBSCRIBE on one connection, or SSUBSCRIBE on one connection per shard).
  * @module
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
+import { hasEntries, parseHostPorts, parseRedisUrl, redact, type HostPort } from "../config-values.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../log.ts";
 import { ShardSubscribers } from "./redis-shards.ts";
@@ -14,9 +15,22 @@ import { ChannelSubscriber, watch, type SubscriberHooks, type Subscriptions } fr
 export interface RedisBackendOptions {
   /**
    * `redis://[user:password@]host:port[/db]` or `rediss://…` (REDIS_URL). With
-   * {@link clusterNodes} it is optional and only lends its user, password and TLS to every node.
+   * {@link clusterNodes} or {@link sentinels} it is optional and only lends its user, password,
+   * TLS (and, for Sentinel, database) to the data nodes; its host is not used.
    */
   redisUrl?: string;
+  /**
+   * Redis Sentinels to ask for the current master of {@link sentinelName} (`host:port` each, an
+   * array or one comma-separated string: REDIS_SENTINELS). ioredis' own Sentinel support: on a
+   * failover the connections move to the promoted master (`+switch-master` is watched).
+   */
+  sentinels?: string[] | string;
+  /** The master group name the Sentinels monitor (REDIS_SENTINEL_NAME). */
+  sentinelName?: string;
+  /** ACL user of the Sentinels themselves (REDIS_SENTINEL_USERNAME). */
+  sentinelUsername?: string;
+  /** Password of the Sentinels themselves (REDIS_SENTINEL_PASSWORD). */
+  sentinelPassword?: string;
   /**
    * A Redis Cluster's seed nodes, `host:port` each (an array, or one comma-separated string:
    * REDIS_CLUSTER_NODES; IPv6 as `[::1]:7000`). Needs Redis ≥ 7: rooms use sharded pub/sub
@@ -53,38 +67,47 @@ export interface RedisBackendOptions {
   clusterOptions?: Partial<ClusterOptions>;
 }
 
-/** One Redis Cluster seed node. */
-export interface HostPort {
-  host: string;
-  port: number;
-}
+export type { HostPort };
 
 /** `"a:7000,b:7001"` or `["a:7000", "[::1]:7001"]` → seed nodes. @throws {Error} naming a malformed entry. */
 export function parseClusterNodes(nodes: string[] | string): HostPort[] {
-  const list = (typeof nodes === "string" ? nodes.split(",") : nodes).map((s) => s.trim()).filter((s) => s !== "");
-  if (list.length === 0) throw new Error("Redis Cluster nodes: expected at least one host:port");
-  return list.map((entry) => {
-    const m = /^(?:\[([^\]]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(entry);
-    const port = m ? Number(m[3]) : 0;
-    if (!m || port < 1 || port > 65535) throw new Error(`Redis Cluster nodes: "${entry}" is not host:port`);
-    return { host: m[1] ?? m[2]!, port };
-  });
+  return parseHostPorts(nodes, "Redis Cluster nodes");
 }
 
-/** `redis://user:secret@host` → `redis://user:***@host`, for messages. */
-export function redact(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
-}
+export { redact };
 
-/** The user, password and TLS of a `redis://` / `rediss://` URL, for the nodes of a cluster. */
-function credentials(url: string | undefined): Partial<RedisOptions> {
+/**
+ * The user, password and TLS of a `redis://` / `rediss://` URL, for nodes found otherwise (and
+ * its database, when `withDb`: a Sentinel's master has databases, a Redis Cluster only 0).
+ */
+function credentials(url: string | undefined, withDb = false): Partial<RedisOptions> {
   if (!url) return {};
-  const u = new URL(url);
+  const u = parseRedisUrl(url);
   const out: Partial<RedisOptions> = {};
   if (u.username) out.username = decodeURIComponent(u.username);
   if (u.password) out.password = decodeURIComponent(u.password);
   if (u.protocol === "rediss:") out.tls = {};
+  if (withDb && /^\/\d+$/.test(u.pathname)) out.db = Number(u.pathname.slice(1));
   return out;
+}
+
+/** ioredis' Sentinel options: where the Sentinels are, their credentials, and the master's. */
+function sentinelOptions(opts: RedisBackendOptions): Partial<RedisOptions> {
+  const auth = credentials(opts.redisUrl, true);
+  if (!opts.sentinelName) throw new Error("Redis Sentinel needs the master group name (sentinelName)");
+  return {
+    sentinels: parseHostPorts(opts.sentinels!, "Redis Sentinels"),
+    name: opts.sentinelName,
+    sentinelUsername: opts.sentinelUsername,
+    sentinelPassword: opts.sentinelPassword,
+    // TLS (rediss://) for the master and the Sentinels alike.
+    ...(auth.tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+    // Reconnect to the new master as soon as a Sentinel announces the switch; a demoted master
+    // answers writes with READONLY, which also sends the connection to the current master.
+    failoverDetector: true,
+    reconnectOnError: (e: Error) => (/^READONLY/.test(e.message) ? 1 : false),
+    ...auth,
+  };
 }
 
 /** The clients of one node. */
@@ -103,7 +126,7 @@ export interface Clients {
  * the connections to one server have no offline queue (`enableOfflineQueue: false`), and the
  * link sends nothing to a `Cluster` that is not ready, so calls fail at once; subscriptions
  * are restored by the subscriber side when connections return.
- * @throws {Error} when neither `redisUrl` nor `clusterNodes` is given, or a node is not `host:port`.
+ * @throws {Error} when neither `redisUrl`, `sentinels` nor `clusterNodes` is given, or a node is not `host:port`.
  */
 export function openClients(opts: RedisBackendOptions, hooks: SubscriberHooks): Clients {
   const maxDelay = opts.reconnectMaxDelayMs ?? 2000;
@@ -137,7 +160,16 @@ export function openClients(opts: RedisBackendOptions, hooks: SubscriberHooks): 
     const subs = new ShardSubscribers(cmd, { ...base, connectionName: name("sub"), ...auth, ...opts.redisOptions }, hooks);
     return { cmd, subs, sharded: true, where: `Redis Cluster at ${seeds.map((s) => `${s.host}:${s.port}`).join(",")}` };
   }
-  if (!opts.redisUrl) throw new Error("The Redis backend needs redisUrl or clusterNodes");
+  if (hasEntries(opts.sentinels)) {
+    const sentinel = sentinelOptions(opts);
+    const cmd = new Redis({ ...base, commandTimeout, connectionName: name("cmd"), ...sentinel, ...opts.redisOptions });
+    watch(cmd, hooks);
+    const subs = new ChannelSubscriber(new Redis({ ...base, connectionName: name("sub"), ...sentinel, ...opts.redisOptions }), hooks);
+    const via = sentinel.sentinels!.map((s) => `${s.host}:${s.port}`).join(",");
+    return { cmd, subs, sharded: false, where: `Redis Sentinel master "${opts.sentinelName}" via ${via}` };
+  }
+  if (!opts.redisUrl) throw new Error("The Redis backend needs redisUrl, sentinels or clusterNodes");
+  parseRedisUrl(opts.redisUrl); // refuse http:// and friends here too, before ioredis reads them as a socket path
   const cmd = new Redis(opts.redisUrl, { ...base, commandTimeout, connectionName: name("cmd"), ...opts.redisOptions });
   watch(cmd, hooks);
   const subs = new ChannelSubscriber(new Redis(opts.redisUrl, { ...base, connectionName: name("sub"), ...opts.redisOptions }), hooks);

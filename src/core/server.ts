@@ -207,8 +207,12 @@ export class Server implements ConnectionEvents {
     return { uptime_s: Math.round((this.clock.now() - this.metrics.startedAt) / 1000), connections: this.connections.size };
   }
 
-  notReady(): string | undefined {
-    return this.draining ? "draining" : this.replication.notReady();
+  clusterNotReady(): string | undefined {
+    return this.replication.notReady();
+  }
+
+  get clusterKind(): string {
+    return this.backend.kind;
   }
 
   /**

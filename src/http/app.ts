@@ -9,8 +9,9 @@ import { dashboardHtml } from "../observability/dashboard.ts";
 import { CONTENT_TYPES, negotiateMetricsFormat } from "../observability/prometheus.ts";
 import { SERVER_VERSION } from "../version.ts";
 import { admit, type Gateway } from "./admission.ts";
-import { moderationRoutes, type ModerationServer } from "./moderation.ts";
 import { mountDemo } from "./demo.ts";
+import { moderationRoutes, type ModerationServer } from "./moderation.ts";
+import { opsDenied } from "./ops-access.ts";
 import { checkRoomId } from "./validate.ts";
 
 /** The WebSocket events the app hands to Hono, plus the connection's handle once open. */
@@ -23,10 +24,13 @@ export interface CoreEvents extends WSEvents<unknown> {
 export interface AppServer extends Gateway, ModerationServer {
   readonly stats: StatsSource;
   readonly metricsSource: MetricsSource;
+  readonly nodeId: string;
   /** Liveness facts for `/health`. */
   health(): { uptime_s: number; connections: number };
-  /** Why the server is not ready (draining, cluster unreachable), or undefined. */
-  notReady(): string | undefined;
+  /** Why the cluster is not usable now, or undefined. */
+  clusterNotReady(): string | undefined;
+  /** The cluster backend's kind (memory, redis). */
+  readonly clusterKind: string;
   /** Takes an upgraded socket; returns its handle. */
   open(identity: Identity, transport: Transport): ConnectionHandle;
 }
@@ -44,28 +48,40 @@ export interface AppOptions {
   upgradeOptions?: unknown;
   /** The peer address of a request (hono's conninfo helper of the runtime). */
   remoteAddress?: (c: Context) => string | undefined;
+  /** The cluster backend the settings chose, for `/health` and `/ready`. @default memory */
+  cluster?: { mode: string };
 }
 
 const jsonError = (c: Context, status: number, error: string, message: string) =>
   c.json({ error, message }, status as 400);
 
-/**
- * METRICS_TOKEN: stats reveal user ids, so they need the bearer token when one is set.
- * Returns the 401 response, or undefined when the request may go on.
- */
-function denied(hub: AppServer, c: Context, allowQuery = false): Response | undefined {
-  const token = hub.config.metricsToken;
-  if (!token) return undefined;
-  const given = c.req.header("authorization")?.replace(/^Bearer\s+/i, "") ?? (allowQuery ? c.req.query("token") : undefined);
-  if (given === token) return undefined;
-  hub.log.info("metrics_rejected", { path: c.req.path, status: 401 });
-  return jsonError(c, 401, "unauthorized", "This endpoint needs Authorization: Bearer <METRICS_TOKEN>");
-}
+/** The paths the app answers, for `GET /` and for 405 on other methods. */
+const PATHS = ["/", "/health", "/ready", "/metrics", "/dashboard", "/ws/:room/stats", "/ws/:room"];
 
 /** Builds the Hono app: WebSocket upgrade, stats, metrics, dashboard, health and readiness. */
 export function createApp(opts: AppOptions): Hono {
   const hub = opts.server;
   const app = new Hono();
+  const clusterState = () => {
+    const reason = hub.clusterNotReady();
+    return { backend: opts.cluster?.mode ?? hub.clusterKind, healthy: !reason, ...(reason ? { reason } : {}) };
+  };
+
+  app.get("/", (c) => {
+    // An upgrade here is a client that got the path wrong (or sent `/ws/..`, which URLs normalise to `/`).
+    if (c.req.header("upgrade")?.toLowerCase() === "websocket") {
+      return jsonError(c, 404, "not_found", "No WebSocket endpoint at /: connect to /ws/{room_id}");
+    }
+    return c.json({
+      name: "graphwiz-ws",
+      version: SERVER_VERSION,
+      runtime: opts.runtime,
+      links: {
+        websocket: "/ws/{room_id}", dashboard: "/dashboard", health: "/health", ready: "/ready", metrics: "/metrics", stats: "/ws/stats",
+        docs: "README.md and docs/ of the graphwiz-ws package (protocol, config, deploy)",
+      },
+    });
+  });
 
   app.get("/health", (c) =>
     c.json({
@@ -75,31 +91,34 @@ export function createApp(opts: AppOptions): Hono {
       runtime: opts.runtime,
       auth: hub.auth.mode,
       connections: hub.health().connections,
+      node_id: hub.nodeId,
+      cluster: clusterState(),
     }));
 
   app.get("/ready", (c) => {
-    const reason = hub.notReady();
-    if (reason) return c.json({ status: "not_ready", reason }, 503);
-    return c.json({ status: "ready" });
+    const cluster = clusterState();
+    const reason = hub.draining ? "draining" : cluster.reason;
+    if (reason) return c.json({ status: "not_ready", reason, cluster }, 503);
+    return c.json({ status: "ready", cluster });
   });
 
-  app.get("/metrics", (c) => {
-    const no = denied(hub, c);
+  app.get("/metrics", async (c) => {
+    const no = await opsDenied(hub, c);
     if (no) return no;
     const format = negotiateMetricsFormat(c.req.header("accept"), c.req.query("format"), "json");
     if (format === "json") return c.json(metricsJson(hub.metricsSource));
     return c.body(metricsText(hub.metricsSource, format), 200, { "Content-Type": CONTENT_TYPES[format] });
   });
 
-  app.get("/dashboard", (c) => denied(hub, c, true) ?? c.html(dashboardHtml()));
+  app.get("/dashboard", async (c) => (await opsDenied(hub, c, { allowQuery: true })) ?? c.html(dashboardHtml()));
   mountDemo(app);
 
   app.get("/ws/:room/stats", async (c) => {
-    const no = denied(hub, c);
-    if (no) return no;
     const room = c.req.param("room");
     const bad = checkRoomId(room);
     if (bad) return jsonError(c, 400, "bad_request", bad);
+    const no = await opsDenied(hub, c, { room });
+    if (no) return no;
     return c.json(await roomStatsWithModeration(hub.stats, room));
   });
 
@@ -107,7 +126,7 @@ export function createApp(opts: AppOptions): Hono {
     const room = c.req.param("room");
     const upgrade = c.req.header("upgrade")?.toLowerCase() === "websocket";
     // `/ws/stats` is the global stats endpoint for plain GETs; an upgrade joins a room named "stats".
-    if (room === "stats" && !upgrade) return denied(hub, c) ?? c.json(await globalStats(hub.stats));
+    if (room === "stats" && !upgrade) return (await opsDenied(hub, c)) ?? c.json(await globalStats(hub.stats));
     if (!upgrade) return jsonError(c, 426, "upgrade_required", "This endpoint only accepts WebSocket upgrades");
     const identity = await admit(c, room, { gateway: hub, remoteAddress: opts.remoteAddress });
     if ("status" in identity) {
@@ -117,9 +136,12 @@ export function createApp(opts: AppOptions): Hono {
     return opts.upgradeWebSocket(c, new ConnectionEvents(opts, identity), opts.upgradeOptions as never);
   });
 
-  // compat (issue 15): GraphWiz-XR's moderation API and GET /rooms/{id}/clients.
-  moderationRoutes(app, hub, { guard: (c) => denied(hub, c) });
+  moderationRoutes(app, hub, { guard: (c, room) => opsDenied(hub, c, { room }) });
 
+  // Every path above answers GET (and HEAD, which Hono serves from GET); other methods get 405.
+  for (const path of PATHS) {
+    app.all(path, (c) => c.json({ error: "method_not_allowed", message: `${c.req.method} is not allowed on ${c.req.path}; use GET` }, 405, { Allow: "GET, HEAD" }));
+  }
   app.notFound((c) => jsonError(c, 404, "not_found", `No route for ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {
     hub.log.error("http_error", { path: c.req.path, message: err.message });

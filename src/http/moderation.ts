@@ -154,8 +154,8 @@ export interface ModerationServer {
 
 /** What the routes need from the app: the stats guard (METRICS_TOKEN). */
 export interface ModerationRoutesOptions {
-  /** Answers 401 when the request may not read room listings; undefined when it may. */
-  guard: (c: Context) => Response | undefined;
+  /** Answers 401/403 when the request may not read the room's listing; undefined when it may. */
+  guard: (c: Context, room: string) => Promise<Response | undefined>;
 }
 
 /** Mounts the moderation endpoints, `GET /rooms/{id}/clients` and their CORS handling on `app`. */
@@ -180,11 +180,11 @@ export function moderationRoutes(app: Hono, hub: ModerationServer, opts: Moderat
   app.post("/moderation/mute", (c) => moderate(hub, c, "mute"));
   app.post("/moderation/lock", (c) => moderate(hub, c, "lock"));
   app.get("/rooms/:room/clients", async (c) => {
-    const no = opts.guard(c);
-    if (no) return no;
     const room = c.req.param("room");
     const bad = checkRoomId(room);
     if (bad) return c.json({ error: "bad_request", message: bad }, 400);
+    const no = await opts.guard(c, room);
+    if (no) return no;
     return c.json(await roomClients(hub, room));
   });
 }

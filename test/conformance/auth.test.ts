@@ -137,7 +137,7 @@ describe.each(RUNTIMES)("auth modes on %s", (runtime) => {
     expect(s.lines.some((l) => l.includes("auth_development_mode"))).toBe(true);
     expect((await (await fetch(`${s.http}/health`)).json()).auth).toBe("development");
     await s.stop();
-    await expect(startServer(runtime, { NODE_ENV: "production" })).rejects.toThrow(/exited 2: .*NODE_ENV=production/);
+    await expect(startServer(runtime, { NODE_ENV: "production" })).rejects.toThrow(/exited 2: .*Invalid NODE_ENV: production needs JWT_SECRET/);
     await expect(startServer(runtime, { JWT_SECRET: "short" })).rejects.toThrow(/exited 2: .*JWT/);
   });
 

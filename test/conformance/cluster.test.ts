@@ -160,6 +160,10 @@ describe("faults", () => {
       await eventually(async () => (await ready(bun)) === 503 && (await ready(node)) === 503, 5000, "/ready to turn 503");
       const body = await (await fetch(`${bun.http}/ready`)).json();
       expect(typeof body.reason).toBe("string");
+      // Liveness stays 200 (restarting would not bring Redis back) but reports the backend's state.
+      const health = await fetch(`${node.http}/health`);
+      expect(health.status).toBe(200);
+      expect((await health.json()).cluster).toMatchObject({ backend: "redis", healthy: false, reason: expect.any(String) });
       const down = n;
       const before = local.ofType(MessageType.POSITION_UPDATE).length;
       for (let i = 0; i < 20; i++) sender.client.sendPosition({ x: i });

@@ -45,7 +45,7 @@ describe.each(RUNTIMES)("observability: drain on %s", (runtime) => {
     try {
       const ready = await fetch(`${s.http}/ready`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toEqual({ status: "ready" });
+      expect(await ready.json()).toEqual({ status: "ready", cluster: { backend: "memory", healthy: true } });
       const clients: TestClient[] = [];
       for (let i = 0; i < CLIENTS; i++) clients.push(await join(s.ws, `drain-${i % 5}`, `client_id=c${i}`));
       // One more that never answers the close: it must not hold the drain up.
@@ -62,7 +62,7 @@ describe.each(RUNTIMES)("observability: drain on %s", (runtime) => {
       late.destroy();
       expect(clients.filter((c) => c.closeEvent).length).toBeLessThan(CLIENTS);
       expect(notReady.status).toBe(503);
-      expect(await notReady.json()).toEqual({ status: "not_ready", reason: "draining" });
+      expect(await notReady.json()).toEqual({ status: "not_ready", reason: "draining", cluster: { backend: "memory", healthy: true } });
       expect(lateStatus).toBe(503);
       expect(late.response).toContain('"error":"draining"');
       expect(late.response.toLowerCase()).toContain("retry-after: 1");

@@ -66,7 +66,7 @@ describe.each(RUNTIMES)("observability: METRICS_TOKEN and logs on %s", (runtime)
     expect(await health.json()).toMatchObject({ status: "healthy", runtime, auth: "required" });
     const ready = await fetch(`${s.http}/ready`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: "ready" });
+    expect(await ready.json()).toEqual({ status: "ready", cluster: { backend: "memory", healthy: true } });
   });
 
   test("logs: one JSON object per line; opens, closes and every rejection (400/401/403/429/503) at info with ids and codes; no token or message body in any line", async () => {

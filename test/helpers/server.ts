@@ -17,7 +17,7 @@ export const RUNTIMES: Runtime[] = (process.env.GRAPHWIZ_RUNTIMES?.split(",") as
 export async function serverCommand(runtime: Runtime | "binary", binary?: string): Promise<string[]> {
   switch (runtime) {
     case "bun":
-      return [BIN("bun"), "adapters/bun.ts"];
+      return [BIN("bun"), "--no-env-file", "adapters/bun.ts"];
     case "deno":
       return [BIN("deno"), "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "adapters/deno.ts"];
     case "node":
@@ -25,6 +25,20 @@ export async function serverCommand(runtime: Runtime | "binary", binary?: string
     case "binary":
       return [binary!];
   }
+}
+
+/**
+ * Spawns `cmd` with only PATH and HOME from this process, plus `env` (PORT=0 and HOST=127.0.0.1
+ * unless given, so nothing ever binds a fixed port or a public address), output piped.
+ */
+export function spawnServer(cmd: string[], env: Record<string, string> = {}, cwd = ROOT): Subprocess<"ignore", "pipe", "pipe"> {
+  return spawn(cmd, {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", PORT: "0", HOST: "127.0.0.1", ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
 }
 
 export interface RunningServer {
@@ -45,16 +59,10 @@ export interface RunningServer {
 export async function startServer(
   runtime: Runtime | "binary",
   env: Record<string, string> = {},
-  opts: { binary?: string; cwd?: string; timeoutMs?: number } = {},
+  opts: { binary?: string; cwd?: string; timeoutMs?: number; command?: string[] } = {},
 ): Promise<RunningServer> {
-  const cmd = await serverCommand(runtime, opts.binary);
-  const proc = spawn(cmd, {
-    cwd: opts.cwd ?? ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", PORT: "0", HOST: "127.0.0.1", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-    stdin: "ignore",
-  });
+  const cmd = opts.command ?? (await serverCommand(runtime, opts.binary));
+  const proc = spawnServer(cmd, env, opts.cwd);
   const lines: string[] = [];
   let err = "";
   (async () => {

@@ -56,13 +56,15 @@ function cycles(g: Map<string, Map<string, string[]>>): string[][] {
 
 // Higher numbers may import lower ones, never the reverse (the client SDK stands apart).
 const LEVEL: Record<string, number> = {
-  lib: 0, log: 0, errors: 0, config: 0, version: 0, types: 0,
+  lib: 0, log: 0, errors: 0, version: 0, types: 0, "config-values": 0, "config-rules": 0, "env-file": 0,
+  config: 0.5,
+  cli: 6, describe: 6, startup: 6,
   protocol: 1, cluster: 1, auth: 1, limits: 1,
   observability: 2,
   delivery: 3,
   core: 4,
   http: 5,
-  boot: 6,
+  boot: 7,
   client: 2,
 };
 
