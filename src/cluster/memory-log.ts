@@ -110,6 +110,19 @@ export class MemoryRoomLog implements RoomLog {
     return out;
   }
 
+  rebase(room: string, epoch: number): number {
+    this.broker.check();
+    const s = this.broker.logs.state(room, true)!;
+    if (s.epoch === epoch) {
+      s.epoch = randomEpoch();
+      s.seq = 0;
+      s.ring = [];
+      s.at = [];
+      s.oldest = 1;
+    }
+    return s.epoch;
+  }
+
   head(room: string): { epoch: number; seq: number } {
     this.broker.check();
     const s = this.broker.logs.state(room, true)!;

@@ -8,7 +8,7 @@ import type { Logger } from "../log.ts";
 import { CLUSTER_DEFAULTS, ClusterUnavailableError, envelopeHeader, StatusCell } from "./shared.ts";
 import { openClients, type RedisBackendOptions } from "./redis-connect.ts";
 import { RedisKeys } from "./redis-keys.ts";
-import { APPEND_LUA, CLAIM_LUA, DETACH_LUA, HEAD_LUA, HEARTBEAT_LUA, LOAD_LUA, NODES_LUA, READ_LUA, REAP_ROOM_LUA, SET_IF_EXISTS_LUA } from "./redis-scripts.ts";
+import { APPEND_LUA, REBASE_LUA, CLAIM_LUA, DETACH_LUA, HEAD_LUA, HEARTBEAT_LUA, LOAD_LUA, NODES_LUA, READ_LUA, REAP_ROOM_LUA, SET_IF_EXISTS_LUA } from "./redis-scripts.ts";
 import { endConnection, type Subscriptions } from "./redis-subscriber.ts";
 
 export type { RedisBackendOptions } from "./redis-connect.ts";
@@ -21,6 +21,7 @@ export interface ScriptCommands {
   gwAppendBuffer(...keysAndArgs: Arg[]): Promise<Buffer[]>;
   gwReadBuffer(log: string, hist: string, epoch: number, after: number, limit: number): Promise<Buffer[]>;
   gwHead(log: string, hist: string, epoch: number, ttl: number): Promise<[string | null, string | null]>;
+  gwRebase(log: string, hist: string, epoch: number, next: number, ttl: number): Promise<string>;
   gwLoadBuffer(log: string, hist: string, players: string, entities: string, holders: string, epoch: number, ttl: number): Promise<[Buffer[], Buffer[], Buffer[], Buffer[]]>;
   gwSetIfExists(hash: string, field: string, value: Buffer): Promise<number>;
   gwClaim(holders: string, sessions: string, clientId: string, json: string, token: string, user: string, sessionId: string, ttl: number, conn: string): Promise<string[]>;
@@ -82,6 +83,7 @@ export class RedisLink {
     define("gwAppend", 7, APPEND_LUA);
     define("gwRead", 2, READ_LUA);
     define("gwHead", 2, HEAD_LUA);
+    define("gwRebase", 2, REBASE_LUA);
     define("gwLoad", 5, LOAD_LUA);
     define("gwSetIfExists", 1, SET_IF_EXISTS_LUA);
     define("gwClaim", 2, CLAIM_LUA);

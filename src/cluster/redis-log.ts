@@ -68,6 +68,12 @@ export class RedisRoomLog implements RoomLog {
     return out;
   }
 
+  async rebase(room: string, epoch: number): Promise<number> {
+    const k = this.#link.keys.room(room);
+    const r = await this.#link.run("room log rebase", () => this.#link.scripts.gwRebase(k.log, k.hist, epoch, randomEpoch(), this.#ttl));
+    return Number(r);
+  }
+
   async head(room: string): Promise<{ epoch: number; seq: number }> {
     const k = this.#link.keys.room(room);
     const r = await this.#link.run("room log head", () => this.#link.scripts.gwHead(k.log, k.hist, randomEpoch(), this.#ttl));

@@ -149,6 +149,19 @@ return redis.call('HMGET', KEYS[1], 'epoch', 'seq')
 `;
 
 /**
+ * Starts a new epoch when the log is still at ARGV[1]: epoch = ARGV[2], seq 0, history gone.
+ * KEYS: 1 `log`, 2 `hist`. ARGV[3] = idle expiry in ms. Returns the epoch after it.
+ */
+export const REBASE_LUA = `
+local cur = redis.call('HGET', KEYS[1], 'epoch')
+if cur and cur ~= ARGV[1] then return cur end
+redis.call('DEL', KEYS[2])
+redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'seq', '0')
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return ARGV[2]
+`;
+
+/**
  * A room's shared state and the log position it reflects, read atomically.
  * KEYS: 1 `log`, 2 `hist`, 3 `players`, 4 `entities`, 5 `holders`. ARGV as {@link HEAD_LUA}.
  * Returns `{{epoch, seq}, players…, entities…, holders (id, json)…}` as four nested lists.

@@ -116,6 +116,12 @@ export interface RoomLog {
   read(room: string, epoch: number, afterSeq: number, limit: number): LogEntry[] | null | Promise<LogEntry[] | null>;
   /** The room's epoch and last seq, creating the epoch when the room has none. */
   head(room: string): { epoch: number; seq: number } | Promise<{ epoch: number; seq: number }>;
+  /**
+   * Starts a new epoch (seq 0, history cleared) if the room's log is still at `epoch`, and
+   * returns the room's epoch after it. For a log that went back in time (a failover to a replica
+   * that lacked the last appends): the same seq must never name two messages.
+   */
+  rebase(room: string, epoch: number): number | Promise<number>;
 }
 
 /** A room's shared state as an instance loads it when the room opens there. */

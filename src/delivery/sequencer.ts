@@ -148,12 +148,38 @@ export class Sequencer {
     return true;
   }
 
+  /**
+   * Whether the log gave an entry a seq this room already delivered for another message: the
+   * log went back in time (a failover to a replica that lacked the last appends).
+   */
+  #wentBack(ch: RoomChannel, res: Appended): boolean {
+    const e = res.entries[0];
+    if (!e || e.epoch !== ch.epoch || e.seq > ch.seq) return false;
+    // Delivered already — the gap filler may have read this very entry from the log first.
+    const seen = ch.recent.find((r) => r.seq === e.seq && r.epoch === e.epoch);
+    return !seen || !sameBytes(seen.frame, e.frame);
+  }
+
+  /** Moves the room's log to a new epoch and appends `req` again there. */
+  #rebase(ch: RoomChannel, req: AppendRequest, epoch: number): void {
+    this.opts.logger.warn("room_log_went_back", { room: ch.id, epoch, seq: ch.seq });
+    this.opts.metrics.delivery.rebases++;
+    try {
+      const r = this.opts.log.rebase(ch.id, epoch);
+      if (r instanceof Promise) return void r.then(() => this.append(ch, req), (e) => this.#failed(ch, req, e as Error, false));
+    } catch (e) {
+      return void this.#failed(ch, req, e as Error, false);
+    }
+    this.append(ch, req);
+  }
+
   #release(ch: RoomChannel): void {
     while (ch.deferred.length > 0 && ch.deferred[0]!.run) ch.deferred.shift()!.run!();
   }
 
   #appended(ch: RoomChannel, req: AppendRequest, res: Appended | null, fromOutbox: boolean): void {
     if (fromOutbox && ch.outbox[0] === req) this.#shift(ch);
+    if (res && !ch.ephemeral && this.#wentBack(ch, res)) return this.#rebase(ch, req, res.entries[0]!.epoch);
     req.done?.(res);
     if (!res || ch.ephemeral) return;
     res.entries.forEach((e, i) => {
@@ -200,4 +226,11 @@ export class Sequencer {
     this.opts.metrics.delivery.not_delivered += req.frames.length;
     req.failed?.(err);
   }
+}
+
+/** Whether two frames hold the same bytes. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -52,7 +52,7 @@ export class Metrics {
   /** Messages dropped by a rate limit, and connection attempts refused. */
   readonly rateLimited = { connection: 0, global: 0, connect: 0, closes: 0 };
   /** Reliable delivery ([delivery]): resends, resumes, coalesced position updates, closes. */
-  readonly delivery = { retries: 0, resumes: 0, resume_misses: 0, coalesced: 0, slow_consumer_closes: 0, unresponsive_closes: 0, outbox_retries: 0, not_delivered: 0 };
+  readonly delivery = { retries: 0, resumes: 0, resume_misses: 0, coalesced: 0, slow_consumer_closes: 0, unresponsive_closes: 0, outbox_retries: 0, not_delivered: 0, rebases: 0 };
   /** Server fan-out time: frame received → last recipient handed its frame (ms). */
   readonly fanout = new LatencyHistogram();
   readonly fanoutHistory = new RollingLatency();

@@ -242,3 +242,31 @@ describe("in-order release of reliable entries", () => {
     expect(out.at(-1)).toBe(1);
   });
 });
+
+describe("a room log that went back in time (failover to a replica without the last appends)", () => {
+  test("the next append notices, the log moves to a new epoch, the message goes out there once", async () => {
+    const { MemoryBroker } = await import("../../src/cluster/memory.ts");
+    const { ManualClock } = await import("../../src/lib/clock.ts");
+    const clock = new ManualClock();
+    const broker = new MemoryBroker({ clock, delivery: "sync" });
+    const a = memoryHub({}, { clock, cluster: broker.node("a") });
+    const b = memoryHub({}, { clock, cluster: broker.node("b") });
+    const sender = a.open("r", "s");
+    const here = a.open("r", "here", { reliable: true });
+    const there = b.open("r", "there", { reliable: true });
+    await Bun.sleep(1); // rooms shared through a cluster backend open asynchronously
+    for (let i = 0; i < 5; i++) sender.conn.message(chat(`c${i}`));
+    const before = here.ofType(MessageType.CHAT_MESSAGE).at(-1)!;
+    // The promoted replica lacked the last two appends: same epoch, seq back by two.
+    const log = broker.logs.state("r", false)!;
+    log.seq -= 2;
+    sender.conn.message(chat("after failover"));
+    for (const c of [here, there]) {
+      const got = c.ofType(MessageType.CHAT_MESSAGE);
+      expect(got.map((m) => m.chat_message!.message)).toEqual(["c0", "c1", "c2", "c3", "c4", "after failover"]);
+      expect(got.at(-1)!.epoch).not.toBe(before.epoch); // a new epoch: no seq names two messages
+      expect(got.at(-1)!.seq).toBe(1);
+    }
+    expect(a.hub.metrics.delivery.rebases).toBe(1);
+  });
+});
