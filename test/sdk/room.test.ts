@@ -7,15 +7,21 @@ import { describe, expect, test } from "bun:test";
 import protobuf from "protobufjs/light.js";
 import { decodeJson, encodeJson, JSON_BYTES, JSON_ENUMS, type HelloInfo } from "../../src/client/json.ts";
 import { decodeBinary, encodeBinary } from "../../src/client/protobuf.ts";
-import { RoomState, type EntityChange, type PoseChange, type PresenceChange } from "../../src/client/room.ts";
+import { RoomState, type EntityChange, type HoldChange, type HostChange, type PoseChange, type PresenceChange } from "../../src/client/room.ts";
 import { MessageProto } from "../../src/protocol/proto.ts";
 import { MessageType, PAYLOAD_OF_TYPE, type Envelope } from "../../src/protocol/types.ts";
 
-type Logged = ["presence", PresenceChange] | ["entity", EntityChange] | ["position", PoseChange];
+type Logged = ["presence", PresenceChange] | ["entity", EntityChange] | ["position", PoseChange] | ["hold", HoldChange] | ["host", HostChange];
 function room() {
   const log: Logged[] = [];
-  const r = new RoomState({ presence: (e) => log.push(["presence", e]), entity: (e) => log.push(["entity", e]), position: (e) => log.push(["position", e]) });
-  const short = () => log.splice(0).map(([k, e]) => `${k}:${"kind" in e ? e.kind : e.target}:${"client_id" in e ? e.client_id : e.entity_id}:${e.source}`);
+  const r = new RoomState({
+    presence: (e) => log.push(["presence", e]), entity: (e) => log.push(["entity", e]), position: (e) => log.push(["position", e]),
+    hold: (e) => log.push(["hold", e]), host: (e) => log.push(["host", e]),
+  });
+  const short = () => log.splice(0).map(([k, e]) =>
+    k === "hold" ? `hold:${e.kind}:${e.entity_id}:${e.client_id}:${e.source}`
+    : k === "host" ? `host:${e.host_client_id}:${e.source}`
+    : `${k}:${"kind" in e ? e.kind : e.target}:${"client_id" in e ? e.client_id : e.entity_id}:${e.source}`);
   return { r, log, short };
 }
 const hello = (players: Record<string, unknown>[], entities: Record<string, unknown>[] = [], extra: Partial<HelloInfo> = {}): HelloInfo =>
