@@ -147,6 +147,70 @@ describe("own sends", () => {
   });
 });
 
+describe("host and holds", () => {
+  test("the host comes from the hello, joins and leaves, and the PRESENCE_UPDATE announcing it; a change is one event", () => {
+    const { r, short } = room();
+    r.reset(hello([{ client_id: "me" }, { client_id: "ann", joined_at: 5 }], [], { host_client_id: "ann" }));
+    expect(short()).toEqual(["presence:join:me:snapshot", "presence:join:ann:snapshot", "host:ann:snapshot"]);
+    expect(r.players.get("ann")!.joined_at).toBe(5);
+    r.apply(msg(MessageType.PRESENCE_JOIN, { client_id: "bob", event_type: 0, data: { display_name: "Bob", joined_at: 9, host_client_id: "ann" } }));
+    r.apply(msg(MessageType.PRESENCE_LEAVE, { client_id: "ann", event_type: 1, data: { host_client_id: "me" } }));
+    r.apply(msg(MessageType.PRESENCE_UPDATE, { client_id: "me", event_type: 2, data: { host_client_id: "me" } }));
+    expect(short()).toEqual(["presence:join:bob:server", "presence:leave:ann:server", "host:me:server", "presence:update:me:server"]);
+    expect(r.host).toBe("me");
+    // A resumed session keeps its host: the replay that follows tells the changes in order.
+    r.reset(hello([{ client_id: "me" }], [], { resumed: true, host_client_id: "bob" }));
+    expect(r.host).toBe("me");
+    r.reset(hello([{ client_id: "me" }, { client_id: "bob" }], [], { host_client_id: "bob" }));
+    expect(short()).toContain("host:bob:snapshot");
+  });
+
+  test("holds: from the snapshot, grabs and releases, released when the holder leaves", () => {
+    const { r, log, short } = room();
+    r.reset(hello([{ client_id: "me" }, { client_id: "ann", holding: [{ entity_id: "cup", client_id: "ann", position: { x: 1, y: 0, z: 0 }, timestamp: 3 }] }]));
+    expect(short()).toEqual(["presence:join:me:snapshot", "presence:join:ann:snapshot", "hold:grab:cup:ann:snapshot"]);
+    expect(r.holds.map.get("cup")).toEqual({ entity_id: "cup", client_id: "ann", position: { x: 1, y: 0, z: 0 }, timestamp: 3 });
+    expect(r.players.get("ann")).toEqual({ client_id: "ann" });
+    r.apply(msg(MessageType.OBJECT_GRAB, { entity_id: "ball", client_id: "ann", timestamp: 4 }));
+    r.apply(msg(MessageType.OBJECT_RELEASE, { entity_id: "cup", client_id: "ann", position: { x: 2, y: 0, z: 0 }, velocity: { x: 0, y: 1, z: 0 } }));
+    expect((log.at(-1)![1] as HoldChange)).toMatchObject({ kind: "release", position: { x: 2, y: 0, z: 0 }, velocity: { x: 0, y: 1, z: 0 }, self: false });
+    r.apply(msg(MessageType.PRESENCE_LEAVE, { client_id: "ann", event_type: 1 }));
+    r.apply(msg(MessageType.OBJECT_RELEASE, { entity_id: "ball", client_id: "ann" })); // the server's, after the leave: nothing left
+    expect(short()).toEqual(["hold:grab:ball:ann:server", "hold:release:cup:ann:server", "presence:leave:ann:server", "hold:release:ball:ann:server"]);
+    expect(r.holds.map.size).toBe(0);
+    // A fresh snapshot announces the differences.
+    r.reset(hello([{ client_id: "me" }, { client_id: "bob", holding: [{ entity_id: "cup", client_id: "bob" }] }]));
+    expect(short()).toEqual(["presence:join:bob:snapshot", "hold:grab:cup:bob:snapshot"]);
+  });
+
+  test("own grabs and releases apply locally; an ERROR undoes them unless the server said otherwise since", () => {
+    const { r, short } = room();
+    r.reset(hello([{ client_id: "me" }, { client_id: "ann", holding: [{ entity_id: "theirs", client_id: "ann" }] }]));
+    short();
+    r.applyLocal(msg(MessageType.OBJECT_GRAB, { entity_id: "cup" }, "g1"));
+    r.applyLocal(msg(MessageType.OBJECT_GRAB, { entity_id: "theirs" }, "g2")); // held by ann: left to the server
+    r.applyLocal(msg(MessageType.OBJECT_RELEASE, { entity_id: "nobody's" }, "r0"));
+    expect(short()).toEqual(["hold:grab:cup:me:local"]);
+    r.revert("g1");
+    expect(short()).toEqual(["hold:release:cup:me:revert"]);
+    // Both grab "ball" at once; ann's grab arrives, then our CONFLICT: ann keeps it.
+    r.applyLocal(msg(MessageType.OBJECT_GRAB, { entity_id: "ball" }, "g3"));
+    r.apply(msg(MessageType.OBJECT_GRAB, { entity_id: "ball", client_id: "ann" }));
+    r.revert("g3");
+    expect(r.holds.map.get("ball")!.client_id).toBe("ann");
+    // A release of our own hold, refused: the hold comes back.
+    r.applyLocal(msg(MessageType.OBJECT_GRAB, { entity_id: "mug" }, "g4"));
+    r.accepted("g4");
+    r.revert("g4"); // accepted: its undo step is gone
+    expect(r.holds.map.get("mug")!.client_id).toBe("me");
+    r.applyLocal(msg(MessageType.OBJECT_RELEASE, { entity_id: "mug", velocity: { x: 1, y: 0, z: 0 } }, "r1"));
+    expect(r.holds.map.has("mug")).toBe(false);
+    r.revert("r1");
+    expect(r.holds.map.get("mug")!.client_id).toBe("me");
+    expect(short()).toEqual(["hold:grab:ball:me:local", "hold:grab:ball:ann:server", "hold:grab:mug:me:local", "hold:release:mug:me:local", "hold:grab:mug:me:revert"]);
+  });
+});
+
 describe("JSON codec", () => {
   test("its enum and bytes lists name every enum and bytes field a payload can carry (the schema decides)", () => {
     const enums: string[] = [];
@@ -173,6 +237,9 @@ describe("JSON codec", () => {
     expect(chat).toEqual({ kind: "message", msg: { type: 30, message_id: "m", timestamp: 5, seq: 3, epoch: 9, payload: "chat_message", chat_message: { from_client_id: "a", message: "hi", type: 1, to_client_id: "b" } } as Envelope });
     const err = decodeJson('{"type":"ERROR","message_id":"x","timestamp":1,"code":"FORBIDDEN","message":"No","ref_message_id":"m1"}');
     expect(err.kind === "message" && err.msg.error).toEqual({ code: "FORBIDDEN", message: "No", ref_message_id: "m1" });
+    // ACCEPTED is unsequenced: its flat seq/epoch are the accepted message's, never the envelope's.
+    const accepted = decodeJson('{"type":"ACCEPTED","message_id":"a","timestamp":2,"ref_message_id":"m1","seq":41,"epoch":7}');
+    expect(accepted.kind === "message" && [accepted.msg.seq, accepted.msg.epoch, accepted.msg.accepted]).toEqual([0, 0, { ref_message_id: "m1", seq: 41, epoch: 7 }]);
     const voice = decodeJson('{"type":"VOICE_DATA","payload":{"audio_data":"AQL/","codec":"PCMU"}}');
     expect(voice.kind === "message" && voice.msg.voice_data).toEqual({ audio_data: new Uint8Array([1, 2, 255]), codec: 1 });
     for (const raw of ["plain text", "[1,2]", "null", '{"type":"TEST_MESSAGE"}', '{"type":"VOICE_DATA","payload":{"audio_data":"!!"}}', '{"type":"CHAT_MESSAGE","payload":7}']) {
