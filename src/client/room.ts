@@ -181,9 +181,19 @@ export class RoomState {
       case "presence_event": {
         const data: PresenceData = msg.payload === "client_hello" ? msg.client_hello! : msg.presence_event!.data ?? {};
         const p = this.players.get(me);
+        if (!p) return;
         // joined_at and the host are the server's to say.
-        if (p) this.#presence("update", mergePlayer({ ...p }, { ...data, joined_at: 0 }), "local");
-        return;
+        const after = mergePlayer({ ...p }, { ...data, joined_at: 0 });
+        this.#presence("update", after, "local");
+        return this.#remember(id, () => {
+          // Undo the fields this update set that nothing changed since.
+          const now = this.players.get(me);
+          if (!now) return;
+          const back = { ...now } as Record<string, unknown>;
+          const was = p as Record<string, unknown>, mine = after as Record<string, unknown>;
+          for (const k in mine) if (!same(was[k], mine[k]) && same(back[k], mine[k])) was[k] === undefined ? delete back[k] : (back[k] = was[k]);
+          if (!same(back, now)) this.#presence("update", back as Player, "revert");
+        });
       }
       case "entity_spawn": {
         const s = msg.entity_spawn!;

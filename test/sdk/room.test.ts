@@ -136,6 +136,18 @@ describe("own sends", () => {
     expect(r.entities.has("extra")).toBe(false);
   });
 
+  test("a refused presence update is undone, field by field, unless changed since", () => {
+    const { r, short } = room();
+    r.reset(hello([{ client_id: "me", display_name: "Me", position: { x: 0, y: 0, z: 0 } }]));
+    short();
+    r.applyLocal(msg(MessageType.PRESENCE_UPDATE, { event_type: 2, data: { display_name: "Renamed", avatar_url: "a.glb" } }, "p1"));
+    r.applyLocal(msg(MessageType.PRESENCE_UPDATE, { event_type: 2, data: { avatar_url: "b.glb" } }, "p2"));
+    r.applyLocal(msg(MessageType.POSITION_UPDATE, { position: { x: 5, y: 0, z: 0 } }, "m"));
+    r.revert("p1");
+    expect(r.players.get("me")).toEqual({ client_id: "me", display_name: "Me", avatar_url: "b.glb", position: { x: 5, y: 0, z: 0 } });
+    expect(short()).toEqual(["presence:update:me:local", "presence:update:me:local", "position:player:me:local", "presence:update:me:revert"]);
+  });
+
   test("an undo never clobbers what the server said since", () => {
     const { r } = room();
     r.reset(hello([{ client_id: "me" }]));
