@@ -7,11 +7,11 @@
 import { reconnectAdvice } from "../errors.ts";
 import { MessageType, type Envelope, type PayloadCase, type Payloads } from "../protocol/types.ts";
 import { backoffDelay } from "./backoff.ts";
-import { jsonCodec, loadCodec, type Codec } from "./codec.ts";
+import { decodeFrame, jsonCodec, loadCodec, upgradeUrl, type Codec } from "./codec.ts";
 import { Emitter } from "./emitter.ts";
 import { GraphwizError } from "./errors.ts";
 import type { AcceptedEvent, ClientEvents, ClientOptions, ConnectionState } from "./events.ts";
-import { decodeJson, type HelloInfo, type ServerFrame } from "./json.ts";
+import type { HelloInfo } from "./json.ts";
 import { acceptedEvent, chatEvent, moderationNotice, pongEvent, reactionEvent, serverError, voiceEvent } from "./messages.ts";
 import { Outcomes } from "./outcomes.ts";
 import { RoomState } from "./room.ts";
@@ -105,26 +105,9 @@ export class Connection extends Emitter<ClientEvents> {
     else this.#finish(new GraphwizError("CLIENT_CLOSED", "The client was closed before it connected"));
   }
 
-  #url(): string {
-    const o = this.options;
-    const q = new URLSearchParams({ ...o.query, format: o.format ?? "json" });
-    if (o.userId) q.set("user_id", o.userId);
-    if (this.clientId) q.set("client_id", this.clientId);
-    if (o.displayName) q.set("display_name", o.displayName);
-    if (o.token && !o.tokenInFirstMessage) q.set("token", o.token);
-    if (o.reliable) {
-      q.set("ack", "1");
-      if (this.sessionId) {
-        q.set("resume", this.sessionId);
-        q.set("last_seq", String(this.lastSeq));
-        q.set("epoch", String(this.epoch));
-      }
-    }
-    return `${o.url.replace(/\/$/, "")}/ws/${encodeURIComponent(o.room)}?${q}`;
-  }
-
   #open(): void {
-    const ws = new this.#Ctor!(this.#url());
+    const resume = this.options.reliable && this.sessionId ? { session: this.sessionId, lastSeq: this.lastSeq, epoch: this.epoch } : undefined;
+    const ws = new this.#Ctor!(upgradeUrl(this.options, this.clientId, resume));
     ws.binaryType = "arraybuffer";
     this.#ws = ws;
     ws.onmessage = (e: { data: unknown }) => this.#receive(e.data);
@@ -137,16 +120,7 @@ export class Connection extends Emitter<ClientEvents> {
   }
 
   #receive(data: unknown): void {
-    let f: ServerFrame;
-    if (typeof data === "string") f = decodeJson(data);
-    else {
-      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(0);
-      try {
-        f = this.#codec.decodeBinary ? { kind: "message", msg: this.#codec.decodeBinary(bytes) } : { kind: "raw", data: bytes };
-      } catch {
-        f = { kind: "raw", data: bytes };
-      }
-    }
+    const f = decodeFrame(data, this.#codec);
     if (f.kind === "raw") this.emit("raw", f.data);
     else if (f.kind === "hello") this.#onHello(f.hello);
     else this.#onMessage(f.msg);

@@ -70,7 +70,7 @@ test("Redis away past OUTBOX_TIMEOUT_MS: each reliable send rejects with NOT_DEL
   const renamed = bob.updatePresence({ display_name: "Robert" });
   expect([ann.entities.has("crate"), bob.me!.display_name]).toEqual([true, "Robert"]); // applied locally at once
   const outcomes = await Promise.all([settled(ann.outcome(lost)), settled(ann.outcome(crate)), settled(bob.outcome(lostToo)), settled(bob.outcome(renamed))]);
-  expect(outcomes).toEqual(Array(4).fill("REJECTED:NOT_DELIVERED"));
+  expect(outcomes).toEqual(["REJECTED:NOT_DELIVERED", "REJECTED:NOT_DELIVERED", "REJECTED:NOT_DELIVERED", "REJECTED:NOT_DELIVERED"]);
   expect([ann.entities.has("crate"), bob.me!.display_name]).toEqual([false, "Bob"]); // undone
   expect(errors.sort()).toEqual(["ann:NOT_DELIVERED", "ann:NOT_DELIVERED", "bob:NOT_DELIVERED", "bob:NOT_DELIVERED"]);
 
