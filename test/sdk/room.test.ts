@@ -10,6 +10,7 @@ import { decodeBinary, encodeBinary } from "../../src/client/protobuf.ts";
 import { RoomState, type EntityChange, type HoldChange, type HostChange, type PoseChange, type PresenceChange } from "../../src/client/room.ts";
 import { MessageProto } from "../../src/protocol/proto.ts";
 import { MessageType, PAYLOAD_OF_TYPE, type Envelope } from "../../src/protocol/types.ts";
+import { CloseCode, reconnectAdvice } from "../../src/errors.ts";
 
 type Logged = ["presence", PresenceChange] | ["entity", EntityChange] | ["position", PoseChange] | ["hold", HoldChange] | ["host", HostChange];
 function room() {
@@ -263,4 +264,8 @@ describe("JSON codec", () => {
     const text = encodeJson(msg(MessageType.ENTITY_UPDATE, { entity_id: "e", components: { c: new Uint8Array([0, 255]) } }, "id1"));
     expect(JSON.parse(text)).toMatchObject({ type: "ENTITY_UPDATE", message_id: "id1", payload: { entity_id: "e", components: { c: "AP8=" } } });
   });
+});
+
+test("the SDK never reconnects after a borrowed client id (4409), a takeover (4410) or a kick (4430)", () => {
+  expect([CloseCode.CLIENT_ID_CONFLICT, CloseCode.REPLACED, CloseCode.KICKED].map(reconnectAdvice)).toEqual(["never", "never", "never"]);
 });
