@@ -1,7 +1,7 @@
 /** {@link GraphwizClient}: a connection to one room, with its state and a method per message. @module */
 import { ChatType, MessageType, type EntitySpawn, type PresenceData, type Quaternion, type Vector3 } from "../protocol/types.ts";
 import { Connection } from "./connection.ts";
-import type { Entity, Player } from "./room.ts";
+import type { Entity, Hold, Player } from "./room.ts";
 
 /** What {@link GraphwizClient.spawnEntity} takes: an EntitySpawn, optionally placed at once. */
 export interface SpawnOptions extends EntitySpawn {
@@ -26,6 +26,14 @@ export class GraphwizClient extends Connection {
   /** Every entity in the room, by id. */
   get entities(): ReadonlyMap<string, Entity> {
     return this.room.entities;
+  }
+  /** Who holds which object, by object id. */
+  get holds(): ReadonlyMap<string, Hold> {
+    return this.room.holds.map;
+  }
+  /** The room's host (its longest-present member), as the server last named it; undefined before the hello. */
+  get host(): string | undefined {
+    return this.room.host;
   }
   /** Your own player entry (after the hello). */
   get me(): Player | undefined {
@@ -57,6 +65,22 @@ export class GraphwizClient extends Connection {
   /** Removes an entity you own. */
   despawnEntity(entityId: string): string {
     return this.send(MessageType.ENTITY_DESPAWN, "entity_despawn", { entity_id: entityId });
+  }
+  /**
+   * Grabs an object (a spawned entity or any scene object id): you hold it until you release it
+   * or leave. Applied locally at once unless another client holds it; the server answers
+   * CONFLICT when someone else holds it (the local grab is then undone).
+   */
+  grab(entityId: string, position?: Vector3): string {
+    return this.send(MessageType.OBJECT_GRAB, "object_grab", { entity_id: entityId, position });
+  }
+  /** Releases an object you hold (optionally where, and thrown with `velocity`). */
+  release(entityId: string, position?: Vector3, velocity?: Vector3): string {
+    return this.send(MessageType.OBJECT_RELEASE, "object_release", { entity_id: entityId, position, velocity });
+  }
+  /** Sends an emoji reaction (a momentary effect: never retried or replayed). */
+  react(emoji: string, position?: Vector3): string {
+    return this.send(MessageType.EMOJI_REACTION, "emoji_reaction", { emoji, position });
   }
   /** Changes your presence (display name, avatar, pose); the others get a PRESENCE_UPDATE. */
   updatePresence(data: PresenceData): string {

@@ -7,17 +7,19 @@
 import { reconnectAdvice } from "../errors.ts";
 import { MessageType, type Envelope, type PayloadCase, type Payloads } from "../protocol/types.ts";
 import { backoffDelay } from "./backoff.ts";
-import { jsonCodec, loadCodec, type Codec } from "./codec.ts";
+import { decodeFrame, jsonCodec, loadCodec, upgradeUrl, type Codec } from "./codec.ts";
 import { Emitter } from "./emitter.ts";
 import { GraphwizError } from "./errors.ts";
-import type { ClientEvents, ClientOptions, ConnectionState } from "./events.ts";
-import { decodeJson, type HelloInfo, type ServerFrame } from "./json.ts";
+import type { AcceptedEvent, ClientEvents, ClientOptions, ConnectionState } from "./events.ts";
+import type { HelloInfo } from "./json.ts";
+import { acceptedEvent, chatEvent, moderationNotice, pongEvent, reactionEvent, serverError, voiceEvent } from "./messages.ts";
+import { Outcomes } from "./outcomes.ts";
 import { RoomState } from "./room.ts";
 import { findWebSocket, type WebSocketConstructor, type WebSocketLike } from "./websocket.ts";
 
 const OPEN = 1;
-const CHAT_TYPES = ["NORMAL", "WHISPER", "SHOUT"] as const;
-const CODECS = ["OPUS", "PCMU", "PCMA"] as const;
+/** What the server puts in the room log and answers with ACCEPTED or an ERROR naming it (see docs/protocol.md). */
+const LOGGED = new Set<PayloadCase>(["chat_message", "entity_spawn", "entity_update", "entity_despawn", "presence_event", "object_grab", "object_release"]);
 /** What waits in the queue: a typed message (encoded when sent) or raw data. */
 type Outgoing = { msg: Envelope } | { raw: string | Uint8Array };
 
@@ -45,6 +47,8 @@ export class Connection extends Emitter<ClientEvents> {
   #queue: Outgoing[] = [];
   /** Queue index of the latest position update per entity (latest-wins while waiting). */
   #queuedPose = new Map<string, number>();
+  /** Reliable mode: the answer each logged send is waiting for. */
+  readonly #outcomes = new Outcomes();
   #connecting?: { promise: Promise<HelloInfo>; resolve(h: HelloInfo): void; reject(e: Error): void };
 
   constructor(options: ClientOptions) {
@@ -54,6 +58,8 @@ export class Connection extends Emitter<ClientEvents> {
       presence: (ev, msg) => this.emit("presence", ev, msg),
       entity: (ev, msg) => this.emit("entity", ev, msg),
       position: (ev, msg) => this.emit("position", ev, msg),
+      hold: (ev, msg) => this.emit("hold", ev, msg),
+      host: (ev, msg) => this.emit("host", ev, msg),
     });
   }
 
@@ -99,26 +105,9 @@ export class Connection extends Emitter<ClientEvents> {
     else this.#finish(new GraphwizError("CLIENT_CLOSED", "The client was closed before it connected"));
   }
 
-  #url(): string {
-    const o = this.options;
-    const q = new URLSearchParams({ ...o.query, format: o.format ?? "json" });
-    if (o.userId) q.set("user_id", o.userId);
-    if (this.clientId) q.set("client_id", this.clientId);
-    if (o.displayName) q.set("display_name", o.displayName);
-    if (o.token && !o.tokenInFirstMessage) q.set("token", o.token);
-    if (o.reliable) {
-      q.set("ack", "1");
-      if (this.sessionId) {
-        q.set("resume", this.sessionId);
-        q.set("last_seq", String(this.lastSeq));
-        q.set("epoch", String(this.epoch));
-      }
-    }
-    return `${o.url.replace(/\/$/, "")}/ws/${encodeURIComponent(o.room)}?${q}`;
-  }
-
   #open(): void {
-    const ws = new this.#Ctor!(this.#url());
+    const resume = this.options.reliable && this.sessionId ? { session: this.sessionId, lastSeq: this.lastSeq, epoch: this.epoch } : undefined;
+    const ws = new this.#Ctor!(upgradeUrl(this.options, this.clientId, resume));
     ws.binaryType = "arraybuffer";
     this.#ws = ws;
     ws.onmessage = (e: { data: unknown }) => this.#receive(e.data);
@@ -131,16 +120,7 @@ export class Connection extends Emitter<ClientEvents> {
   }
 
   #receive(data: unknown): void {
-    let f: ServerFrame;
-    if (typeof data === "string") f = decodeJson(data);
-    else {
-      const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(0);
-      try {
-        f = this.#codec.decodeBinary ? { kind: "message", msg: this.#codec.decodeBinary(bytes) } : { kind: "raw", data: bytes };
-      } catch {
-        f = { kind: "raw", data: bytes };
-      }
-    }
+    const f = decodeFrame(data, this.#codec);
     if (f.kind === "raw") this.emit("raw", f.data);
     else if (f.kind === "hello") this.#onHello(f.hello);
     else this.#onMessage(f.msg);
@@ -173,23 +153,23 @@ export class Connection extends Emitter<ClientEvents> {
     if (msg.seq && !this.#fresh(msg)) return;
     this.emit("message", msg);
     switch (msg.payload) {
-      case "chat_message": {
-        const c = msg.chat_message!;
-        const chat = { from_client_id: c.from_client_id ?? "", message: c.message ?? "", type: CHAT_TYPES[c.type ?? 0] ?? "NORMAL", to_client_id: c.to_client_id ?? "", timestamp: c.timestamp ?? 0, message_id: msg.message_id ?? "" };
-        return this.emit("chat", chat, msg);
-      }
-      case "voice_data": {
-        const v = msg.voice_data!;
-        return this.emit("voice", { from_client_id: v.from_client_id ?? "", audio_data: v.audio_data ?? new Uint8Array(0), sequence_number: v.sequence_number ?? 0, codec: CODECS[v.codec ?? 0] ?? "OPUS" }, msg);
-      }
-      case "pong": {
-        const p = msg.pong!;
-        return this.emit("pong", { client_time: p.client_time ?? 0, server_time: p.server_time ?? 0, rtt_ms: Date.now() - (p.client_time ?? 0) }, msg);
+      case "chat_message": return this.emit("chat", chatEvent(msg.chat_message!, msg.message_id), msg);
+      case "voice_data": return this.emit("voice", voiceEvent(msg.voice_data!), msg);
+      case "pong": return this.emit("pong", pongEvent(msg.pong!, Date.now()), msg);
+      case "emoji_reaction": return this.emit("reaction", reactionEvent(msg.emoji_reaction!), msg);
+      case "moderation": return this.emit("moderation", moderationNotice(msg.moderation!, this.clientId), msg);
+      case "accepted": {
+        const a = acceptedEvent(msg.accepted!);
+        this.room.accepted(a.ref_message_id);
+        this.#outcomes.accept(a);
+        return this.emit("accepted", a, msg);
       }
       case "error": {
-        const e = msg.error!;
+        const e = serverError(msg.error!);
         if (e.ref_message_id) this.room.revert(e.ref_message_id);
-        return this.emit("error", { code: e.code ?? "", message: e.message ?? "", ref_message_id: e.ref_message_id ?? "", retry_after_ms: e.retry_after_ms ?? 0, close_code: e.close_code ?? 0 }, msg);
+        this.emit("error", e, msg);
+        if (e.ref_message_id) this.#outcomes.reject(e.ref_message_id, new GraphwizError("REJECTED", `${e.code}: ${e.message}`, undefined, e));
+        return;
       }
       default:
         this.room.apply(msg);
@@ -217,7 +197,7 @@ export class Connection extends Emitter<ClientEvents> {
     clearTimeout(this.#ackTimer);
     this.#ackTimer = undefined;
     this.#unacked = 0;
-    if (this.#ws?.readyState === OPEN) this.#write({ msg: this.#envelope(MessageType.ACK, "ack", { seq: this.lastSeq }) });
+    if (this.#ws?.readyState === OPEN) this.#write({ msg: this.#envelope(MessageType.ACK, "ack", { seq: this.lastSeq, epoch: this.epoch }) });
   }
 
   #onClose(ws: WebSocketLike, code: number, reason: string): void {
@@ -229,6 +209,7 @@ export class Connection extends Emitter<ClientEvents> {
     clearTimeout(this.#ackTimer);
     this.#ackTimer = undefined;
     if (code === 1000 || !willReconnect) this.sessionId = undefined; // a deliberate close ends the session
+    this.#outcomes.closed(false);
     this.emit("close", { code, reason, willReconnect });
     if (!willReconnect) {
       const error = this.#closedByUser
@@ -243,6 +224,7 @@ export class Connection extends Emitter<ClientEvents> {
 
   /** The end of the line: state `closed`, the queue dropped, a pending `connect()` rejected. */
   #finish(error: Error): void {
+    this.#outcomes.closed(true);
     this.#queue = [];
     this.#queuedPose.clear();
     this.#setState("closed");
@@ -265,7 +247,10 @@ export class Connection extends Emitter<ClientEvents> {
   #write(item: Outgoing): void {
     const frame = "raw" in item ? item.raw : this.#codec.encode(item.msg);
     this.#ws!.send(frame);
-    if ("msg" in item) this.room.applyLocal(item.msg);
+    if ("msg" in item) {
+      this.#outcomes.sent(item.msg.message_id!);
+      this.room.applyLocal(item.msg);
+    }
   }
 
   /**
@@ -275,8 +260,20 @@ export class Connection extends Emitter<ClientEvents> {
    */
   send<K extends PayloadCase>(type: number, kind: K, payload: Payloads[K]): string {
     const msg = this.#envelope(type, kind, payload);
-    this.#dispatch({ msg });
+    const written = this.#dispatch({ msg });
+    if (this.options.reliable && LOGGED.has(kind)) this.#outcomes.track(msg.message_id!, written);
     return msg.message_id!;
+  }
+
+  /**
+   * Reliable mode: the outcome of a send that goes through the room log (chat, entities,
+   * presence, grab, release) — resolves with its `seq` once the server ACCEPTED it; rejects
+   * with `REJECTED` (an ERROR named it: `serverError.code` is NOT_DELIVERED, CONFLICT, …),
+   * `OUTCOME_UNKNOWN` (the connection closed before the answer), `NOT_SENT` (still queued
+   * when the client closed for good) or `NO_OUTCOME` (nothing tracked for `messageId`).
+   */
+  outcome(messageId: string): Promise<AcceptedEvent> {
+    return this.#outcomes.get(messageId);
   }
 
   /** Sends text or bytes as is (relayed to the room if not a typed message); queued like {@link send}. */
@@ -284,14 +281,16 @@ export class Connection extends Emitter<ClientEvents> {
     this.#dispatch({ raw: data });
   }
 
-  #dispatch(item: Outgoing): void {
+  /** Writes `item` now (true) or queues it (false). */
+  #dispatch(item: Outgoing): boolean {
     if (this.#closedByUser || this.#state === "closed") throw new GraphwizError("CLIENT_CLOSED", "The client is closed; call connect() to open it again");
-    if (this.#state === "open" && this.#ws?.readyState === OPEN) return this.#write(item);
+    if (this.#state === "open" && this.#ws?.readyState === OPEN) return this.#write(item), true;
     const pose = "msg" in item && item.msg.payload === "position_update" ? item.msg.position_update!.entity_id || "" : undefined;
     const at = pose === undefined ? undefined : this.#queuedPose.get(pose);
-    if (at !== undefined) return void (this.#queue[at] = item);
+    if (at !== undefined) return (this.#queue[at] = item), false;
     if (this.#queue.length >= this.options.queueLimit!) throw new GraphwizError("QUEUE_FULL", `Already ${this.#queue.length} messages waiting for the connection (queueLimit)`);
     if (pose !== undefined) this.#queuedPose.set(pose, this.#queue.length);
     this.#queue.push(item);
+    return false;
   }
 }

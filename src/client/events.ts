@@ -1,9 +1,9 @@
 /** The options and the events of {@link GraphwizClient}: the SDK's public shapes. @module */
-import type { Envelope } from "../protocol/types.ts";
+import type { Envelope, Vector3 } from "../protocol/types.ts";
 import type { BackoffOptions } from "./backoff.ts";
 import type { Format } from "./codec.ts";
 import type { HelloInfo } from "./json.ts";
-import type { EntityChange, PoseChange, PresenceChange } from "./room.ts";
+import type { EntityChange, HoldChange, HostChange, PoseChange, PresenceChange } from "./room.ts";
 import type { WebSocketConstructor } from "./websocket.ts";
 
 /** Options of {@link GraphwizClient}. */
@@ -29,7 +29,8 @@ export interface ClientOptions {
   /**
    * Acknowledged delivery (`?ack=1`): reliable messages carry a `seq`, the SDK acknowledges them
    * (every 100 ms or 32 messages), drops duplicates, and on reconnect resumes the session so
-   * nothing is lost. @default false
+   * nothing is lost; and the server tells the outcome of each reliable send (`outcome(id)`,
+   * the `accepted` event). @default false
    */
   reliable?: boolean;
   /** Most messages kept while not connected (sends beyond it throw `QUEUE_FULL`). @default 1024 */
@@ -71,6 +72,36 @@ export interface ServerError {
   retry_after_ms: number;
   close_code: number;
 }
+/** A `reaction` event: someone else's EMOJI_REACTION (a momentary effect, never replayed). */
+export interface ReactionEvent {
+  from_client_id: string;
+  emoji: string;
+  /** Where it appears, when the sender said. */
+  position?: Vector3;
+  /** The sender's id for it (its message id unless it chose one). */
+  reaction_id: string;
+  /** Server time, ms. */
+  timestamp: number;
+}
+/** A `moderation` event: what a moderator did in the room (POST /moderation/…). */
+export interface ModerationNotice {
+  action: "KICK" | "MUTE" | "UNMUTE" | "LOCK" | "UNLOCK";
+  /** Who was kicked, muted or unmuted ("" for lock and unlock). */
+  target_client_id: string;
+  /** The moderator's client id, as the request named it ("" when it named none). */
+  by_client_id: string;
+  reason: string;
+  /** True when the target is this client. */
+  self: boolean;
+}
+/** An `accepted` event (reliable mode): one of your sends is in the room log and reaches every member. */
+export interface AcceptedEvent {
+  /** The id your send method returned. */
+  ref_message_id: string;
+  /** Its place in the room's sequence (of `epoch`). */
+  seq: number;
+  epoch: number;
+}
 /** A `pong` event, the answer to {@link GraphwizClient.ping}. */
 export interface PongEvent {
   client_time: number;
@@ -99,6 +130,16 @@ export interface ClientEvents {
   entity: (ev: EntityChange, msg?: Envelope) => void;
   /** A player or entity moved (yours too). */
   position: (ev: PoseChange, msg?: Envelope) => void;
+  /** The room's host changed (or became known). */
+  host: (ev: HostChange, msg?: Envelope) => void;
+  /** An object was grabbed or released (by you too). */
+  hold: (ev: HoldChange, msg?: Envelope) => void;
+  /** An emoji reaction from someone else. */
+  reaction: (reaction: ReactionEvent, msg: Envelope) => void;
+  /** A moderator kicked, muted or unmuted someone, or locked or unlocked the room. */
+  moderation: (ev: ModerationNotice, msg: Envelope) => void;
+  /** Reliable mode: one of your sends is in the room log (its refusal is an `error` naming it). */
+  accepted: (ev: AcceptedEvent, msg: Envelope) => void;
   /** A chat message from someone else. */
   chat: (chat: ChatEvent, msg: Envelope) => void;
   /** Voice data from someone else. */

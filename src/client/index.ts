@@ -7,8 +7,8 @@
  */
 export { GraphwizClient, type SpawnOptions } from "./client.ts";
 export type { Connection } from "./connection.ts";
-export type { ChatEvent, ClientEvents, ClientOptions, CloseInfo, ConnectionState, PongEvent, ServerError, VoiceEvent } from "./events.ts";
-export type { ChangeSource, Entity, EntityChange, Player, PoseChange, PresenceChange } from "./room.ts";
+export type { AcceptedEvent, ChatEvent, ClientEvents, ClientOptions, CloseInfo, ConnectionState, ModerationNotice, PongEvent, ReactionEvent, ServerError, VoiceEvent } from "./events.ts";
+export type { ChangeSource, Entity, EntityChange, Hold, HoldChange, HostChange, Player, PoseChange, PresenceChange } from "./room.ts";
 export type { HelloInfo } from "./json.ts";
 export type { Format } from "./codec.ts";
 export type { WebSocketConstructor, WebSocketLike } from "./websocket.ts";

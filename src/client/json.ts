@@ -23,6 +23,8 @@ export interface HelloInfo {
     entities?: Record<string, unknown>[];
     last_update?: number;
   };
+  /** The room's host (its longest-present member). */
+  host_client_id?: string;
   /** Reliable clients: the session to resume, and whether this hello resumed one. */
   session_id?: string;
   resumed?: boolean;
@@ -86,7 +88,7 @@ export function base64ToBytes(s: string): Uint8Array {
 function payloadIn(kase: PayloadCase, body: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key in body) {
-    if (FLAT.has(kase) && ENVELOPE_KEYS.has(key)) continue;
+    if (FLAT.has(kase) && ENVELOPE_KEYS.has(key) && !(kase === "accepted" && (key === "seq" || key === "epoch"))) continue;
     const v = body[key];
     const path = `${kase}.${key}`;
     const names = JSON_ENUMS[path];
@@ -120,12 +122,14 @@ export function decodeJson(data: string): ServerFrame {
   const body = kase && FLAT.has(kase) ? obj : obj.payload ?? {};
   if (!kase || typeof body !== "object" || body === null || Array.isArray(body)) return { kind: "raw", data };
   try {
+    // ACCEPTED is flat and unsequenced: its top-level seq/epoch are the accepted message's.
+    const own = kase !== "accepted";
     const msg = {
       type,
       message_id: typeof obj.message_id === "string" ? obj.message_id : "",
       timestamp: typeof obj.timestamp === "number" ? obj.timestamp : 0,
-      seq: typeof obj.seq === "number" ? obj.seq : 0,
-      epoch: typeof obj.epoch === "number" ? obj.epoch : 0,
+      seq: own && typeof obj.seq === "number" ? obj.seq : 0,
+      epoch: own && typeof obj.epoch === "number" ? obj.epoch : 0,
       payload: kase,
       [kase]: payloadIn(kase, body as Record<string, unknown>),
     };

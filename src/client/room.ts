@@ -1,32 +1,21 @@
 /**
- * The room as this client knows it: players and entities, kept exactly as the server's world
- * keeps them (src/core/world.ts) — from the SERVER_HELLO snapshot, the server's messages, and
- * this client's own sends (the server never echoes a message to its sender, so they are applied
- * here, and undone if the server answers them with an ERROR).
+ * The room as this client knows it: players, entities, who holds what and the host, kept
+ * exactly as the server's world keeps them (src/core/world.ts, holds.ts, host.ts) — from the
+ * SERVER_HELLO snapshot, the server's messages, and this client's own sends (the server never
+ * echoes a message to its sender, so they are applied here, and undone if the server answers
+ * them with an ERROR).
  *
  * Every change is announced once, as a typed event with its `source`. One handler per payload
- * kind (`apply`), so new world state (grabs, a room host, batched poses) is one more case here.
+ * kind (`apply`), so new world state is one more case here.
  * @module
  */
-import { MessageType, type EntitySnapshot, type Envelope, type PlayerSnapshot, type PresenceData, type Quaternion, type Vector3 } from "../protocol/types.ts";
-// The server's own rule for component text (a pure function), so both sides agree by construction.
-import { componentText } from "../protocol/component-text.ts";
+import { MessageType, type Envelope, type ObjectGrab, type PresenceData, type Quaternion, type Vector3 } from "../protocol/types.ts";
+import { Holds, type HoldChange } from "./holds.ts";
 import type { HelloInfo } from "./json.ts";
+import { entityFrom, holdFrom, mergePlayer, quat, same, set, texts, vec, type ChangeSource, type Entity, type Hold, type Player } from "./shapes.ts";
 
-/** A member of the room: the server's PlayerSnapshot (empty strings are left out). */
-export type Player = Omit<PlayerSnapshot, "client_id"> & { client_id: string };
-/** A shared object: the server's EntitySnapshot. Components are text (see docs/protocol.md). */
-export type Entity = Omit<EntitySnapshot, "id" | "template_id" | "owner_id" | "components"> & {
-  id: string;
-  template_id: string;
-  owner_id: string;
-  components: Record<string, string>;
-};
-/**
- * Where a change came from: a server message, this client's own send (`local`), the hello's
- * snapshot after a (re)connect (`snapshot`), or the undoing of an own send the server refused (`revert`).
- */
-export type ChangeSource = "server" | "local" | "snapshot" | "revert";
+export type { ChangeSource, Entity, Hold, Player } from "./shapes.ts";
+export type { HoldChange } from "./holds.ts";
 /** A `presence` event. */
 export interface PresenceChange {
   kind: "join" | "leave" | "update";
@@ -57,60 +46,43 @@ export interface PoseChange {
   sequence_number: number;
   source: ChangeSource;
 }
+/** A `host` event: the room has a new host (the longest-present member). */
+export interface HostChange {
+  host_client_id: string;
+  /** The host before (undefined when this client did not know one yet). */
+  previous?: string;
+  /** True when the new host is this client. */
+  self: boolean;
+  source: ChangeSource;
+}
 
 /** How the room state announces changes (the client's emitter). */
 export interface RoomSink {
   presence(ev: PresenceChange, msg?: Envelope): void;
   entity(ev: EntityChange, msg?: Envelope): void;
   position(ev: PoseChange, msg?: Envelope): void;
+  hold(ev: HoldChange, msg?: Envelope): void;
+  host(ev: HostChange, msg?: Envelope): void;
 }
 
-const PLAYER_FIELDS = ["user_id", "display_name", "avatar_url", "avatar_config", "position", "rotation"] as const;
+/** Most undo steps kept: for an acknowledging client only its unanswered sends stay (ACCEPTED drops one). */
 const UNDO_LIMIT = 256;
 
-/** Plain copies (protobuf-decoded objects keep defaults on their prototype). */
-const vec = (v: Vector3): Vector3 => ({ x: v.x ?? 0, y: v.y ?? 0, z: v.z ?? 0 });
-const quat = (q: Quaternion): Quaternion => ({ x: q.x ?? 0, y: q.y ?? 0, z: q.z ?? 0, w: q.w ?? 0 });
-function plain(o: object): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k in o) {
-    const v = (o as Record<string, unknown>)[k];
-    if (typeof v !== "function" && !k.startsWith("$")) out[k] = v;
-  }
-  return out;
-}
-const set = (v: unknown): boolean => v !== undefined && v !== null && v !== "";
-
-/** Merges presence fields into a player the way the server does: unset and empty fields keep the old value. */
-function mergePlayer(p: Player, data: PresenceData | Record<string, unknown>): Player {
-  const d = data as Record<string, unknown>;
-  for (const k of PLAYER_FIELDS) {
-    const v = d[k];
-    if (!set(v)) continue;
-    (p as unknown as Record<string, unknown>)[k] = k === "position" ? vec(v as Vector3) : k === "rotation" ? quat(v as Quaternion) : typeof v === "object" ? plain(v as object) : v;
-  }
-  return p;
-}
-function entityFrom(e: Record<string, unknown>): Entity {
-  const out: Entity = { id: String(e.id ?? ""), template_id: String(e.template_id ?? ""), owner_id: String(e.owner_id ?? ""), components: { ...(e.components as Record<string, string>) } };
-  if (set(e.position)) out.position = vec(e.position as Vector3);
-  if (set(e.rotation)) out.rotation = quat(e.rotation as Quaternion);
-  return out;
-}
-/** Deep equality of plain data, whatever the key order. */
-const canon = (v: unknown): unknown =>
-  v && typeof v === "object" ? Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])]) : v;
-const same = (a: unknown, b: unknown) => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
-
-/** Players and entities of the room this client is in. */
+/** Players, entities, holds and the host of the room this client is in. */
 export class RoomState {
   readonly players = new Map<string, Player>();
   readonly entities = new Map<string, Entity>();
+  /** Object id → who holds it. */
+  readonly holds: Holds;
+  /** The room's host, as the server last named it. */
+  host?: string;
   /** This client's id. */
   self?: string;
   /** Undo steps of own sends, by message id (the newest {@link UNDO_LIMIT}). */
   readonly #undo = new Map<string, () => void>();
-  constructor(readonly sink: RoomSink) {}
+  constructor(readonly sink: RoomSink) {
+    this.holds = new Holds(() => this.self, (ev, msg) => sink.hold(ev, msg));
+  }
 
   /**
    * A SERVER_HELLO. A resumed session keeps its state (the missed messages follow) and takes
@@ -122,7 +94,12 @@ export class RoomState {
     const snap = hello.initial_state ?? {};
     const players = new Map((snap.players ?? []).map((p) => [String(p.client_id), mergePlayer({ client_id: String(p.client_id) }, p)] as const));
     const entities = new Map((snap.entities ?? []).map((e) => [String(e.id), entityFrom(e)] as const));
-    if (hello.resumed) return this.#refreshPoses(players, entities);
+    const holds = new Map<string, Hold>();
+    for (const p of snap.players ?? []) for (const g of (p.holding ?? []) as ObjectGrab[]) holds.set(g.entity_id ?? "", holdFrom(g, String(p.client_id)));
+    if (hello.resumed) {
+      if (this.host === undefined) this.#setHost(hello.host_client_id, "snapshot");
+      return this.#refreshPoses(players, entities);
+    }
     this.#undo.clear();
     for (const [id, p] of this.players) if (!players.has(id)) this.#presence("leave", p, "snapshot");
     for (const [id, e] of this.entities) if (!entities.has(id)) this.#entity("despawn", e, "snapshot");
@@ -134,6 +111,8 @@ export class RoomState {
       const old = this.entities.get(id);
       if (!old || !same(old, e)) this.#entity(old ? "update" : "spawn", e, "snapshot");
     }
+    this.holds.reset(holds);
+    this.#setHost(hello.host_client_id, "snapshot");
   }
 
   #refreshPoses(players: Map<string, Player>, entities: Map<string, Entity>): void {
@@ -153,8 +132,10 @@ export class RoomState {
         const known = this.players.get(id);
         if (msg.type === MessageType.PRESENCE_LEAVE) {
           if (known) this.#presence("leave", known, "server", msg);
+          this.holds.releaseAll(id, msg); // the server's OBJECT_RELEASEs that follow find nothing left
         } else this.#presence(known ? "update" : "join", mergePlayer({ ...(known ?? { client_id: id }) }, ev.data ?? {}), "server", msg);
-        return;
+        // Joins and leaves name the host after them; a new host is announced by a PRESENCE_UPDATE about it.
+        return this.#setHost(ev.data?.host_client_id, "server", msg);
       }
       case "position_update": return this.#pose(msg.position_update!, "server", msg);
       case "entity_spawn": {
@@ -171,6 +152,11 @@ export class RoomState {
         const e = this.entities.get(msg.entity_despawn!.entity_id ?? "");
         if (e) this.#entity("despawn", e, "server", msg);
         return;
+      }
+      case "object_grab": return this.holds.grab(holdFrom(msg.object_grab!), "server", msg);
+      case "object_release": {
+        const r = msg.object_release!;
+        return this.holds.release(r.entity_id ?? "", "server", msg, r);
       }
     }
   }
@@ -193,10 +179,21 @@ export class RoomState {
       }
       case "client_hello":
       case "presence_event": {
-        const data = msg.payload === "client_hello" ? msg.client_hello! : msg.presence_event!.data ?? {};
+        const data: PresenceData = msg.payload === "client_hello" ? msg.client_hello! : msg.presence_event!.data ?? {};
         const p = this.players.get(me);
-        if (p) this.#presence("update", mergePlayer({ ...p }, data), "local");
-        return;
+        if (!p) return;
+        // joined_at and the host are the server's to say.
+        const after = mergePlayer({ ...p }, { ...data, joined_at: 0 });
+        this.#presence("update", after, "local");
+        return this.#remember(id, () => {
+          // Undo the fields this update set that nothing changed since.
+          const now = this.players.get(me);
+          if (!now) return;
+          const back = { ...now } as Record<string, unknown>;
+          const was = p as Record<string, unknown>, mine = after as Record<string, unknown>;
+          for (const k in mine) if (!same(was[k], mine[k]) && same(back[k], mine[k])) was[k] === undefined ? delete back[k] : (back[k] = was[k]);
+          if (!same(back, now)) this.#presence("update", back as Player, "revert");
+        });
       }
       case "entity_spawn": {
         const s = msg.entity_spawn!;
@@ -226,6 +223,15 @@ export class RoomState {
         this.#entity("despawn", e, "local");
         return this.#remember(id, () => !this.entities.has(e.id) && this.#entity("spawn", e, "revert"));
       }
+      case "object_grab": {
+        const g = msg.object_grab!;
+        if (g.entity_id) this.#remember(id, this.holds.grabLocal(holdFrom({ ...g, timestamp: msg.timestamp }, me)));
+        return;
+      }
+      case "object_release": {
+        const r = msg.object_release!;
+        return this.#remember(id, this.holds.releaseLocal(r.entity_id ?? "", me, r));
+      }
     }
   }
 
@@ -236,9 +242,22 @@ export class RoomState {
     undo?.();
   }
 
-  #remember(messageId: string, undo: () => void): void {
+  /** The server took message `refMessageId` into the room (ACCEPTED): its undo step is no longer needed. */
+  accepted(refMessageId: string): void {
+    this.#undo.delete(refMessageId);
+  }
+
+  #remember(messageId: string, undo: (() => void) | undefined): void {
+    if (!undo) return;
     this.#undo.set(messageId, undo);
     if (this.#undo.size > UNDO_LIMIT) this.#undo.delete(this.#undo.keys().next().value!);
+  }
+
+  #setHost(id: string | undefined, source: ChangeSource, msg?: Envelope): void {
+    if (!id || id === this.host) return;
+    const previous = this.host;
+    this.host = id;
+    this.sink.host({ host_client_id: id, previous, self: id === this.self, source }, msg);
   }
 
   #presence(kind: PresenceChange["kind"], player: Player, source: ChangeSource, msg?: Envelope): void {
@@ -264,14 +283,4 @@ export class RoomState {
     if (thing && change.rotation) thing.rotation = change.rotation;
     this.sink.position(change, msg);
   }
-}
-
-/** EntityUpdate components (bytes) as the room's text. */
-function texts(components: Record<string, Uint8Array | string> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k in components) {
-    const v = components[k]!;
-    out[k] = typeof v === "string" ? v : componentText(v);
-  }
-  return out;
 }
