@@ -32,6 +32,12 @@ export interface ReliableOptions {
   change?: RoomChange;
   /** Runs once the log answered (before local delivery): the entries' first seq, or undefined when refused. */
   done?(seq: number | undefined, orphans: string[]): void;
+  /**
+   * Takes back what the handler already applied to this instance's world, when the message
+   * reached nobody (refused by the log, or given up after OUTBOX_TIMEOUT_MS) — each field only
+   * if nothing changed it since.
+   */
+  undo?(): void;
 }
 
 /** How an unreliable message is broadcast. */
@@ -85,6 +91,7 @@ export class Broadcaster {
       sender,
       done: (r) => {
         if (!r) {
+          opts.undo?.();
           if (sender && !sender.isClosed) this.opts.lostHold(sender);
           return opts.done?.(undefined, []);
         }
@@ -95,7 +102,8 @@ export class Broadcaster {
         opts.done?.(e?.seq, r.orphans);
       },
       failed: (err) => {
-        if (sender && !sender.isClosed) this.error(sender, ErrorCode.NOT_DELIVERED, `Not delivered: ${err.message}; resend it`, opts.ref);
+        opts.undo?.();
+        if (sender && !sender.isClosed && opts.ref) this.error(sender, ErrorCode.NOT_DELIVERED, `Not delivered: ${err.message}; resend it`, opts.ref);
       },
     });
   }

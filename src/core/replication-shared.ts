@@ -81,8 +81,11 @@ export class SharedReplication implements Replication {
       if (!w.players.has(p.client_id)) w.join({ ...p, token: h?.token ?? "" }, now);
     }
     for (const bytes of snap.entities) {
+      // Decoded defaults live on the prototype: name every field (a spread would lose them).
       const e = EntityProto.decode(bytes) as unknown as Entity;
-      if (!w.entities.has(e.id)) w.spawn({ ...e, components: { ...e.components } }, now);
+      if (!w.entities.has(e.id)) {
+        w.spawn({ id: e.id, template_id: e.template_id ?? "", owner_id: e.owner_id ?? "", components: { ...e.components }, position: e.position ?? undefined, rotation: e.rotation ?? undefined }, now);
+      }
     }
     room.epoch = snap.epoch;
     room.seq = snap.seq;

@@ -51,7 +51,7 @@ const OVERHEAD = 64;
 
 /** The counted size of an entity (its strings; pose included in the overhead). */
 export function entitySize(e: { id: string; template_id: string; components: Record<string, string> }): number {
-  let n = OVERHEAD + e.id.length + e.template_id.length;
+  let n = OVERHEAD + e.id.length + (e.template_id?.length ?? 0);
   for (const k in e.components) n += k.length + e.components[k]!.length;
   return n;
 }
@@ -142,6 +142,15 @@ export class World {
     return p;
   }
 
+  /** Sets fields of a player back to earlier values (`undefined` included: a field it did not have). */
+  restorePlayer(clientId: string, fields: Partial<Player>, now: number): void {
+    const p = this.players.get(clientId);
+    if (!p) return;
+    Object.assign(p, fields);
+    this.#resize(p, playerSize(p));
+    this.#touch(now);
+  }
+
   /** Adds an entity (or replaces one with the same id). */
   spawn(e: Entity, now: number): void {
     this.#drop(this.entities.get(e.id));
@@ -162,6 +171,22 @@ export class World {
     if (change.rotation) e.rotation = change.rotation;
     this.#touch(now);
     return e;
+  }
+
+  /**
+   * Takes back an update of `id`'s components: each key of `applied` that still holds the
+   * value the update gave it gets `before`'s value back (or is removed when it had none).
+   */
+  unupdate(id: string, applied: Record<string, string>, before: Record<string, string | undefined>, now: number): void {
+    const e = this.entities.get(id);
+    if (!e) return;
+    for (const k in applied) {
+      if (e.components[k] !== applied[k]) continue; // changed since: theirs stays
+      if (before[k] === undefined) delete e.components[k];
+      else e.components[k] = before[k]!;
+    }
+    this.#resize(e, entitySize(e));
+    this.#touch(now);
   }
 
   despawn(id: string, now: number): boolean {

@@ -27,7 +27,8 @@ export const entitySpawnHandler: MessageHandler<"entity_spawn"> = {
     if (why) return out.error(conn, ErrorCode.LIMIT_EXCEEDED, why, ref);
     spawn.owner_id = conn.clientId;
     world.spawn(e, ctx.now);
-    out.reliable(room, msg, { sender: conn, ref, change: { entities: ctx.services.replication.entities([e]) } });
+    const undo = () => void (world.entities.get(e.id) === e && world.despawn(e.id, ctx.now));
+    out.reliable(room, msg, { sender: conn, ref, change: { entities: ctx.services.replication.entities([e]) }, undo });
   },
 };
 
@@ -41,8 +42,12 @@ export const entityUpdateHandler: MessageHandler<"entity_update"> = {
     for (const [k, v] of Object.entries(update.components ?? {})) components[k] = componentText(v);
     const why = ctx.room.world.check({ ...entity, components: { ...entity.components, ...components } }, entity);
     if (why) return ctx.out.error(ctx.conn, ErrorCode.LIMIT_EXCEEDED, why, ctx.ref);
-    ctx.room.world.updateEntity(entity.id, { components }, ctx.now);
-    ctx.out.reliable(ctx.room, msg, { sender: ctx.conn, ref: ctx.ref, change: { entities: ctx.services.replication.entities([entity]) } });
+    const before: Record<string, string | undefined> = {};
+    for (const k in components) before[k] = entity.components[k];
+    const world = ctx.room.world;
+    world.updateEntity(entity.id, { components }, ctx.now);
+    const undo = () => world.entities.get(entity.id) === entity && world.unupdate(entity.id, components, before, ctx.now);
+    ctx.out.reliable(ctx.room, msg, { sender: ctx.conn, ref: ctx.ref, change: { entities: ctx.services.replication.entities([entity]) }, undo });
   },
 };
 
@@ -52,7 +57,9 @@ export const entityDespawnHandler: MessageHandler<"entity_despawn"> = {
   handle(ctx, msg, despawn) {
     const entity = ownedEntity(ctx, despawn.entity_id);
     if (!entity) return;
-    ctx.room.world.despawn(entity.id, ctx.now);
-    ctx.out.reliable(ctx.room, msg, { sender: ctx.conn, ref: ctx.ref, change: { despawn: [entity.id] } });
+    const world = ctx.room.world;
+    world.despawn(entity.id, ctx.now);
+    const undo = () => void (!world.entities.has(entity.id) && world.spawn(entity, ctx.now));
+    ctx.out.reliable(ctx.room, msg, { sender: ctx.conn, ref: ctx.ref, change: { despawn: [entity.id] }, undo });
   },
 };

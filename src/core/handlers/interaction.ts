@@ -29,11 +29,11 @@ function objectOf(ctx: HandlerContext, id: string | undefined): { id: string; ho
 }
 
 /** Stamps the holder and time, then tells the room (reliably, with the holder's player state). */
-function relay(ctx: HandlerContext, msg: Envelope, m: { client_id?: string; timestamp?: number }): void {
+function relay(ctx: HandlerContext, msg: Envelope, m: { client_id?: string; timestamp?: number }, undo: () => void): void {
   m.client_id = ctx.conn.clientId;
   m.timestamp = ctx.now;
   const player = ctx.room.world.players.get(ctx.conn.clientId);
-  ctx.out.reliable(ctx.room, msg, { sender: ctx.conn, ref: ctx.ref, change: player ? { players: ctx.services.replication.players([player]) } : undefined });
+  ctx.out.reliable(ctx.room, msg, { sender: ctx.conn, ref: ctx.ref, change: player ? { players: ctx.services.replication.players([player]) } : undefined, undo });
 }
 
 /**
@@ -50,8 +50,11 @@ export const objectGrabHandler: MessageHandler<"object_grab"> = {
     if (o.holder && o.holder !== conn.clientId) return out.error(conn, ErrorCode.CONFLICT, `Object ${o.id} is held by ${o.holder}`, ctx.ref);
     const max = room.world.limits.entities;
     if (!o.holder && holdCount(room.world) >= max) return out.error(conn, ErrorCode.LIMIT_EXCEEDED, `This room already has ${max} objects held`, ctx.ref);
-    hold(room.world, { ...g, client_id: conn.clientId, timestamp: ctx.now }, ctx.now);
-    relay(ctx, msg, g);
+    const grab = { ...g, client_id: conn.clientId, timestamp: ctx.now };
+    hold(room.world, grab, ctx.now);
+    // Taken back only while this very grab still holds it.
+    const undo = () => void (room.world.players.get(conn.clientId)?.holding?.some((h) => h.entity_id === o.id && h.timestamp === ctx.now) && unhold(room.world, conn.clientId, o.id, ctx.now));
+    relay(ctx, msg, g, undo);
   },
 };
 
@@ -63,7 +66,10 @@ export const objectReleaseHandler: MessageHandler<"object_release"> = {
     if (!o) return;
     if (!o.holder) return ctx.out.error(ctx.conn, ErrorCode.NOT_FOUND, `Object ${o.id} is not held`, ctx.ref);
     if (o.holder !== ctx.conn.clientId) return ctx.out.error(ctx.conn, ErrorCode.FORBIDDEN, `Object ${o.id} is held by ${o.holder}`, ctx.ref);
-    unhold(ctx.room.world, ctx.conn.clientId, o.id, ctx.now);
-    relay(ctx, msg, r);
+    const world = ctx.room.world;
+    const held = world.players.get(ctx.conn.clientId)?.holding?.find((h) => h.entity_id === o.id);
+    unhold(world, ctx.conn.clientId, o.id, ctx.now);
+    const undo = () => void (held && !holderOf(world, o.id) && hold(world, held, ctx.now));
+    relay(ctx, msg, r, undo);
   },
 };

@@ -35,7 +35,17 @@ function updatePresence(ctx: HandlerContext, data: PresenceData): void {
   if (!current) return;
   const tooBig = room.world.checkPlayer(current, fields);
   if (tooBig) return out.error(conn, ErrorCode.LIMIT_EXCEEDED, tooBig, ref);
+  const before: Partial<Player> = {};
+  for (const k of Object.keys(fields) as (keyof Player)[]) before[k] = current[k] as never;
   const player = room.world.updatePlayer(conn.clientId, fields, ctx.now)!;
+  const applied = { ...player };
+  const undo = () => {
+    const p = room.world.players.get(conn.clientId);
+    if (!p) return;
+    const back: Partial<Player> = {};
+    for (const k of Object.keys(before) as (keyof Player)[]) if (p[k] === applied[k] && fields[k] !== undefined && fields[k] !== "") back[k] = before[k] as never;
+    room.world.restorePlayer(conn.clientId, back, ctx.now);
+  };
   if (data.display_name) conn.displayName = data.display_name;
   out.reliable(room, {
     type: MessageType.PRESENCE_UPDATE,
@@ -45,7 +55,7 @@ function updatePresence(ctx: HandlerContext, data: PresenceData): void {
       event_type: PresenceEventType.UPDATE,
       data: { display_name: player.display_name, avatar_url: player.avatar_url, position: player.position, rotation: player.rotation, avatar_config: player.avatar_config },
     },
-  }, { sender: conn, ref, change: { players: ctx.services.replication.players([player]) } });
+  }, { sender: conn, ref, change: { players: ctx.services.replication.players([player]) }, undo });
 }
 
 /**
