@@ -42,11 +42,11 @@ export class RedisRoomLog implements RoomLog {
     for (const [id, owner, snap] of entities) args.push(id, owner, asBuffer(snap));
     for (const id of despawn) args.push(id);
     for (const f of frames) args.push(asBuffer(f));
-    link.counters.published += frames.length;
     link.beforeCommand();
     return link.scripts.gwAppendBuffer(...args).then(
       (r) => {
-        if (r[0]!.toString() === "guard") return null;
+        if (r[0]!.toString() === "guard") return null; // nothing appended, nothing published
+        link.counters.published += frames.length;
         const epoch = Number(r[0]!.toString());
         let seq = Number(r[1]!.toString());
         const entries = frames.map((f) => ({ seq, epoch, frame: sequenced(f, seq++, epoch) }));

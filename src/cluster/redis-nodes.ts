@@ -125,6 +125,9 @@ export class RedisNodes implements NodeRegistry {
       }
       await link.exec("forget dead node", cmd.multi().zrem(keys.beats, id).hdel(keys.info, id));
       await link.run("forget dead node rooms", () => cmd.del(keys.nodeRooms(id)));
+      // The claim ends with the reap (a racing reaper that claims now finds the node gone), so the
+      // node is reaped again if it comes back and dies within the claim's expiry.
+      await link.run("release claim", () => cmd.del(keys.reaper(id)));
       dead.push(report);
     }
     return dead;

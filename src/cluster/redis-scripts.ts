@@ -197,16 +197,32 @@ return {'ok'}
 
 /**
  * Marks a hold detached (only if the token still holds it through that connection).
- * KEYS[1] `holders`. ARGV: client id, token, connection id, until (ms). Returns 1 when detached.
+ * KEYS[1] `holders`. ARGV: client id, token, connection id, until (ms). Returns `{"ok"}` when
+ * detached; `{"detached", until}` when that token's hold is detached already (with its own
+ * window); else `{"no"}`.
  */
 export const DETACH_LUA = `
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if not cur then return 0 end
+if not cur then return {'no'} end
 local h = cjson.decode(cur)
-if h.t ~= ARGV[2] or h.c ~= ARGV[3] then return 0 end
+if h.t ~= ARGV[2] then return {'no'} end
+if h.c == nil and h.d ~= nil then return {'detached', string.format('%.0f', h.d)} end
+if h.c ~= ARGV[3] then return {'no'} end
 h.c = nil
 h.d = tonumber(ARGV[4])
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(h))
+return {'ok'}
+`;
+
+/**
+ * Moves (ARGV[3] = new score) or removes (ARGV[3] = `""`) one due-hold entry, only if its
+ * score is still ARGV[2] (a detach that rescheduled it meanwhile wins).
+ * KEYS[1] `{@due}:holds`. ARGV[1] = the entry. Returns 1 when changed.
+ */
+export const DUE_FIX_LUA = `
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score or tonumber(score) ~= tonumber(ARGV[2]) then return 0 end
+if ARGV[3] == '' then redis.call('ZREM', KEYS[1], ARGV[1]) else redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1]) end
 return 1
 `;
 

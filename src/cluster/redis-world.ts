@@ -61,19 +61,32 @@ export class RedisClaims implements ClientClaims {
 
   async detach(room: string, clientId: string, token: string, conn: string, until: number): Promise<void> {
     const { link } = this;
-    // The due entry first: if the detach then fails, the entry finds the hold attached and is dropped.
-    await link.run("schedule hold expiry", () => link.cmd.zadd(link.keys.due, until, dueKey(room, clientId, token)));
-    await link.run("detach hold", () => link.scripts.gwDetach(link.keys.room(room).holders, clientId, token, conn, until));
+    const entry = dueKey(room, clientId, token);
+    // The due entry first: if the detach then fails, the entry finds the hold attached and is dropped (see due).
+    await link.run("schedule hold expiry", () => link.cmd.zadd(link.keys.due, until, entry));
+    const r = await link.run("detach hold", () => link.scripts.gwDetach(link.keys.room(room).holders, clientId, token, conn, until));
+    // Already detached (a late detach from a stale connection): the entry keeps the hold's own window.
+    if (r[0] === "detached") await link.run("schedule hold expiry", () => link.cmd.zadd(link.keys.due, r[1]!, entry));
   }
 
+  /**
+   * The entries of the due set are written before (and apart from) the holds they stand for, so
+   * each is checked against its hold: one whose hold was resumed, replaced, released or never
+   * detached is dropped; one whose hold's window was moved on is rescheduled. The memory
+   * store needs no check (it changes both at once).
+   */
   async due(now: number, limit: number): Promise<DueHold[]> {
     const { link } = this;
-    const keys = await link.run("due holds", () => link.cmd.zrangebyscore(link.keys.due, "-inf", now, "LIMIT", 0, limit));
+    const found = await link.run("due holds", () => link.cmd.zrangebyscore(link.keys.due, "-inf", now, "WITHSCORES", "LIMIT", 0, limit));
     const out: DueHold[] = [];
-    for (const key of keys) {
-      const d = parseDueKey(key);
-      if (d) out.push(d);
-      else await link.run("drop bad due hold", () => link.cmd.zrem(link.keys.due, key));
+    for (let i = 0; i + 1 < found.length; i += 2) {
+      const [entry, score] = [found[i]!, found[i + 1]!];
+      const d = parseDueKey(entry);
+      const json = d && (await link.run("due hold's holder", () => link.cmd.hget(link.keys.room(d.room).holders, d.clientId)));
+      const h = json ? decodeHolder(json) : undefined;
+      const until = h?.token === d?.token ? h?.detachedUntil : undefined;
+      if (d && until !== undefined && until <= now) out.push(d);
+      else await link.run("fix due hold", () => link.scripts.gwDueFix(link.keys.due, entry, score, until ?? ""));
     }
     return out;
   }
