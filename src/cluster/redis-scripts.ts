@@ -28,10 +28,11 @@ end
  * ARGV: 1 the bus channel, 2 the publisher's node envelope header, 3 a random non-zero uint32
  * used as the epoch if the room's log has none, 4 history size (`XADD MAXLEN ~`), 5 idle expiry
  * of the log in ms, 6 `PUBLISH` or `SPUBLISH`, 7 guard client id (`""`: no guard), 8 guard
- * token, 9 `"1"` when the hold must be detached else `"0"`, followed by the connection that
- * must hold it (or nothing), 10 `"1"` to release the hold, 11 presence
- * expiry in ms, 12 number of players P, 13 number of entities E, 14 number of despawns D, then
- * P × (client id, snapshot), E × (entity id, owner, snapshot), D × entity id, and the frames.
+ * token, 9 `"1"` when the hold must be detached with its window closed by ARGV[15] else `"0"`,
+ * followed by the connection that must hold it (or nothing), 10 `"1"` to release the hold,
+ * 11 presence expiry in ms, 12 number of players P, 13 number of entities E, 14 number of
+ * despawns D, 15 now (ms, the caller's clock), then P × (client id, snapshot),
+ * E × (entity id, owner, snapshot), D × entity id, and the frames.
  *
  * Returns `{"guard"}` when the guard does not hold (nothing changed), else
  * `{epoch, first seq, orphan entity ids…}` (each frame got the next seq, in order).
@@ -44,11 +45,11 @@ if g ~= '' then
   local h = cjson.decode(hj)
   if h.t ~= ARGV[8] then return {'guard'} end
   local flag, conn = string.sub(ARGV[9], 1, 1), string.sub(ARGV[9], 2)
-  if flag == '1' and h.d == nil then return {'guard'} end
+  if flag == '1' and (h.d == nil or h.d > tonumber(ARGV[15])) then return {'guard'} end
   if conn ~= '' and h.c ~= conn then return {'guard'} end
 end
 local np, ne, nd = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
-local at = 15
+local at = 16
 local players, entities, despawn = {}, {}, {}
 for i = 1, np do players[i] = {ARGV[at], ARGV[at + 1]}; at = at + 2 end
 for i = 1, ne do entities[i] = {ARGV[at], ARGV[at + 1], ARGV[at + 2]}; at = at + 3 end

@@ -76,7 +76,9 @@ export interface Holder {
 /**
  * The change of a room's shared state that goes with a log append, applied atomically with it.
  * A guarded append happens only while `guard.clientId` is held by `guard.token` (and, with
- * `detached`, only while that hold is detached): a departed or replaced client cannot act.
+ * `detached`, only while that hold is detached and its window has closed, by the backend's
+ * clock): a departed or replaced client cannot act, and a due departure never ends a window
+ * that a resume and a new drop opened meanwhile.
  */
 export interface RoomChange {
   /** `conn`: and held by that connection (a departure of a connection, never of its successor). */

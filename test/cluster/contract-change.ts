@@ -41,6 +41,7 @@ export const changeContract: Suite = (h) => {
       { clientId: "c1", token: "s1", detached: true }, // attached, not detached
       { clientId: "c2", token: "s2", conn: "conn-2" }, // detached: no connection holds it
       { clientId: "c2", token: "s1", detached: true }, // detached, but not by that token
+      { clientId: "c2", token: "s2", detached: true }, // detached, but its window is still open
     ];
     for (const guard of refused) {
       const change: RoomChange = { guard, release: true, players: [["c9", bytes("p9")]], entities: [["e9", "c9", bytes("e9")]], despawn: ["e1"] };
@@ -56,6 +57,7 @@ export const changeContract: Suite = (h) => {
     const ok = await a!.log.append("g", [chat("granted")], { guard: { clientId: "c1", token: "s1", conn: "conn-1" }, players: [["c1", bytes("p1b")]] });
     expect(ok!.entries.map((e) => e.seq)).toEqual([before.head.seq + 1]);
     expect(await a!.log.append("g", [], { guard: { clientId: "c1", token: "s1" } })).toEqual({ entries: [], orphans: [] });
+    h.clock.advance(1000); // c2's window closes
     expect(await a!.log.append("g", [], { guard: { clientId: "c2", token: "s2", detached: true } })).toEqual({ entries: [], orphans: [] });
     expect((await view(b!, "g", [])).players).toEqual(["p1b"]);
   });
@@ -92,12 +94,15 @@ export const changeContract: Suite = (h) => {
     expect(gotB.map((g) => g.from)).toEqual(["node-a"]); // the spawn frame; the rest was B's own or frameless
   });
 
-  test("a release of a detached hold (a closed window) needs the detached guard, and ends it once", async () => {
+  test("a release of a detached hold needs the detached guard and a closed window, and ends it once", async () => {
     const [a, b] = await h.nodes(2);
     const until = h.clock.now() + 100;
     await a!.claims.claim("w", "c1", holder(null, "s1", "node-a", "conn-1"), "s1");
     await a!.log.append("w", [], { players: [["c1", bytes("p1")]], entities: [["e1", "c1", bytes("e1")]] });
     await a!.claims.detach("w", "c1", "s1", "conn-1", until);
+    // the window is still open: no departure yet
+    expect(await a!.log.append("w", [chat("leave")], { guard: { clientId: "c1", token: "s1", detached: true }, release: true })).toBeNull();
+    h.clock.advance(100);
     const [d] = await b!.claims.due(until, 10);
     expect(d).toEqual({ room: "w", clientId: "c1", token: "s1" });
     // two sweepers race for the same due hold: one leave
@@ -107,5 +112,24 @@ export const changeContract: Suite = (h) => {
     expect(await view(a!, "w", ["s1"])).toMatchObject({ players: [], entities: [], holders: [], sessions: [undefined] });
     expect(await holdOf(b!, "w", "c1")).toBeUndefined();
     expect(await b!.claims.due(until + 1000, 10)).toEqual([]);
+  });
+
+  test("a due departure never ends a newer window: resumed and detached again meanwhile, the hold stays until that one closes", async () => {
+    const [a, b] = await h.nodes(2);
+    const t = h.clock.now();
+    const leave = { guard: { clientId: "c1", token: "s1", detached: true }, release: true };
+    await a!.claims.claim("race", "c1", holder("u", "s1", "node-a", "conn-1"), "s1");
+    await a!.claims.detach("race", "c1", "s1", "conn-1", t + 100);
+    h.clock.advance(150);
+    expect(await a!.claims.due(h.clock.now(), 10)).toEqual([{ room: "race", clientId: "c1", token: "s1" }]);
+    // before the sweeper's departure lands, the client resumes on B and drops again: a new window
+    await b!.claims.claim("race", "c1", holder("u", "s1", "node-b", "conn-2"));
+    await b!.claims.detach("race", "c1", "s1", "conn-2", t + 5_000);
+    expect(await a!.log.append("race", [chat("leave")], leave)).toBeNull();
+    expect(await holdOf(b!, "race", "c1")).toEqual({ user: "u", token: "s1", node: "node-b", detachedUntil: t + 5_000 });
+    h.clock.advance(5_000);
+    expect(await b!.claims.due(h.clock.now(), 10)).toEqual([{ room: "race", clientId: "c1", token: "s1" }]);
+    expect(await b!.log.append("race", [chat("leave")], leave)).toMatchObject({ orphans: [] });
+    expect(await holdOf(a!, "race", "c1")).toBeUndefined();
   });
 };

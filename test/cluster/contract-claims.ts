@@ -109,6 +109,7 @@ export const claimsContract: Suite = (h) => {
     expect(await b!.claims.sessionClient("r", "s1")).toBe("c1");
     expect(await b!.claims.sessionClient("elsewhere", "s1")).toBeUndefined();
     expect(await b!.claims.sessionClient("r", "never")).toBeUndefined();
+    h.clock.advance(1000); // the window closes
     const released = await b!.log.append("r", [], { guard: { clientId: "c1", token: "s1", detached: true }, release: true });
     expect(released).toEqual({ entries: [], orphans: [] });
     expect(await a!.claims.sessionClient("r", "s1")).toBeUndefined();
@@ -165,6 +166,7 @@ export const claimsContract: Suite = (h) => {
     for (const id of ids) await a!.claims.detach("r", id, `s-${id}`, id === "refused" ? "conn-other" : `conn-${id}`, t + 100);
     await b!.claims.claim("r", "resumed", session("u", "s-resumed", "conn-new", "node-b"));
     await b!.claims.claim("r", "replaced", session("u", "s-new", "conn-new2", "node-b"), "s-new");
+    h.clock.advance(100); // the windows close
     await b!.log.append("r", [], { guard: { clientId: "released", token: "s-released", detached: true }, release: true });
     // resumed, then detached again with a later window: due once that one closes
     await b!.claims.claim("r", "again", session("u", "s-again", "conn-again2", "node-b"));
