@@ -132,6 +132,7 @@ export const claimsContract: Suite = (h) => {
     // detached: no connection holds it any more, so a second detach (a stale connection) changes nothing
     await b!.claims.detach("r", "c1", "s1", "conn-1", until + 1000);
     expect((await holdOf(a!, "r", "c1"))!.detachedUntil).toBe(until);
+    expect(await a!.claims.due(until, 10)).toEqual([{ room: "r", clientId: "c1", token: "s1" }]); // not postponed either
   });
 
   test("due lists the holds whose window closed, oldest first, at most limit; done forgets one", async () => {
