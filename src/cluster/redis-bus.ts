@@ -107,7 +107,8 @@ export class RedisBus implements RoomBus {
             at += f.length;
           }
         }
-        link.publish(ch, env).then(this.#sent, this.#lost);
+        const n = frames.length;
+        link.publish(ch, env).then(this.#sent, () => this.#lost(n));
         this.#inflight++;
       } catch {
         this.counters.dropped += frames.length;
@@ -120,10 +121,12 @@ export class RedisBus implements RoomBus {
   readonly #sent = (): void => {
     this.#inflight--;
   };
-  readonly #lost = (): void => {
+  /** A publish Redis did not take (connection lost, or refused): each of its frames is dropped. */
+  #lost(frames: number): void {
     this.#inflight--;
-    this.counters.dropped++;
-  };
+    this.counters.dropped += frames;
+    this.counters.errors++;
+  }
 
   readonly #onMessage = (room: string, message: Buffer): void => {
     const from = this.#reader.sender(message);

@@ -132,6 +132,23 @@ test("heartbeat reports forgotten after Redis lost its data", async () => {
   }
 });
 
+test("a publish Redis refuses counts every frame of its batch as dropped, and the error", async () => {
+  // a user that may do everything but publish: the command reaches Redis and fails there
+  const admin = new Redis(redis.url);
+  await admin.call("ACL", "SETUSER", "nopub", "on", "nopass", "~*", "&*", "+@all", "-publish");
+  admin.disconnect();
+  const a = await createRedisBackend({ redisUrl: redis.url.replace("//", "//nopub:x@"), prefix: "nopub", nodeId: "np" });
+  try {
+    for (let i = 0; i < 3; i++) a.bus.publish("r", new Uint8Array([i])); // one tick: one batch envelope
+    await waitFor(() => a.bus.counters.dropped > 0, "the refused publish");
+    await sleep(20);
+    expect(a.bus.counters).toMatchObject({ published: 3, dropped: 3 });
+    expect(a.bus.counters.errors).toBeGreaterThanOrEqual(1);
+  } finally {
+    await a.close();
+  }
+});
+
 test("creating a backend for an unreachable Redis rejects with a clear error and leaves nothing running", async () => {
   const port = await freePort();
   const t0 = Date.now();
