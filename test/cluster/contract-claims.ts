@@ -1,8 +1,8 @@
 /** The contract of {@link ClientClaims}: who holds a client id in a room, cluster-wide (see harness.ts). */
 import { expect, test } from "bun:test";
 import type { ClusterBackend, DueHold, Holder } from "../../src/cluster/types.ts";
-import { holder } from "./fixtures.ts";
-import { type Suite } from "./harness.ts";
+import { holder, member } from "./fixtures.ts";
+import { chat, type Suite } from "./harness.ts";
 
 /** The hold of `clientId` in `room`, as the world store loads it. */
 export async function holdOf(x: ClusterBackend, room: string, clientId: string): Promise<Holder | undefined> {
@@ -182,5 +182,22 @@ export const claimsContract: Suite = (h) => {
     expect(await b!.claims.claim("two", "c1", holder("bob", "conn-2", "node-b"))).toEqual({ ok: true });
     expect(await holdOf(a!, "one", "c1")).toEqual(holder("alice", "conn-1"));
     expect(await holdOf(a!, "two", "c1")).toEqual(holder("bob", "conn-2", "node-b"));
+  });
+
+  test("ids that look like keys, rooms or nodes do not collide with them", async () => {
+    const [a, b] = await h.nodes(2);
+    await a!.nodes.heartbeat({ node_id: "node-a", connections: 1, last_heartbeat: 0 }, ["lobby"]);
+    await a!.members.add(member("node-a", "lobby", "conn-1", "alice"));
+    await a!.log.append("lobby", [chat("x")]);
+    const odd = ["lobby", "node-a", "lobby}:members", "{lobby}", "@nodes", "{@due}:holds", "a{}{b}"];
+    for (const id of odd) {
+      expect(await a!.claims.claim("lobby", id, session(null, `s${id}`, `c${id}`), `s${id}`)).toEqual({ ok: true });
+      expect(await b!.claims.sessionClient("lobby", `s${id}`)).toBe(id);
+    }
+    const snap = await b!.world.load("lobby");
+    expect([...snap.holders.keys()].sort()).toEqual([...odd].sort());
+    expect(snap.seq).toBe(1);
+    expect((await b!.members.list("lobby")).map((m) => m.connection_id)).toEqual(["conn-1"]);
+    expect((await b!.nodes.nodes()).map((n) => n.node_id)).toEqual(["node-a"]);
   });
 };
