@@ -121,7 +121,9 @@ export class MemoryClaims implements ClientClaims {
 
   done(hold: DueHold): void {
     this.broker.check();
-    this.broker.due.delete(dueKey(hold.room, hold.clientId, hold.token));
+    const key = dueKey(hold.room, hold.clientId, hold.token);
+    const until = this.broker.due.get(key);
+    if (until !== undefined && until <= this.broker.clock.now()) this.broker.due.delete(key); // else: a newer window
   }
 }
 

@@ -2,6 +2,7 @@
  * The Redis backend's world store and client claims (room hashes; see the layout in `redis.ts`).
  * @module
  */
+import { systemClock, type Clock } from "../lib/clock.ts";
 import { randomEpoch } from "../lib/ids.ts";
 import { CLUSTER_DEFAULTS, decodeHolder, dueKey, encodeHolder, parseDueKey } from "./shared.ts";
 import { asBuffer } from "./redis-keys.ts";
@@ -34,7 +35,10 @@ export class RedisWorld implements WorldStore {
 
 /** Client claims in each room's `holders` and `sessions` hashes, due holds in one sorted set. */
 export class RedisClaims implements ClientClaims {
-  constructor(readonly link: RedisLink) {}
+  readonly #clock: Clock;
+  constructor(readonly link: RedisLink) {
+    this.#clock = link.opts.clock ?? systemClock;
+  }
 
   async claim(room: string, clientId: string, holder: Holder, sessionId?: string): Promise<Claim> {
     const { link } = this;
@@ -92,6 +96,10 @@ export class RedisClaims implements ClientClaims {
   }
 
   async done(hold: DueHold): Promise<void> {
-    await this.link.run("drop due hold", () => this.link.cmd.zrem(this.link.keys.due, dueKey(hold.room, hold.clientId, hold.token)));
+    const { link } = this;
+    const entry = dueKey(hold.room, hold.clientId, hold.token);
+    const score = await link.run("find due hold", () => link.cmd.zscore(link.keys.due, entry));
+    // a hold detached again meanwhile has a later score (its new window): it stays due
+    if (score !== null && Number(score) <= this.#clock.now()) await link.run("drop due hold", () => link.scripts.gwDueFix(link.keys.due, entry, score, ""));
   }
 }

@@ -172,7 +172,10 @@ export interface ClientClaims {
   detach(room: string, clientId: string, token: string, conn: string, until: number): void | Promise<void>;
   /** Detached holds whose window closed by `now`, oldest first (at most `limit`). */
   due(now: number, limit: number): DueHold[] | Promise<DueHold[]>;
-  /** Forgets a due entry once it was handled (its hold was released or re-attached). */
+  /**
+   * Forgets a due entry once it was handled (its hold was released or re-attached) — unless the
+   * hold was detached again meanwhile with a window still open: that entry stays due.
+   */
   done(hold: DueHold): void | Promise<void>;
 }
 

@@ -114,7 +114,7 @@ export const changeContract: Suite = (h) => {
     expect(await b!.claims.due(until + 1000, 10)).toEqual([]);
   });
 
-  test("a due departure never ends a newer window: resumed and detached again meanwhile, the hold stays until that one closes", async () => {
+  test("a due departure never ends a newer window: resumed and detached again meanwhile, the hold stays (and stays due) until that one closes", async () => {
     const [a, b] = await h.nodes(2);
     const t = h.clock.now();
     const leave = { guard: { clientId: "c1", token: "s1", detached: true }, release: true };
@@ -126,6 +126,7 @@ export const changeContract: Suite = (h) => {
     await b!.claims.claim("race", "c1", holder("u", "s1", "node-b", "conn-2"));
     await b!.claims.detach("race", "c1", "s1", "conn-2", t + 5_000);
     expect(await a!.log.append("race", [chat("leave")], leave)).toBeNull();
+    await a!.claims.done({ room: "race", clientId: "c1", token: "s1" }); // the sweeper is done with the old window
     expect(await holdOf(b!, "race", "c1")).toEqual({ user: "u", token: "s1", node: "node-b", detachedUntil: t + 5_000 });
     h.clock.advance(5_000);
     expect(await b!.claims.due(h.clock.now(), 10)).toEqual([{ room: "race", clientId: "c1", token: "s1" }]);

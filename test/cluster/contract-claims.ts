@@ -152,6 +152,8 @@ export const claimsContract: Suite = (h) => {
     expect(await b!.claims.due(t + 250, 10)).toEqual([due("r2", "c2", "s2"), due("r1", "c3", "s3")]);
     expect(await b!.claims.due(t + 1000, 2)).toEqual([due("r2", "c2", "s2"), due("r1", "c3", "s3")]);
     expect(await b!.claims.due(t + 1000, 10)).toEqual([due("r2", "c2", "s2"), due("r1", "c3", "s3"), due("r1", "c1", "s1")]);
+    await a!.claims.done(due("r1", "c1", "s1")); // its window is still open by the clock: it stays
+    h.clock.advance(1000);
     await a!.claims.done(due("r2", "c2", "s2"));
     await a!.claims.done(due("r2", "c2", "s2")); // idempotent
     expect(await b!.claims.due(t + 1000, 10)).toEqual([due("r1", "c3", "s3"), due("r1", "c1", "s1")]);
