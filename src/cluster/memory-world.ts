@@ -16,7 +16,8 @@ export function applyChange(broker: MemoryBroker, room: string, change: RoomChan
   const g = change.guard;
   if (g) {
     const h = r.holders.get(g.clientId);
-    if (!h || h.token !== g.token || (g.detached && h.detachedUntil === undefined) || (g.conn !== undefined && h.conn !== g.conn)) return null;
+    if (!h || h.token !== g.token || (g.conn !== undefined && h.conn !== g.conn)) return null;
+    if (g.detached && (h.detachedUntil === undefined || h.detachedUntil > broker.clock.now())) return null;
   }
   const orphans: string[] = [];
   if (g && change.release) {
@@ -120,7 +121,9 @@ export class MemoryClaims implements ClientClaims {
 
   done(hold: DueHold): void {
     this.broker.check();
-    this.broker.due.delete(dueKey(hold.room, hold.clientId, hold.token));
+    const key = dueKey(hold.room, hold.clientId, hold.token);
+    const until = this.broker.due.get(key);
+    if (until !== undefined && until <= this.broker.clock.now()) this.broker.due.delete(key); // else: a newer window
   }
 }
 

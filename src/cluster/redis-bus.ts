@@ -107,7 +107,8 @@ export class RedisBus implements RoomBus {
             at += f.length;
           }
         }
-        link.publish(ch, env).then(this.#sent, this.#lost);
+        const n = frames.length;
+        link.publish(ch, env).then(this.#sent, () => this.#lost(n));
         this.#inflight++;
       } catch {
         this.counters.dropped += frames.length;
@@ -120,10 +121,12 @@ export class RedisBus implements RoomBus {
   readonly #sent = (): void => {
     this.#inflight--;
   };
-  readonly #lost = (): void => {
+  /** A publish Redis did not take (connection lost, or refused): each of its frames is dropped. */
+  #lost(frames: number): void {
     this.#inflight--;
-    this.counters.dropped++;
-  };
+    this.counters.dropped += frames;
+    this.counters.errors++;
+  }
 
   readonly #onMessage = (room: string, message: Buffer): void => {
     const from = this.#reader.sender(message);
@@ -135,16 +138,20 @@ export class RedisBus implements RoomBus {
     const h = this.#handler;
     if (!h) return;
     const payload = message.subarray(EnvelopeReader.payloadOffset(message));
+    if (message[0] !== ENVELOPE_BATCH) this.#deliver(h, room, payload, from);
+    else if (!forEachBatched(payload, (f) => this.#deliver(h, room, f, from))) this.counters.errors++;
+  };
+
+  /** Hands one frame to the receiver; its failure is contained per frame (the rest of a batch still arrives). */
+  #deliver(h: BusHandler, room: string, frame: Uint8Array, from: string): void {
+    this.counters.received++;
     try {
-      if (message[0] !== ENVELOPE_BATCH) {
-        this.counters.received++;
-        h(room, payload, from);
-      } else if (!forEachBatched(payload, (f) => (this.counters.received++, h(room, f, from)))) this.counters.errors++;
+      h(room, frame, from);
     } catch (e) {
       this.counters.errors++;
       this.#link.log.error("cluster_handler_error", { room, from, error: (e as Error)?.message ?? String(e) });
     }
-  };
+  }
 
   onFrame(handler: BusHandler): void {
     this.#handler = handler;

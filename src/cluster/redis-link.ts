@@ -8,7 +8,7 @@ import type { Logger } from "../log.ts";
 import { CLUSTER_DEFAULTS, ClusterUnavailableError, envelopeHeader, StatusCell } from "./shared.ts";
 import { openClients, type RedisBackendOptions } from "./redis-connect.ts";
 import { RedisKeys } from "./redis-keys.ts";
-import { APPEND_LUA, REBASE_LUA, CLAIM_LUA, DETACH_LUA, HEAD_LUA, HEARTBEAT_LUA, LOAD_LUA, NODES_LUA, READ_LUA, REAP_ROOM_LUA, SET_IF_EXISTS_LUA } from "./redis-scripts.ts";
+import { APPEND_LUA, CLAIM_LUA, DETACH_LUA, DUE_FIX_LUA, HEAD_LUA, HEARTBEAT_LUA, LOAD_LUA, NODES_LUA, READ_LUA, REAP_ROOM_LUA, REBASE_LUA, SET_IF_EXISTS_LUA } from "./redis-scripts.ts";
 import { endConnection, type Subscriptions } from "./redis-subscriber.ts";
 
 export type { RedisBackendOptions } from "./redis-connect.ts";
@@ -25,7 +25,8 @@ export interface ScriptCommands {
   gwLoadBuffer(log: string, hist: string, players: string, entities: string, holders: string, epoch: number, ttl: number): Promise<[Buffer[], Buffer[], Buffer[], Buffer[]]>;
   gwSetIfExists(hash: string, field: string, value: Buffer): Promise<number>;
   gwClaim(holders: string, sessions: string, clientId: string, json: string, token: string, user: string, sessionId: string, ttl: number, conn: string): Promise<string[]>;
-  gwDetach(holders: string, clientId: string, token: string, conn: string, until: number): Promise<number>;
+  gwDetach(holders: string, clientId: string, token: string, conn: string, until: number): Promise<string[]>;
+  gwDueFix(due: string, entry: string, score: string, next: number | ""): Promise<number>;
   gwReapRoom(members: string, holders: string, sessions: string, nodeId: string, until: number): Promise<[string[], string[], string[]]>;
   gwNodes(beats: string, info: string, cutoff: number): Promise<string[]>;
   gwHeartbeat(beats: string, info: string, nodeId: string, now: number, json: string): Promise<number>;
@@ -88,6 +89,7 @@ export class RedisLink {
     define("gwSetIfExists", 1, SET_IF_EXISTS_LUA);
     define("gwClaim", 2, CLAIM_LUA);
     define("gwDetach", 1, DETACH_LUA);
+    define("gwDueFix", 1, DUE_FIX_LUA);
     define("gwReapRoom", 3, REAP_ROOM_LUA);
     define("gwNodes", 2, NODES_LUA);
     define("gwHeartbeat", 2, HEARTBEAT_LUA);

@@ -3,6 +3,7 @@
  * publish at once).
  * @module
  */
+import { systemClock, type Clock } from "../lib/clock.ts";
 import { randomEpoch } from "../lib/ids.ts";
 import { CLUSTER_DEFAULTS, sequenced } from "./shared.ts";
 import { asBuffer } from "./redis-keys.ts";
@@ -15,8 +16,10 @@ export class RedisRoomLog implements RoomLog {
   readonly #size: number;
   readonly #ttl: number;
   readonly #presenceTtl: number;
+  readonly #clock: Clock;
 
   constructor(link: RedisLink) {
+    this.#clock = link.opts.clock ?? systemClock;
     this.#link = link;
     this.#size = Math.max(1, link.opts.historySize ?? CLUSTER_DEFAULTS.historySize);
     this.#ttl = link.opts.historyTtlMs ?? CLUSTER_DEFAULTS.historyTtlMs;
@@ -36,17 +39,17 @@ export class RedisRoomLog implements RoomLog {
       k.log, k.hist, k.players, k.entities, k.owners, k.holders, k.sessions,
       k.channel, link.header, randomEpoch(), this.#size, this.#ttl, link.publishCommand,
       g?.clientId ?? "", g?.token ?? "", `${g?.detached ? "1" : "0"}${g?.conn ?? ""}`, change.release ? "1" : "0", this.#presenceTtl,
-      players.length, entities.length, despawn.length,
+      players.length, entities.length, despawn.length, this.#clock.now(),
     ];
     for (const [id, snap] of players) args.push(id, asBuffer(snap));
     for (const [id, owner, snap] of entities) args.push(id, owner, asBuffer(snap));
     for (const id of despawn) args.push(id);
     for (const f of frames) args.push(asBuffer(f));
-    link.counters.published += frames.length;
     link.beforeCommand();
     return link.scripts.gwAppendBuffer(...args).then(
       (r) => {
-        if (r[0]!.toString() === "guard") return null;
+        if (r[0]!.toString() === "guard") return null; // nothing appended, nothing published
+        link.counters.published += frames.length;
         const epoch = Number(r[0]!.toString());
         let seq = Number(r[1]!.toString());
         const entries = frames.map((f) => ({ seq, epoch, frame: sequenced(f, seq++, epoch) }));

@@ -67,7 +67,7 @@ export class RedisNodes implements NodeRegistry {
     const { keys } = link;
     const now = this.clock.now();
     const added = await link.run("heartbeat", () => link.scripts.gwHeartbeat(keys.beats, keys.info, node.node_id, now, JSON.stringify({ ...node, last_heartbeat: now })));
-    const forgotten = this.#beaten && added === 1;
+    let forgotten = this.#beaten && added === 1;
     this.#beaten = true;
     if (rooms.length > 0) {
       const { cmd } = link;
@@ -75,12 +75,17 @@ export class RedisNodes implements NodeRegistry {
       const mine = keys.nodeRooms(node.node_id);
       // The node's room set comes back if this node was reaped or Redis lost its data; one batch
       // per hash tag (a Redis Cluster runs a batch on one node).
-      const done = [link.exec("heartbeat refresh", cmd.pipeline().sadd(mine, ...rooms).pexpire(mine, ttl))];
+      const done: Promise<unknown>[] = [link.exec("heartbeat refresh", cmd.pipeline().sadd(mine, ...rooms).pexpire(mine, ttl))];
       for (const room of rooms) {
         const k = keys.room(room);
         const p = cmd.pipeline();
         for (const key of [k.members, k.players, k.entities, k.owners, k.holders, k.sessions]) p.pexpire(key, ttl);
-        done.push(link.exec("heartbeat refresh", p));
+        // On a Redis Cluster one master can lose its data (restarted empty, a failover that lost
+        // writes) while the registry's master keeps this node: a member this node added and did
+        // not remove is gone, so the store lost the room's state, and the node must put it back.
+        const conn = this.members.local.get(room)?.values().next().value;
+        if (conn === undefined) done.push(link.exec("heartbeat refresh", p));
+        else done.push(link.exec("heartbeat refresh", p.hexists(k.members, conn)).then((r) => r.at(-1) === 0 && (forgotten = true)));
       }
       await Promise.all(done);
     }
@@ -125,6 +130,9 @@ export class RedisNodes implements NodeRegistry {
       }
       await link.exec("forget dead node", cmd.multi().zrem(keys.beats, id).hdel(keys.info, id));
       await link.run("forget dead node rooms", () => cmd.del(keys.nodeRooms(id)));
+      // The claim ends with the reap (a racing reaper that claims now finds the node gone), so the
+      // node is reaped again if it comes back and dies within the claim's expiry.
+      await link.run("release claim", () => cmd.del(keys.reaper(id)));
       dead.push(report);
     }
     return dead;

@@ -28,10 +28,11 @@ end
  * ARGV: 1 the bus channel, 2 the publisher's node envelope header, 3 a random non-zero uint32
  * used as the epoch if the room's log has none, 4 history size (`XADD MAXLEN ~`), 5 idle expiry
  * of the log in ms, 6 `PUBLISH` or `SPUBLISH`, 7 guard client id (`""`: no guard), 8 guard
- * token, 9 `"1"` when the hold must be detached else `"0"`, followed by the connection that
- * must hold it (or nothing), 10 `"1"` to release the hold, 11 presence
- * expiry in ms, 12 number of players P, 13 number of entities E, 14 number of despawns D, then
- * P × (client id, snapshot), E × (entity id, owner, snapshot), D × entity id, and the frames.
+ * token, 9 `"1"` when the hold must be detached with its window closed by ARGV[15] else `"0"`,
+ * followed by the connection that must hold it (or nothing), 10 `"1"` to release the hold,
+ * 11 presence expiry in ms, 12 number of players P, 13 number of entities E, 14 number of
+ * despawns D, 15 now (ms, the caller's clock), then P × (client id, snapshot),
+ * E × (entity id, owner, snapshot), D × entity id, and the frames.
  *
  * Returns `{"guard"}` when the guard does not hold (nothing changed), else
  * `{epoch, first seq, orphan entity ids…}` (each frame got the next seq, in order).
@@ -44,11 +45,11 @@ if g ~= '' then
   local h = cjson.decode(hj)
   if h.t ~= ARGV[8] then return {'guard'} end
   local flag, conn = string.sub(ARGV[9], 1, 1), string.sub(ARGV[9], 2)
-  if flag == '1' and h.d == nil then return {'guard'} end
+  if flag == '1' and (h.d == nil or h.d > tonumber(ARGV[15])) then return {'guard'} end
   if conn ~= '' and h.c ~= conn then return {'guard'} end
 end
 local np, ne, nd = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
-local at = 15
+local at = 16
 local players, entities, despawn = {}, {}, {}
 for i = 1, np do players[i] = {ARGV[at], ARGV[at + 1]}; at = at + 2 end
 for i = 1, ne do entities[i] = {ARGV[at], ARGV[at + 1], ARGV[at + 2]}; at = at + 3 end
@@ -210,16 +211,32 @@ return {'ok'}
 
 /**
  * Marks a hold detached (only if the token still holds it through that connection).
- * KEYS[1] `holders`. ARGV: client id, token, connection id, until (ms). Returns 1 when detached.
+ * KEYS[1] `holders`. ARGV: client id, token, connection id, until (ms). Returns `{"ok"}` when
+ * detached; `{"detached", until}` when that token's hold is detached already (with its own
+ * window); else `{"no"}`.
  */
 export const DETACH_LUA = `
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if not cur then return 0 end
+if not cur then return {'no'} end
 local h = cjson.decode(cur)
-if h.t ~= ARGV[2] or h.c ~= ARGV[3] then return 0 end
+if h.t ~= ARGV[2] then return {'no'} end
+if h.c == nil and h.d ~= nil then return {'detached', string.format('%.0f', h.d)} end
+if h.c ~= ARGV[3] then return {'no'} end
 h.c = nil
 h.d = tonumber(ARGV[4])
 redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(h))
+return {'ok'}
+`;
+
+/**
+ * Moves (ARGV[3] = new score) or removes (ARGV[3] = `""`) one due-hold entry, only if its
+ * score is still ARGV[2] (a detach that rescheduled it meanwhile wins).
+ * KEYS[1] `{@due}:holds`. ARGV[1] = the entry. Returns 1 when changed.
+ */
+export const DUE_FIX_LUA = `
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score or tonumber(score) ~= tonumber(ARGV[2]) then return 0 end
+if ARGV[3] == '' then redis.call('ZREM', KEYS[1], ARGV[1]) else redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1]) end
 return 1
 `;
 

@@ -2,6 +2,7 @@
  * The Redis backend's world store and client claims (room hashes; see the layout in `redis.ts`).
  * @module
  */
+import { systemClock, type Clock } from "../lib/clock.ts";
 import { randomEpoch } from "../lib/ids.ts";
 import { CLUSTER_DEFAULTS, decodeHolder, dueKey, encodeHolder, parseDueKey } from "./shared.ts";
 import { asBuffer } from "./redis-keys.ts";
@@ -34,7 +35,10 @@ export class RedisWorld implements WorldStore {
 
 /** Client claims in each room's `holders` and `sessions` hashes, due holds in one sorted set. */
 export class RedisClaims implements ClientClaims {
-  constructor(readonly link: RedisLink) {}
+  readonly #clock: Clock;
+  constructor(readonly link: RedisLink) {
+    this.#clock = link.opts.clock ?? systemClock;
+  }
 
   async claim(room: string, clientId: string, holder: Holder, sessionId?: string): Promise<Claim> {
     const { link } = this;
@@ -61,24 +65,41 @@ export class RedisClaims implements ClientClaims {
 
   async detach(room: string, clientId: string, token: string, conn: string, until: number): Promise<void> {
     const { link } = this;
-    // The due entry first: if the detach then fails, the entry finds the hold attached and is dropped.
-    await link.run("schedule hold expiry", () => link.cmd.zadd(link.keys.due, until, dueKey(room, clientId, token)));
-    await link.run("detach hold", () => link.scripts.gwDetach(link.keys.room(room).holders, clientId, token, conn, until));
+    const entry = dueKey(room, clientId, token);
+    // The due entry first: if the detach then fails, the entry finds the hold attached and is dropped (see due).
+    await link.run("schedule hold expiry", () => link.cmd.zadd(link.keys.due, until, entry));
+    const r = await link.run("detach hold", () => link.scripts.gwDetach(link.keys.room(room).holders, clientId, token, conn, until));
+    // Already detached (a late detach from a stale connection): the entry keeps the hold's own window.
+    if (r[0] === "detached") await link.run("schedule hold expiry", () => link.cmd.zadd(link.keys.due, r[1]!, entry));
   }
 
+  /**
+   * The entries of the due set are written before (and apart from) the holds they stand for, so
+   * each is checked against its hold: one whose hold was resumed, replaced, released or never
+   * detached is dropped; one whose hold's window was moved on is rescheduled. The memory
+   * store needs no check (it changes both at once).
+   */
   async due(now: number, limit: number): Promise<DueHold[]> {
     const { link } = this;
-    const keys = await link.run("due holds", () => link.cmd.zrangebyscore(link.keys.due, "-inf", now, "LIMIT", 0, limit));
+    const found = await link.run("due holds", () => link.cmd.zrangebyscore(link.keys.due, "-inf", now, "WITHSCORES", "LIMIT", 0, limit));
     const out: DueHold[] = [];
-    for (const key of keys) {
-      const d = parseDueKey(key);
-      if (d) out.push(d);
-      else await link.run("drop bad due hold", () => link.cmd.zrem(link.keys.due, key));
+    for (let i = 0; i + 1 < found.length; i += 2) {
+      const [entry, score] = [found[i]!, found[i + 1]!];
+      const d = parseDueKey(entry);
+      const json = d && (await link.run("due hold's holder", () => link.cmd.hget(link.keys.room(d.room).holders, d.clientId)));
+      const h = json ? decodeHolder(json) : undefined;
+      const until = h?.token === d?.token ? h?.detachedUntil : undefined;
+      if (d && until !== undefined && until <= now) out.push(d);
+      else await link.run("fix due hold", () => link.scripts.gwDueFix(link.keys.due, entry, score, until ?? ""));
     }
     return out;
   }
 
   async done(hold: DueHold): Promise<void> {
-    await this.link.run("drop due hold", () => this.link.cmd.zrem(this.link.keys.due, dueKey(hold.room, hold.clientId, hold.token)));
+    const { link } = this;
+    const entry = dueKey(hold.room, hold.clientId, hold.token);
+    const score = await link.run("find due hold", () => link.cmd.zscore(link.keys.due, entry));
+    // a hold detached again meanwhile has a later score (its new window): it stays due
+    if (score !== null && Number(score) <= this.#clock.now()) await link.run("drop due hold", () => link.scripts.gwDueFix(link.keys.due, entry, score, ""));
   }
 }

@@ -77,7 +77,9 @@ export interface Holder {
 /**
  * The change of a room's shared state that goes with a log append, applied atomically with it.
  * A guarded append happens only while `guard.clientId` is held by `guard.token` (and, with
- * `detached`, only while that hold is detached): a departed or replaced client cannot act.
+ * `detached`, only while that hold is detached and its window has closed, by the backend's
+ * clock): a departed or replaced client cannot act, and a due departure never ends a window
+ * that a resume and a new drop opened meanwhile.
  */
 export interface RoomChange {
   /** `conn`: and held by that connection (a departure of a connection, never of its successor). */
@@ -177,7 +179,10 @@ export interface ClientClaims {
   detach(room: string, clientId: string, token: string, conn: string, until: number): void | Promise<void>;
   /** Detached holds whose window closed by `now`, oldest first (at most `limit`). */
   due(now: number, limit: number): DueHold[] | Promise<DueHold[]>;
-  /** Forgets a due entry once it was handled (its hold was released or re-attached). */
+  /**
+   * Forgets a due entry once it was handled (its hold was released or re-attached) — unless the
+   * hold was detached again meanwhile with a window still open: that entry stays due.
+   */
   done(hold: DueHold): void | Promise<void>;
 }
 

@@ -1,10 +1,10 @@
-/** What only the memory backend does (sync answers, delivery modes, simulated outage), and the shared byte helpers. */
+/** What only the memory backend does (sync answers, delivery modes, simulated outage, age-trimmed history), and the shared byte helpers. */
 import { expect, test } from "bun:test";
 import fc from "fast-check";
-import { ManualClock } from "../../src/core/clock.ts";
 import { createClusterBackend, MemoryBroker, ClusterUnavailableError } from "../../src/cluster/index.ts";
-import { envelopeHeader, EnvelopeReader, sequenced } from "../../src/cluster/shared.ts";
-import type { BackendStatus } from "../../src/cluster/types.ts";
+import { decodeHolder, dueKey, encodeHolder, ENVELOPE_BATCH, envelopeHeader, EnvelopeReader, forEachBatched, parseDueKey, sequenced } from "../../src/cluster/shared.ts";
+import type { BackendStatus, Holder } from "../../src/cluster/types.ts";
+import { ManualClock } from "../../src/lib/clock.ts";
 import { encodeBinary, MessageProto } from "../../src/protocol/proto.ts";
 import { MessageType } from "../../src/protocol/types.ts";
 
@@ -13,9 +13,13 @@ const frame = () => encodeBinary({ type: MessageType.CHAT_MESSAGE, payload: "cha
 test("createClusterBackend without a Redis URL is a memory node on its own broker", async () => {
   const b = await createClusterBackend({ nodeId: "solo" });
   expect(b.kind).toBe("memory");
-  const e = b.log.append("r", frame());
+  // the log, world and claims answer synchronously (no promise, no microtask)
+  const e = b.log.append("r", [frame()]);
   expect(e instanceof Promise).toBe(false);
-  expect((e as { seq: number }).seq).toBe(1);
+  expect((e as { entries: { seq: number }[] }).entries[0]!.seq).toBe(1);
+  for (const v of [b.log.head("r"), b.log.read("r", 1, 0, 1), b.world.load("r"), b.claims.claim("r", "c", { user: null, token: "t", node: "solo", conn: "t" }), b.claims.sessionClient("r", "s"), b.claims.due(0, 1)]) {
+    expect(v instanceof Promise).toBe(false);
+  }
   await b.close();
 });
 
@@ -27,7 +31,7 @@ test("microtask delivery: nothing arrives synchronously, flush() delivers at onc
   b.bus.onFrame((_r, f) => got.push(f[0]!));
   await b.bus.subscribe("r");
   a.bus.publish("r", new Uint8Array([1]));
-  a.log.append("r", new Uint8Array([2]));
+  a.log.append("r", [new Uint8Array([2])]);
   expect(got).toEqual([]);
   broker.flush();
   expect(got).toEqual([1, 2]);
@@ -47,43 +51,73 @@ test("sync delivery reaches the other node before publish returns", async () => 
   expect(got).toEqual(["r:a"]);
 });
 
-test("a throwing receiver is contained and counted", async () => {
-  const broker = new MemoryBroker({ delivery: "sync" });
-  const a = broker.node("a");
-  const b = broker.node("b");
-  b.bus.onFrame(() => {
-    throw new Error("boom");
-  });
-  await b.bus.subscribe("r");
-  expect(() => a.bus.publish("r", new Uint8Array([1]))).not.toThrow();
-  expect(b.bus.counters.errors).toBe(1);
-  expect(b.bus.counters.received).toBe(1);
+test("manual delivery: frames wait for deliver(); one sender's frames to one receiver never overtake, others may", async () => {
+  const broker = new MemoryBroker({ delivery: "manual" });
+  const [a, b, c] = ["a", "b", "c"].map((id) => broker.node(id));
+  const got: string[] = [];
+  c!.bus.onFrame((_r, f, from) => got.push(`${from}${f[0]}`));
+  await c!.bus.subscribe("r");
+  a!.bus.publish("r", new Uint8Array([1]));
+  a!.bus.publish("r", new Uint8Array([2]));
+  b!.bus.publish("r", new Uint8Array([1]));
+  await Promise.resolve();
+  expect(got).toEqual([]);
+  expect(broker.pending.length).toBe(3);
+  // a's second frame is not eligible while its first waits; b's may go first
+  expect(broker.deliver((f) => f.frame[0] === 2)).toBeUndefined();
+  expect(broker.deliver((f) => f.from === "b")?.from).toBe("b");
+  expect(broker.deliver(() => true)?.frame[0]).toBe(1);
+  expect(got).toEqual(["b1", "a1"]);
+  a!.bus.publish("r", new Uint8Array([3]));
+  broker.dropPending("a"); // a died: its frames in flight are gone
+  broker.flush();
+  expect(got).toEqual(["b1", "a1"]);
 });
 
-test("setAvailable(false) simulates an outage: publish drops, append throws, presence rejects, onStatus fires", async () => {
+test("holder records, due keys and batch envelopes round-trip; malformed ones are refused", () => {
+  const holders: Holder[] = [
+    { user: "alice", token: "s1", node: "n1", conn: "c1" },
+    { user: null, token: "t", node: "n" },
+    { user: "ünï", token: "s", node: "n", detachedUntil: 1_700_000_000_123 },
+  ];
+  for (const h of holders) expect(decodeHolder(encodeHolder(h))).toEqual(h);
+  for (const bad of ["", "{", "null", '{"t":1,"n":"x"}', '{"t":"x"}']) expect(decodeHolder(bad)).toBeUndefined();
+  expect(parseDueKey(dueKey("room:1", "client", "tok"))).toEqual({ room: "room:1", clientId: "client", token: "tok" });
+  for (const bad of ["a", "a\nb", "a\nb\nc\nd"]) expect(parseDueKey(bad)).toBeUndefined();
+  const frames: number[][] = [];
+  expect(forEachBatched(new Uint8Array([2, 7, 8, 0, 1, 9]), (f) => frames.push([...f]))).toBe(true);
+  expect(frames).toEqual([[7, 8], [], [9]]);
+  expect(forEachBatched(new Uint8Array([5, 1]), () => {})).toBe(false);
+  expect(ENVELOPE_BATCH).toBe(0xc2);
+});
+
+test("setAvailable(false) simulates an outage: publish drops, log/world/claims throw, members/nodes reject, onStatus fires", async () => {
   const broker = new MemoryBroker();
   const a = broker.node("a");
   const seen: BackendStatus[] = [];
-  a.bus.onStatus((s) => seen.push(s));
+  a.onStatus((s) => seen.push(s));
   broker.setAvailable(false, "Simulated outage");
-  expect(a.bus.status()).toEqual({ healthy: false, reason: "Simulated outage" });
+  expect(a.status()).toEqual({ healthy: false, reason: "Simulated outage" });
   expect(() => a.bus.publish("r", new Uint8Array([1]))).not.toThrow();
   expect(a.bus.counters.dropped).toBe(1);
-  expect(() => a.log.append("r", new Uint8Array([1]))).toThrow(ClusterUnavailableError);
-  await expect(a.presence.members("r")).rejects.toBeInstanceOf(ClusterUnavailableError);
+  expect(() => a.log.append("r", [new Uint8Array([1])])).toThrow(ClusterUnavailableError);
+  expect(() => a.world.load("r")).toThrow(ClusterUnavailableError);
+  expect(() => a.claims.claim("r", "c", { user: null, token: "t", node: "a" })).toThrow(ClusterUnavailableError);
+  await expect(a.members.list("r")).rejects.toBeInstanceOf(ClusterUnavailableError);
+  await expect(a.nodes.reap(1)).rejects.toBeInstanceOf(ClusterUnavailableError);
   broker.setAvailable(true);
   expect(seen).toEqual([{ healthy: false, reason: "Simulated outage" }, { healthy: true }]);
   expect(a.bus.counters.reconnects).toBe(1);
-  expect(a.log.append("r", new Uint8Array([1])).seq).toBe(1);
+  expect(a.log.append("r", [new Uint8Array([1])])!.entries[0]!.seq).toBe(1);
 });
 
 test("history drops entries older than historyTtlMs while the room stays active", () => {
   const clock = new ManualClock();
   const broker = new MemoryBroker({ clock, historyTtlMs: 1000, historySize: 100 });
   const a = broker.node("a");
-  const e1 = a.log.append("r", new Uint8Array([1]));
+  const e1 = a.log.append("r", [new Uint8Array([1])])!.entries[0]!;
   clock.advance(600);
-  a.log.append("r", new Uint8Array([2]));
+  a.log.append("r", [new Uint8Array([2])]);
   clock.advance(600); // entry 1 is 1200 ms old, entry 2 600 ms
   expect(a.log.read("r", e1.epoch, 0, 10)).toBeNull();
   expect(a.log.read("r", e1.epoch, 1, 10)!.map((e) => e.seq)).toEqual([2]);

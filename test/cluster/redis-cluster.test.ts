@@ -11,7 +11,7 @@ import { ClusterUnavailableError, createClusterBackend } from "../../src/cluster
 import { createRedisBackend, keySlot, parseClusterNodes, type RedisBackend } from "../../src/cluster/redis.ts";
 import type { BackendStatus } from "../../src/cluster/types.ts";
 import { freePort, startRedisCluster, type TestRedisCluster } from "../helpers/redis.ts";
-import { member, readU32, sleep, u32, unhandledRejections, waitFor } from "./fixtures.ts";
+import { failure, member, readU32, sleep, u32, unhandledRejections, waitFor } from "./fixtures.ts";
 
 const rejections = unhandledRejections();
 let cluster: TestRedisCluster;
@@ -86,8 +86,11 @@ describe("without a cluster", () => {
 
 describe("on a 3-master Redis Cluster", () => {
   test("keySlot agrees with CLUSTER KEYSLOT", async () => {
-    const keys = ["plain", "gw:{room}:bus", "gw:{room}:log", "gw:{@session:Zm9v_-x}:record", "{}x", "a{}{b}", "{{x}}", "x{y", "ünïcödé:{räum}", "gw:{hall:2}:members", ""];
+    const keys = ["plain", "gw:{room}:bus", "gw:{room}:log", "gw:{@due}:holds", "gw:{@node:n-1}:rooms", "{}x", "{{x}}", "x{y", "ünïcödé:{räum}", "gw:{hall:2}:members", ""];
     for (let i = 0; i < 200; i++) keys.push(`p:{room-${i * 7919}}:bus`);
+    // Not "a{}{b}": cluster-key-slot 1.1.1 (ioredis' too) hashes "{b" after an empty first tag where
+    // Redis hashes the whole key (redis/ioredis#2172). No key of ours has an empty tag: room keys
+    // are tagged by the room id (1-128 characters, no braces: src/http/validate.ts), the rest by "@…".
     const slots = await Promise.all(keys.map((k) => raw[0]!.call("CLUSTER", "KEYSLOT", k) as Promise<number>));
     expect(keys.map(keySlot)).toEqual(slots.map(Number));
   });
@@ -105,12 +108,12 @@ describe("on a 3-master Redis Cluster", () => {
       // SPUBLISH from the bus and from the append script reach the subscriber of each master
       for (const room of rooms) {
         for (let i = 0; i < 50; i++) a.bus.publish(room, u32(i));
-        await a.log.append(room, u32(50));
-        await a.presence.addMember(member("sa", room, `${room}-1`));
-        await a.presence.setEntity(room, "e", "p", new Uint8Array([4]));
+        await a.claims.claim(room, "p", { user: null, token: "s1", node: "sa", conn: "c1" }, "s1");
+        await a.log.append(room, [u32(50)], { entities: [["e", "p", new Uint8Array([4])]] });
+        await a.members.add(member("sa", room, `${room}-1`));
       }
-      await a.presence.heartbeat({ node_id: "sa", connections: 3, last_heartbeat: 0 });
-      await a.presence.putSession({ id: "s1", room_id: rooms[0]!, user_id: null, client_id: "c", node_id: "sa" }, 30_000);
+      await a.claims.detach(rooms[0]!, "p", "s1", "c1", Date.now() + 30_000);
+      await a.nodes.heartbeat({ node_id: "sa", connections: 3, last_heartbeat: 0 }, rooms);
       await waitFor(() => rooms.every((r) => got.get(r)?.length === 51), "frames in every room");
       for (const room of rooms) expect(got.get(room)).toEqual([...Array(51).keys()]); // in order per room
 
@@ -130,11 +133,15 @@ describe("on a 3-master Redis Cluster", () => {
         }
         // this master's room keeps all its keys here
         expect(keys.filter((k) => k.startsWith(`shard:{${rooms[i]}}:`))).toEqual(
-          ["entities", "hist", "log", "members", "owners"].map((s) => `shard:{${rooms[i]}}:${s}`),
+          ["entities", "hist", "holders", "log", "members", "owners", "sessions"].map((s) => `shard:{${rooms[i]}}:${s}`),
         );
       }
-      expect(await b.presence.getSession("s1")).toMatchObject({ id: "s1", node_id: "sa" });
-      expect((await b.presence.nodes()).map((n) => n.connections)).toEqual([3]);
+      // the keys of no room ({@nodes}, {@node:sa}, {@due}) were all found above, each on its slot's owner
+      const all = (await Promise.all(raw.map((r) => r.keys("shard:{@*")))).flat().sort();
+      expect(all).toEqual(["shard:{@due}:holds", "shard:{@node:sa}:rooms", "shard:{@nodes}:beats", "shard:{@nodes}:info"]);
+      expect(await b.claims.sessionClient(rooms[0]!, "s1")).toBe("p");
+      expect(await b.claims.due(Date.now() + 60_000, 10)).toEqual([{ room: rooms[0]!, clientId: "p", token: "s1" }]);
+      expect((await b.nodes.nodes()).map((n) => n.connections)).toEqual([3]);
 
       await b.bus.unsubscribe(rooms[1]!);
       const owner = raw[1]!;
@@ -145,33 +152,41 @@ describe("on a 3-master Redis Cluster", () => {
     }
   });
 
-  test("one master down: unhealthy, other rooms still deliver, nothing throws; back up, its rooms deliver again", async () => {
+  test("one master down: unhealthy, other rooms still deliver, nothing throws; back up (empty), its rooms deliver again and the heartbeat says what was lost", async () => {
     const opts = { clusterNodes: cluster.nodes, prefix: "partial", reconnectMaxDelayMs: 100, commandTimeoutMs: 1000 };
     const a = (await createClusterBackend({ ...opts, nodeId: "pa" })) as RedisBackend;
     const b = (await createClusterBackend({ ...opts, nodeId: "pb" })) as RedisBackend;
     const status: BackendStatus[] = [];
-    b.bus.onStatus((s) => status.push(s));
+    b.onStatus((s) => status.push(s));
     const rooms = await roomPerMaster("hall");
     const got = new Map<string, number>();
     b.bus.onFrame((room) => got.set(room, (got.get(room) ?? 0) + 1));
     for (const room of rooms) await b.bus.subscribe(room);
-    const down = 2;
+    // the master that goes down is not the one of the node registry: only room state is lost
+    const registry = await ownerOf(keySlot("partial:{@nodes}:beats"));
+    const down = registry === 2 ? 1 : 2;
+    const hb = () => a.nodes.heartbeat({ node_id: "pa", connections: 3, last_heartbeat: 0 }, rooms);
+    for (const room of rooms) await a.members.add(member("pa", room, `${room}-a`));
+    expect(await hb()).toEqual({ forgotten: false });
     try {
       await cluster.stop(down);
-      await waitFor(() => !b.bus.status().healthy, "unhealthy");
-      expect(b.bus.status().reason).toMatch(/Redis connection lost \(Redis Cluster at /);
+      await waitFor(() => !b.status().healthy, "unhealthy");
+      expect(b.status().reason).toMatch(/Redis connection lost \(Redis Cluster at /);
 
       // the rooms of the two live masters still deliver; the dead one's publishes are dropped, not thrown
       got.clear();
       for (const room of rooms) expect(() => a.bus.publish(room, u32(1))).not.toThrow();
       await waitFor(() => got.get(rooms[0]!) === 1 && got.get(rooms[1]!) === 1, "live rooms");
       expect(got.has(rooms[down]!)).toBe(false);
-      expect((await a.log.append(rooms[0]!, u32(2))).seq).toBe(1);
-      const err = await Promise.resolve(a.log.append(rooms[down]!, u32(2))).catch((e) => e);
-      expect(err).toBeInstanceOf(ClusterUnavailableError);
+      expect((await a.log.append(rooms[0]!, [u32(2)]))!.entries[0]!.seq).toBe(1);
+      expect(await a.claims.claim(rooms[1]!, "c", { user: null, token: "t", node: "pa", conn: "t" })).toEqual({ ok: true });
+      // the dead master's rooms fail with a clear error (after ioredis' redirection retries), never hang
+      for (const call of [() => a.log.append(rooms[down]!, [u32(2)]), () => a.claims.claim(rooms[down]!, "c", { user: null, token: "t", node: "pa", conn: "t" }), () => a.world.load(rooms[down]!)]) {
+        expect(await failure(call)).toBeInstanceOf(ClusterUnavailableError);
+      }
 
       await cluster.start(down); // same node id and slots, no data; waits for cluster_state:ok
-      await waitFor(() => b.bus.status().healthy && a.bus.status().healthy, "healthy again");
+      await waitFor(() => b.status().healthy && a.status().healthy, "healthy again");
       expect(status.at(-1)).toEqual({ healthy: true });
       expect(b.bus.counters.reconnects).toBeGreaterThanOrEqual(1);
       // its room's subscription was restored on the restarted master
@@ -181,9 +196,15 @@ describe("on a 3-master Redis Cluster", () => {
         return got.has(rooms[down]!);
       }, "the restarted master's room");
       await waitFor(
-        () => Promise.resolve(a.log.append(rooms[down]!, u32(4))).then(() => true, () => false),
+        () => Promise.resolve(a.log.append(rooms[down]!, [u32(4)])).then(() => true, () => false),
         "appends on the restarted master",
       );
+      expect(await a.claims.claim(rooms[down]!, "c", { user: null, token: "t", node: "pa", conn: "t" })).toEqual({ ok: true });
+      // the master came back empty: the node's members (and holds) there are gone, so its heartbeat
+      // says it was forgotten and the node puts its state back; then it is not forgotten any more
+      expect(await hb()).toEqual({ forgotten: true });
+      await a.members.add(member("pa", rooms[down]!, `${rooms[down]}-a`));
+      expect(await hb()).toEqual({ forgotten: false });
     } finally {
       if (!cluster.running(down)) await cluster.start(down);
       await a.close();

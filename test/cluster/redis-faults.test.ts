@@ -30,12 +30,12 @@ test("Redis stopped under traffic, then restarted on the same port: unhealthy, n
   const b = (await createClusterBackend({ ...opts, nodeId: "fb" })) as RedisBackend;
   const statusA: BackendStatus[] = [];
   const statusB: BackendStatus[] = [];
-  a.bus.onStatus((s) => statusA.push(s));
-  b.presence.onStatus((s) => statusB.push(s));
+  a.onStatus((s) => statusA.push(s));
+  b.onStatus((s) => statusB.push(s));
   const got: number[] = [];
   b.bus.onFrame((_room, frame) => got.push(new DataView(frame.buffer, frame.byteOffset).getUint32(0)));
   await b.bus.subscribe("live");
-  await b.presence.addMember(member("fb", "live", "b1"));
+  await b.members.add(member("fb", "live", "b1"));
 
   // traffic: a frame per ms and an append every 10 ms, errors only counted
   let n = 0;
@@ -46,7 +46,7 @@ test("Redis stopped under traffic, then restarted on the same port: unhealthy, n
     new DataView(f.buffer).setUint32(0, n++);
     a.bus.publish("live", f);
     if (n % 10 === 0) {
-      Promise.resolve(a.log.append("live", f)).then(
+      Promise.resolve(a.log.append("live", [f])).then(
         () => appendOk++,
         (e) => {
           expect(e).toBeInstanceOf(ClusterUnavailableError);
@@ -59,8 +59,8 @@ test("Redis stopped under traffic, then restarted on the same port: unhealthy, n
     await waitFor(() => got.length > 50, "traffic before the outage");
 
     await redis.stop("kill");
-    await waitFor(() => !a.bus.status().healthy && !b.bus.status().healthy, "unhealthy status");
-    expect(a.bus.status().reason).toMatch(/Redis connection lost/);
+    await waitFor(() => !a.status().healthy && !b.status().healthy, "unhealthy status");
+    expect(a.status().reason).toMatch(/Redis connection lost/);
     expect(statusA.at(-1)!.healthy).toBe(false);
     expect(statusB.at(-1)!.healthy).toBe(false);
 
@@ -73,12 +73,13 @@ test("Redis stopped under traffic, then restarted on the same port: unhealthy, n
       return a.bus.counters.dropped === droppedBefore + 1;
     }, "publishes dropped");
     const t0 = performance.now();
-    const err = await Promise.resolve(a.log.append("live", new Uint8Array([1]))).catch((e) => e);
+    const err = await Promise.resolve(a.log.append("live", [new Uint8Array([1])])).catch((e) => e);
     expect(err).toBeInstanceOf(ClusterUnavailableError);
     expect(String(err.message)).toMatch(/Redis/);
     expect(performance.now() - t0).toBeLessThan(50);
-    await expect(a.presence.members("live")).rejects.toBeInstanceOf(ClusterUnavailableError);
-    await expect(a.presence.heartbeat({ node_id: "fa", connections: 0, last_heartbeat: 0 })).rejects.toBeInstanceOf(ClusterUnavailableError);
+    await expect(a.members.list("live")).rejects.toBeInstanceOf(ClusterUnavailableError);
+    await expect(a.nodes.heartbeat({ node_id: "fa", connections: 0, last_heartbeat: 0 }, [])).rejects.toBeInstanceOf(ClusterUnavailableError);
+    await expect(a.claims.claim("live", "c", { user: null, token: "t", node: "fa", conn: "t" })).rejects.toBeInstanceOf(ClusterUnavailableError);
     await expect(a.log.read("live", 1, 0, 10)).rejects.toBeInstanceOf(ClusterUnavailableError);
     // subscribing while down is remembered and restored later
     await b.bus.subscribe("later");
@@ -86,7 +87,7 @@ test("Redis stopped under traffic, then restarted on the same port: unhealthy, n
     expect(appendFailures).toBeGreaterThan(0);
 
     await redis.start();
-    await waitFor(() => a.bus.status().healthy && b.bus.status().healthy, "healthy again");
+    await waitFor(() => a.status().healthy && b.status().healthy, "healthy again");
     expect(statusA.at(-1)).toEqual({ healthy: true });
     expect(statusB.at(-1)).toEqual({ healthy: true });
     expect(a.bus.counters.reconnects).toBeGreaterThanOrEqual(1);
@@ -105,8 +106,8 @@ test("Redis stopped under traffic, then restarted on the same port: unhealthy, n
     const okBefore = appendOk;
     await waitFor(() => appendOk > okBefore + 3, "appends after the restart");
     // the restarted server is empty: the heartbeat tells the node to re-register
-    await a.presence.heartbeat({ node_id: "fa", connections: 0, last_heartbeat: 0 });
-    expect(await b.presence.heartbeat({ node_id: "fb", connections: 1, last_heartbeat: 0 })).toEqual({ forgotten: false }); // first heartbeat of b
+    await a.nodes.heartbeat({ node_id: "fa", connections: 0, last_heartbeat: 0 }, []);
+    expect(await b.nodes.heartbeat({ node_id: "fb", connections: 1, last_heartbeat: 0 }, [])).toEqual({ forgotten: false }); // first heartbeat of b
   } finally {
     clearInterval(traffic);
     await a.close();
@@ -120,11 +121,29 @@ test("Redis stopped under traffic, then restarted on the same port: unhealthy, n
 test("heartbeat reports forgotten after Redis lost its data", async () => {
   const a = await createRedisBackend({ redisUrl: redis.url, prefix: "forget", nodeId: "fx", reconnectMaxDelayMs: 100 });
   try {
-    expect(await a.presence.heartbeat({ node_id: "fx", connections: 0, last_heartbeat: 0 })).toEqual({ forgotten: false });
+    expect(await a.nodes.heartbeat({ node_id: "fx", connections: 0, last_heartbeat: 0 }, [])).toEqual({ forgotten: false });
     await redis.stop();
     await redis.start();
-    await waitFor(() => a.presence.status().healthy, "healthy again");
-    expect(await a.presence.heartbeat({ node_id: "fx", connections: 0, last_heartbeat: 0 })).toEqual({ forgotten: true });
+    await waitFor(() => a.status().healthy, "healthy again");
+    expect(await a.nodes.heartbeat({ node_id: "fx", connections: 0, last_heartbeat: 0 }, [])).toEqual({ forgotten: true });
+    expect(await a.nodes.heartbeat({ node_id: "fx", connections: 0, last_heartbeat: 0 }, [])).toEqual({ forgotten: false });
+  } finally {
+    await a.close();
+  }
+});
+
+test("a publish Redis refuses counts every frame of its batch as dropped, and the error", async () => {
+  // a user that may do everything but publish: the command reaches Redis and fails there
+  const admin = new Redis(redis.url);
+  await admin.call("ACL", "SETUSER", "nopub", "on", "nopass", "~*", "&*", "+@all", "-publish");
+  admin.disconnect();
+  const a = await createRedisBackend({ redisUrl: redis.url.replace("//", "//nopub:x@"), prefix: "nopub", nodeId: "np" });
+  try {
+    for (let i = 0; i < 3; i++) a.bus.publish("r", new Uint8Array([i])); // one tick: one batch envelope
+    await waitFor(() => a.bus.counters.dropped > 0, "the refused publish");
+    await sleep(20);
+    expect(a.bus.counters).toMatchObject({ published: 3, dropped: 3 });
+    expect(a.bus.counters.errors).toBeGreaterThanOrEqual(1);
   } finally {
     await a.close();
   }
@@ -142,7 +161,7 @@ test("creating a backend for an unreachable Redis rejects with a clear error and
   expect(rejections.list).toEqual([]);
 });
 
-test("every key and channel carries the prefix and a hash tag ({room} for room keys, {@session:<id>} for sessions)", async () => {
+test("every key and channel carries the prefix and a hash tag ({room} for room keys, {@…} for the rest); presence keys expire", async () => {
   const prefix = "layout";
   const a = await createRedisBackend({ redisUrl: redis.url, prefix, nodeId: "la" });
   const b = await createRedisBackend({ redisUrl: redis.url, prefix, nodeId: "lb" });
@@ -154,40 +173,31 @@ test("every key and channel carries the prefix and a hash tag ({room} for room k
       await a.bus.subscribe(room);
       await b.bus.subscribe(room);
       a.bus.publish(room, new Uint8Array([1]));
-      await a.log.append(room, new Uint8Array([2]));
+      await a.claims.claim(room, "p", { user: null, token: "s1", node: "la", conn: "c1" }, "s1");
+      await a.log.append(room, [new Uint8Array([2])], { players: [["p", new Uint8Array([3])]], entities: [["e", "p", new Uint8Array([4])]] });
       await a.log.head(room);
-      await a.presence.addMember(member("la", room, `${room}-1`));
-      await a.presence.setPlayer(room, "p", new Uint8Array([3]));
-      await a.presence.setEntity(room, "e", "p", new Uint8Array([4]));
+      await a.members.add(member("la", room, `${room}-1`));
     }
-    await a.presence.heartbeat({ node_id: "la", connections: 1, last_heartbeat: 0 });
-    await b.presence.heartbeat({ node_id: "lb", connections: 0, last_heartbeat: 0 });
-    await a.presence.putSession({ id: "Zm9vYmFy_-x", room_id: "plaza", user_id: null, client_id: "p", node_id: "la" }, 30_000);
-    const keys = await raw.keys("*");
-    const channels = await raw.pubsub("CHANNELS", "*");
-    expect(keys.length).toBeGreaterThan(0);
+    await a.claims.detach("plaza", "p", "s1", "c1", Date.now() + 30_000);
+    await a.nodes.heartbeat({ node_id: "la", connections: 1, last_heartbeat: 0 }, rooms);
+    await b.nodes.heartbeat({ node_id: "lb", connections: 0, last_heartbeat: 0 }, []);
+    await sleep(20); // the claim's node-room write is not awaited
+    const keys = (await raw.keys("*")).sort();
+    const channels = (await raw.pubsub("CHANNELS", "*")) as string[];
+    const roomKeys = ["entities", "hist", "holders", "log", "members", "owners", "players", "sessions"];
+    expect(keys).toEqual(
+      [...rooms.flatMap((r) => roomKeys.map((k) => `${prefix}:{${r}}:${k}`)), `${prefix}:{@due}:holds`, `${prefix}:{@node:la}:rooms`, `${prefix}:{@nodes}:beats`, `${prefix}:{@nodes}:info`].sort(),
+    );
     const tagged = new RegExp(`^${prefix}:\\{([^{}]+)\\}:[a-z]+$`);
-    for (const k of [...keys, ...(channels as string[])]) {
-      const m = tagged.exec(k);
-      expect(m, k).not.toBeNull();
-      const tag = m![1]!;
-      expect(rooms.includes(tag) || tag === "@nodes" || tag.startsWith("@node:") || tag.startsWith("@session:")).toBe(true);
+    for (const k of [...keys, ...channels]) expect(tagged.test(k), k).toBe(true);
+    // presence and the node's room set expire unless heartbeats refresh them; the log after its idle window
+    for (const k of keys) {
+      const pttl = await raw.pttl(k);
+      const ok = /:(log|hist)$/.test(k) ? pttl > 0 && pttl <= 120_000 : /\{@(nodes|due)\}/.test(k) ? pttl === -1 : pttl > 120_000;
+      expect(ok, `${k}: ${pttl} ms`).toBe(true);
     }
-    // a session is one string key with its own hash tag, expiring with the TTL of its last put
-    const sessionKey = `${prefix}:{@session:Zm9vYmFy_-x}:record`;
-    expect(keys.filter((k) => k.includes("{@session:"))).toEqual([sessionKey]);
-    expect(await raw.type(sessionKey)).toBe("string");
-    const pttl = await raw.pttl(sessionKey);
-    expect(pttl).toBeGreaterThan(29_000);
-    expect(pttl).toBeLessThanOrEqual(30_000);
-    expect(JSON.parse((await raw.get(sessionKey))!)).toEqual({ id: "Zm9vYmFy_-x", room_id: "plaza", user_id: null, client_id: "p", node_id: "la" });
-    const roomKeys = keys.filter((k) => !k.includes("{@"));
-    for (const room of rooms) {
-      expect(roomKeys.filter((k) => k.startsWith(`${prefix}:{${room}}:`)).sort()).toEqual(
-        ["entities", "hist", "log", "members", "owners", "players"].map((s) => `${prefix}:{${room}}:${s}`),
-      );
-    }
-    expect((channels as string[]).sort()).toEqual(rooms.map((r) => `${prefix}:{${r}}:bus`).sort());
+    expect(await raw.zrange(`${prefix}:{@due}:holds`, "0", "-1")).toEqual(["plaza\np\ns1"]);
+    expect(channels.sort()).toEqual(rooms.map((r) => `${prefix}:{${r}}:bus`).sort());
     // no pattern subscriptions, only per-room channels
     expect(Number(await raw.call("PUBSUB", "NUMPAT"))).toBe(0);
     await b.bus.unsubscribe("plaza");
