@@ -22,8 +22,13 @@ export interface MemoryBrokerOptions {
   historySize?: number;
   /** Entries older than this are dropped; a room idle this long starts a new epoch. @default CLUSTER_DEFAULTS.historyTtlMs */
   historyTtlMs?: number;
-  /** When bus frames reach other nodes. @default "microtask" */
-  delivery?: "sync" | "microtask";
+  /**
+   * When bus frames reach other nodes. `"manual"` is a test seam: frames wait until
+   * {@link MemoryBroker.release} (or {@link MemoryBroker.flush}) delivers them, so a test can
+   * delay and reorder them within the bus's guarantee (one publisher's frames keep their order).
+   * @default "microtask"
+   */
+  delivery?: "sync" | "microtask" | "manual";
   /** @default silentLogger */
   log?: Logger;
 }
@@ -41,7 +46,7 @@ export class MemoryBroker {
   readonly nodeTtlMs: number;
   readonly historySize: number;
   readonly historyTtlMs: number;
-  readonly delivery: "sync" | "microtask";
+  readonly delivery: "sync" | "microtask" | "manual";
   readonly log: Logger;
   readonly status = new StatusCell();
 
@@ -126,7 +131,7 @@ export class MemoryBroker {
       this.#qFrame.push(frame);
       this.#qFrom.push(from.nodeId);
     }
-    if (!this.#scheduled && this.#qBus.length > 0) {
+    if (this.delivery !== "manual" && !this.#scheduled && this.#qBus.length > 0) {
       this.#scheduled = true;
       queueMicrotask(this.#drain);
     }
@@ -147,6 +152,34 @@ export class MemoryBroker {
     this.#qRoom = [];
     this.#qFrame = [];
     this.#qFrom = [];
+  }
+
+  /** Manual delivery: the frames waiting, oldest first (node ids of receiver and publisher). */
+  held(): { to: string; from: string; room: string }[] {
+    return this.#qBus.map((bus, i) => ({ to: bus.nodeId, from: this.#qFrom[i]!, room: this.#qRoom[i]! }));
+  }
+
+  /** Manual delivery: delivers the oldest frame waiting from `from` to `to`; false when none waits. */
+  release(to: string, from: string): boolean {
+    const i = this.#qBus.findIndex((bus, k) => bus.nodeId === to && this.#qFrom[k] === from);
+    if (i < 0) return false;
+    const [bus] = this.#qBus.splice(i, 1);
+    const [room] = this.#qRoom.splice(i, 1);
+    const [frame] = this.#qFrame.splice(i, 1);
+    this.#qFrom.splice(i, 1);
+    bus!.deliver(room!, frame!, from);
+    return true;
+  }
+
+  /** Manual delivery: drops the frames waiting for `to` (pub/sub loses what a cut-off subscriber missed). */
+  discard(to: string): number {
+    let n = 0;
+    for (let i = this.#qBus.length - 1; i >= 0; i--) {
+      if (this.#qBus[i]!.nodeId !== to) continue;
+      for (const q of [this.#qBus, this.#qRoom, this.#qFrame, this.#qFrom] as unknown[][]) q.splice(i, 1);
+      n++;
+    }
+    return n;
   }
 
   /** @internal The live session entry of `id` (an expired one is dropped). */
