@@ -24,7 +24,7 @@ export interface MemoryBrokerOptions {
   historyTtlMs?: number;
   /**
    * When bus frames reach other nodes. `"manual"` is a test seam: frames wait until
-   * {@link MemoryBroker.release} (or {@link MemoryBroker.flush}) delivers them, so a test can
+   * {@link MemoryBroker.releaseHeld} (or {@link MemoryBroker.flush}) delivers them, so a test can
    * delay and reorder them within the bus's guarantee (one publisher's frames keep their order).
    * @default "microtask"
    */
@@ -160,7 +160,7 @@ export class MemoryBroker {
   }
 
   /** Manual delivery: delivers the oldest frame waiting from `from` to `to`; false when none waits. */
-  release(to: string, from: string): boolean {
+  releaseHeld(to: string, from: string): boolean {
     const i = this.#qBus.findIndex((bus, k) => bus.nodeId === to && this.#qFrom[k] === from);
     if (i < 0) return false;
     const [bus] = this.#qBus.splice(i, 1);
@@ -172,7 +172,7 @@ export class MemoryBroker {
   }
 
   /** Manual delivery: drops the frames waiting for `to` (pub/sub loses what a cut-off subscriber missed). */
-  discard(to: string): number {
+  discardHeld(to: string): number {
     let n = 0;
     for (let i = this.#qBus.length - 1; i >= 0; i--) {
       if (this.#qBus[i]!.nodeId !== to) continue;

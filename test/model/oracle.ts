@@ -19,6 +19,7 @@
  *   the client was connected or inside its resume window;
  * - **double leave / missing leave**: per client, the log's PRESENCE_JOIN and PRESENCE_LEAVE
  *   alternate (one leave per session that ends), and a client gone at the end has left;
+ * - **blip**: a PRESENCE_JOIN for an acknowledging client whose session went on (a resume);
  * - **lost entity**: an owner's update or despawn refused with NOT_FOUND (the server despawned
  *   an entity its owner never despawned);
  * - **convergence**: after the settle, each instance's fresh joiner sees exactly the connected
@@ -32,7 +33,7 @@ import type { LogRecord } from "./sim-node.ts";
 
 /** One broken guarantee. */
 export interface Violation {
-  kind: "lost" | "doubled" | "misordered" | "unlogged" | "false-leave" | "double-leave" | "missing-leave" | "lost-entity" | "presence" | "world" | "stats" | "no-hello" | "crash";
+  kind: "lost" | "doubled" | "misordered" | "unlogged" | "false-leave" | "double-leave" | "missing-leave" | "lost-entity" | "presence" | "world" | "stats" | "no-hello" | "crash" | "blip";
   detail: string;
 }
 
@@ -114,6 +115,7 @@ function checkLeaves(r: RunResult, out: Violation[]): void {
   let k = 0;
   const last = new Map<string, "join" | "leave">();
   const lastJoin = new Map<string, number>();
+  const reliable = new Set(r.clients.filter((c) => c.reliable).map((c) => c.id));
   for (const e of r.log) {
     const about = e.msg.presence_event?.client_id ?? "";
     if (!about.startsWith("c")) continue; // model clients only (not probes)
@@ -122,14 +124,18 @@ function checkLeaves(r: RunResult, out: Violation[]): void {
       const pre = snaps[k - 1]?.leavable.has(about) ?? false;
       const post = snaps[k]?.leavable.has(about) ?? true;
       if (!pre && !post) out.push({ kind: "false-leave", detail: `PRESENCE_LEAVE ${about} at seq ${e.seq} (t≈${snaps[k]?.at}) while ${about} was connected or inside its resume window` });
-      if (last.get(about) !== "join") out.push({ kind: "double-leave", detail: `a second PRESENCE_LEAVE ${about} at seq ${e.seq} without a join between` });
+      if (last.get(about) !== "join") out.push({ kind: "double-leave", detail: `PRESENCE_LEAVE ${about} at seq ${e.seq} without a PRESENCE_JOIN before it (a second leave, or its join never reached the log)` });
       last.set(about, "leave");
     } else if (e.msg.type === MessageType.PRESENCE_JOIN) {
       // A second join is fine while the previous connection was still held (a plain client back
       // before the server noticed its drop); not when the previous session had ended unheard.
       const from = lastJoin.get(about);
-      if (last.get(about) === "join" && from !== undefined && snaps.some((s) => s.head >= from && s.head < e.seq && s.leavable.has(about))) {
-        out.push({ kind: "missing-leave", detail: `PRESENCE_JOIN ${about} at seq ${e.seq}: its previous session (joined at seq ${from}) ended but the room never heard it leave` });
+      if (last.get(about) === "join" && from !== undefined) {
+        if (snaps.some((s) => s.head >= from && s.head < e.seq && s.leavable.has(about))) {
+          out.push({ kind: "missing-leave", detail: `PRESENCE_JOIN ${about} at seq ${e.seq}: its previous session (joined at seq ${from}) ended but the room never heard it leave` });
+        } else if (reliable.has(about)) {
+          out.push({ kind: "blip", detail: `PRESENCE_JOIN ${about} at seq ${e.seq} while its session (joined at seq ${from}) went on: a resume must not show as a join` });
+        }
       }
       last.set(about, "join");
       lastJoin.set(about, e.seq);

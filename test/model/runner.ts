@@ -12,7 +12,7 @@ import type { MemoryBroker } from "../../src/cluster/memory.ts";
 import { MessageType } from "../../src/protocol/types.ts";
 import { ModelClient } from "./client.ts";
 import { CLIENTS, NODES, RELIABLE_CLIENTS, type Cmd, type Scenario } from "./commands.ts";
-import { logEntries, logHead, simBroker, SimNode, type LogRecord, type SimConn } from "./sim-node.ts";
+import { logEntries, logHead, ReplyQueue, simBroker, SimNode, type LogRecord, type SimConn } from "./sim-node.ts";
 
 /** The room every client joins. */
 export const ROOM = "model";
@@ -90,13 +90,18 @@ export class Sim {
   #shuffleUntil = 0;
   #outageUntil = 0;
   readonly #rand: () => number;
+  /** With `scenario.async`: the store's replies, let through once per pump round. */
+  readonly #replies?: ReplyQueue;
 
   constructor(readonly scenario: Scenario) {
     this.broker = simBroker(this.clock, NODE_TTL_MS);
     this.#rand = prng(scenario.seed);
+    if (scenario.async) this.#replies = new ReplyQueue();
     for (let i = 0; i < NODES; i++) {
       this.generation.push(0);
       this.#holdUntil.push(0);
+      // Instances start a third of a heartbeat apart, so their heartbeats do not all coincide.
+      if (i > 0) this.clock.advance(Math.floor(HEARTBEAT_MS / NODES));
       this.slots.push(this.#start(i));
     }
     for (let i = 0; i < CLIENTS; i++) {
@@ -110,6 +115,7 @@ export class Sim {
       broker: this.broker,
       clock: this.clock,
       nodeId,
+      replies: this.#replies,
       config: {
         resumeWindowMs: this.scenario.windowMs,
         nodeHeartbeatMs: HEARTBEAT_MS,
@@ -173,7 +179,7 @@ export class Sim {
       });
       if (held.length === 0) break;
       const pick = now < this.#shuffleUntil ? held[Math.floor(this.#rand() * held.length)]! : held[0]!;
-      this.broker.release(pick.to, pick.from);
+      this.broker.releaseHeld(pick.to, pick.from);
       moved = true;
     }
     return moved;
@@ -181,13 +187,18 @@ export class Sim {
 
   /** Lets async work settle, frames flow and clients read until nothing moves. */
   async pump(): Promise<void> {
-    for (let i = 0; i < 50; i++) {
-      await settle();
-      const a = this.#release();
-      await settle();
-      const b = this.#readAll();
-      if (!a && !b) break;
-    }
+    for (let i = 0; i < 100; i++) if (!(await this.#round())) break;
+  }
+
+  /** One round: settle, release bus frames, let store replies through, read. Returns whether anything moved. */
+  async #round(): Promise<boolean> {
+    await settle();
+    const a = this.#release();
+    await settle();
+    const b = (this.#replies?.flush() ?? 0) > 0;
+    await settle();
+    const c = this.#readAll();
+    return a || b || c;
   }
 
   /** Advances time in steps, running due events, pumping after each. */
@@ -310,13 +321,16 @@ export class Sim {
       case "outage":
         this.broker.setAvailable(false, "Simulated outage");
         this.#outageUntil = Math.max(this.#outageUntil, this.clock.now() + cmd.ms);
-        if (cmd.lose) for (const s of this.slots) if (s) this.broker.discard(s.nodeId);
+        if (cmd.lose) for (const s of this.slots) if (s) this.broker.discardHeld(s.nodeId);
         break;
       case "slow":
         cl!.slow = cmd.on;
         break;
+      case "step":
+        await this.#round();
+        break;
     }
-    if (!("q" in cmd && cmd.q)) await this.pump();
+    if (!cmd.q) await this.pump();
     this.#snapshot();
   }
 
@@ -345,7 +359,7 @@ export class Sim {
       const h = p.hellos[0];
       const entities = new Map<string, string>();
       for (const e of h?.initial_state?.entities ?? []) entities.set(String(e.id), String((e.components as Record<string, string> | undefined)?.v ?? ""));
-      const stats = (await node.roomStats(ROOM)).map((s) => s.client_id).sort();
+      const stats = (await this.#awaitPumping(node.roomStats(ROOM))).map((s) => s.client_id).sort();
       out.push({
         node: node.nodeId,
         hello: h !== undefined,
@@ -357,6 +371,14 @@ export class Sim {
       await this.tick(STEP_MS * 4);
     }
     return out;
+  }
+
+  /** Waits for `p` while letting the store answer (its replies may be held by the sim). */
+  async #awaitPumping<T>(p: Promise<T>): Promise<T> {
+    let done = false;
+    const r = p.finally(() => (done = true));
+    for (let i = 0; i < 1000 && !done; i++) await this.pump();
+    return r;
   }
 
   /** Everything observed (call after {@link settleAll} and {@link probe}). */

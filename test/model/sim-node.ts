@@ -105,31 +105,58 @@ class NodeClock implements Clock {
 const never = <T>() => new Promise<T>(() => {});
 
 /**
+ * Replies of the shared store held back until the test lets them through, so an instance's
+ * asynchronous work (opening a room, finding a session) interleaves with bus traffic as it
+ * does over a network. Without one, the memory backend answers at once (its log synchronously).
+ */
+export class ReplyQueue {
+  readonly #waiting: (() => void)[] = [];
+  /** Holds `v` until the next {@link flush}. */
+  hold<T>(v: T): Promise<T> {
+    return new Promise((resolve) => this.#waiting.push(() => resolve(v)));
+  }
+  /** Lets every reply waiting so far through; returns how many. */
+  flush(): number {
+    const n = this.#waiting.length;
+    for (const f of this.#waiting.splice(0, n)) f();
+    return n;
+  }
+}
+
+/**
  * The node's view of the broker, frozen when the node dies: a killed process makes no more
  * calls and sees no more answers (a continuation still waiting for the store never runs).
+ * With `replies`, every store and log call answers asynchronously, as Redis does.
  */
-function freezable(node: MemoryNode): { backend: ClusterBackend; freeze(): void } {
+function freezable(node: MemoryNode, replies?: ReplyQueue): { backend: ClusterBackend; freeze(): void } {
   let frozen = false;
-  const gate = <T extends object>(target: T, sync: boolean): T =>
+  const gate = <T extends object>(target: T, log: boolean): T =>
     new Proxy(target, {
       get(t, key, recv) {
         const v = Reflect.get(t, key, recv);
         if (typeof v !== "function") return v;
-        if (key === "status" || key === "onStatus" || key === "onFrame") return v.bind(t);
+        if (key === "status" || key === "onStatus" || key === "onFrame" || key === "publish") {
+          return (...args: unknown[]) => (frozen && key === "publish" ? undefined : v.apply(t, args));
+        }
         return (...args: unknown[]) => {
           if (frozen) {
-            if (sync) throw new Error("This instance is dead");
-            return key === "publish" ? undefined : never();
+            if (log && !replies) throw new Error("This instance is dead");
+            return never();
           }
           let r: unknown;
           try {
             r = v.apply(t, args);
           } catch (e) {
             // The memory log throws while the broker is "down"; Redis rejects. Reject, as Redis does.
-            if (sync) return Promise.reject(e);
-            throw e;
+            if (!log) throw e;
+            r = Promise.reject(e);
           }
-          return r instanceof Promise ? r.then((x) => (frozen ? never() : x), (e) => (frozen ? never() : Promise.reject(e))) : r;
+          if (!(r instanceof Promise)) return replies ? replies.hold(r).then((x) => (frozen ? never() : x)) : r;
+          const late = replies ? <X>(x: X) => replies.hold(x) : <X>(x: X) => Promise.resolve(x);
+          return r.then(
+            (x) => late(x).then((y) => (frozen ? never() : y)),
+            (e) => late(e).then((y) => (frozen ? never() : Promise.reject(y))),
+          );
         };
       },
     });
@@ -260,6 +287,8 @@ export interface SimNodeOptions {
   clock: ManualClock;
   nodeId: string;
   config?: Partial<Config>;
+  /** Store replies wait for the test (asynchronous, as over a network); absent: the memory backend's own timing. */
+  replies?: ReplyQueue;
 }
 
 /** One instance of the cluster, in process. */
@@ -275,7 +304,7 @@ export class SimNode {
   constructor(opts: SimNodeOptions) {
     this.nodeId = opts.nodeId;
     this.#clock = new NodeClock(opts.clock);
-    this.#backend = freezable(opts.broker.node(opts.nodeId));
+    this.#backend = freezable(opts.broker.node(opts.nodeId), opts.replies);
     const config = defaultConfig({ pingIntervalMs: 3_600_000, rateLimitMessages: 0, globalRateLimitMessages: 0, connectRateLimit: 0, ...opts.config });
     this.hub = new Hub({ config, fanout: new LoopFanout(), clock: this.#clock, cluster: this.#backend.backend, nodeId: opts.nodeId, runtime: "sim" });
     this.#keepalive = new Keepalive(this.hub);
