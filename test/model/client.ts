@@ -23,6 +23,8 @@ export interface Arrival {
   /** Client id the message is about (presence) or from (chat). */
   about: string;
   at: number;
+  /** A chat's text. */
+  text?: string;
 }
 
 /** A session as the client lived it: from a fresh hello to a deliberate close, expiry or the end of the run. */
@@ -102,6 +104,21 @@ export class ModelClient {
     return this.lives.at(-1);
   }
 
+  /** Every message this client passed on to its application (all lives), oldest first. */
+  processed(): Arrival[] {
+    return this.lives.flatMap((l) => l.processed);
+  }
+
+  /** Texts of the chats it passed on (sequenced ones, de-duplicated like the SDK, then the unsequenced). */
+  chats(): string[] {
+    return [...this.processed(), ...this.unsequenced].filter((a) => a.type === MessageType.CHAT_MESSAGE).map((a) => a.text ?? "");
+  }
+
+  /** Client ids of the PRESENCE_LEAVEs it got (in and outside the log). */
+  leaves(): string[] {
+    return [...this.processed(), ...this.unsequenced].filter((a) => a.type === MessageType.PRESENCE_LEAVE).map((a) => a.about);
+  }
+
   /** Opens a connection: fresh, or resuming the session when the client has one. */
   connect(node: SimNode): void {
     this.lastNode = node;
@@ -174,7 +191,7 @@ export class ModelClient {
       if (ref) this.refused.set(ref, msg.error.code ?? "");
     }
     if (!msg.seq) return this.#unsequenced(msg);
-    const a: Arrival = { epoch: msg.epoch ?? 0, seq: msg.seq, id: msg.message_id ?? "", type: msg.type ?? 0, about: aboutOf(msg), at: this.now() };
+    const a: Arrival = { epoch: msg.epoch ?? 0, seq: msg.seq, id: msg.message_id ?? "", type: msg.type ?? 0, about: aboutOf(msg), at: this.now(), text: msg.chat_message?.message };
     const life = this.life;
     life?.raw.at(-1)?.push(a);
     // The SDK's #fresh: a new epoch restarts the count; a seq not above the last is a duplicate.
@@ -191,7 +208,7 @@ export class ModelClient {
   readonly unsequenced: Arrival[] = [];
   #unsequenced(msg: Envelope): void {
     if (msg.type === MessageType.POSITION_UPDATE || msg.type === MessageType.VOICE_DATA || msg.type === MessageType.PONG) return;
-    this.unsequenced.push({ epoch: 0, seq: 0, id: msg.message_id ?? "", type: msg.type ?? 0, about: aboutOf(msg), at: this.now() });
+    this.unsequenced.push({ epoch: 0, seq: 0, id: msg.message_id ?? "", type: msg.type ?? 0, about: aboutOf(msg), at: this.now(), text: msg.chat_message?.message });
   }
 
   #hello(h: HelloInfo): void {
@@ -233,9 +250,8 @@ export class ModelClient {
   }
 
   /** A chat to the room, or a whisper to `to`. */
-  chat(to?: string): string | undefined {
+  chat(to?: string, text = `chat ${this.id} ${this.#msgSeq + 1}`): string | undefined {
     if (this.state !== "connected") return undefined;
-    const text = `chat ${this.id} ${this.#msgSeq + 1}`;
     const body = to ? { message: text, type: ChatType.WHISPER, to_client_id: to } : { message: text };
     return this.#send(MessageType.CHAT_MESSAGE, "chat_message", body, true);
   }

@@ -12,6 +12,7 @@
  * drop loses what was in flight and a client that does not read looks slow to the server.
  */
 import type { ClusterBackend, PresenceStore, RoomLog } from "../../src/cluster/types.ts";
+import { AuthPolicy } from "../../src/auth/policy.ts";
 import { MemoryBroker, type MemoryNode } from "../../src/cluster/memory.ts";
 import { defaultConfig, type Config } from "../../src/config.ts";
 import type { Clock, ManualClock, TimerHandle } from "../../src/core/clock.ts";
@@ -289,6 +290,8 @@ export interface SimNodeOptions {
   config?: Partial<Config>;
   /** Store replies wait for the test (asynchronous, as over a network); absent: the memory backend's own timing. */
   replies?: ReplyQueue;
+  /** A lone instance without a shared backend (the server without REDIS_URL); `broker` is then unused. */
+  standalone?: boolean;
 }
 
 /** One instance of the cluster, in process. */
@@ -306,7 +309,10 @@ export class SimNode {
     this.#clock = new NodeClock(opts.clock);
     this.#backend = freezable(opts.broker.node(opts.nodeId), opts.replies);
     const config = defaultConfig({ pingIntervalMs: 3_600_000, rateLimitMessages: 0, globalRateLimitMessages: 0, connectRateLimit: 0, ...opts.config });
-    this.hub = new Hub({ config, fanout: new LoopFanout(), clock: this.#clock, cluster: this.#backend.backend, nodeId: opts.nodeId, runtime: "sim" });
+    const auth = AuthPolicy.fromConfig(config); // JWT_SECRET in `config` → real token checks
+    if (typeof auth === "string") throw new Error(auth);
+    const cluster = opts.standalone ? undefined : this.#backend.backend;
+    this.hub = new Hub({ config, fanout: new LoopFanout(), clock: this.#clock, cluster, auth, nodeId: opts.nodeId, runtime: "sim" });
     this.#keepalive = new Keepalive(this.hub);
     this.#keepalive.start();
     this.hub.link.start();
