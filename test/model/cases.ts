@@ -110,6 +110,11 @@ export const FIXED_CASES: FixedCase[] = [
     ]),
   },
   {
+    name: "an entry filled in from the log after a gap reaches its own sender too (a client gets its own PRESENCE_JOIN)",
+    finding: "model",
+    scenario: s(1500, [{ k: "conn", c: 0, n: 0, q: true }, { k: "conn", c: 4, n: 1 }, { k: "conn", c: 1, n: 0 }, { k: "tick", ms: 400 }], true),
+  },
+  {
     name: "a plain client back on another instance before the old one noticed its drop: the old one announces its leave",
     finding: "4",
     scenario: s(1500, [{ k: "conn", c: 4, n: 1 }, { k: "drop", c: 4, late: 100 }, { k: "conn", c: 4, n: 0 }]),

@@ -9,7 +9,29 @@ import { decodeServerFrame, type HelloInfo } from "../../src/client/decode.ts";
 import { toJsonText } from "../../src/protocol/codec.ts";
 import { encodeBinary } from "../../src/protocol/proto.ts";
 import { ChatType, MessageType, type Envelope, type PayloadCase, type Payloads } from "../../src/protocol/types.ts";
-import type { SimConn, SimNode } from "./sim-node.ts";
+import type { Frame } from "../../src/core/transport.ts";
+import type { SimIdentity } from "./sim-node.ts";
+
+/**
+ * A client's end of one connection: a simulated one ({@link import("./sim-node.ts").SimConn})
+ * or a real WebSocket (test/chaos/real-conn.ts).
+ */
+export interface ClientLink {
+  /** Frames the server sent that the client has not read yet, and the server's close. */
+  readonly socket: { read(): Frame[]; readonly wire: Frame[]; readonly closedByServer?: { code: number; reason: string } };
+  /** Whether the server still has it open (frames sent now are handled). */
+  readonly serverOpen: boolean;
+  send(frame: Frame): void;
+  /** A deliberate close. */
+  close(code?: number): void;
+  /** The TCP connection breaks (frames in flight lost); the server notices now or later. */
+  drop(noticeNow: boolean): void;
+}
+
+/** Where a client connects: an instance (simulated or real). */
+export interface Opener {
+  open(id: SimIdentity): ClientLink;
+}
 
 /** How often an acknowledging client sends its cumulative ACK (the SDK batches every 100 ms). */
 export const ACK_EVERY_MS = 100;
@@ -58,9 +80,9 @@ export type ClientState = "idle" | "connecting" | "connected" | "dropped";
 
 /** A simulated SDK client. */
 export class ModelClient {
-  conn?: SimConn;
+  conn?: ClientLink;
   /** The instance of the latest connection. */
-  lastNode?: SimNode;
+  lastNode?: Opener;
   state: ClientState = "idle";
   sessionId?: string;
   epoch = 0;
@@ -120,7 +142,7 @@ export class ModelClient {
   }
 
   /** Opens a connection: fresh, or resuming the session when the client has one. */
-  connect(node: SimNode): void {
+  connect(node: Opener): void {
     this.lastNode = node;
     const resume = this.reliable && this.sessionId ? { sessionId: this.sessionId, lastSeq: this.lastSeq, epoch: this.epoch } : undefined;
     this.state = "connecting";
@@ -144,7 +166,7 @@ export class ModelClient {
   }
 
   /** The TCP connection breaks; the server notices now or later (`notice` is then called by the runner). */
-  drop(noticeNow: boolean): SimConn | undefined {
+  drop(noticeNow: boolean): ClientLink | undefined {
     const c = this.conn;
     if (!c) return undefined;
     c.drop(noticeNow);
@@ -308,7 +330,7 @@ export class ModelClient {
   }
 }
 
-/** The client id a message is about: a presence event's subject, a chat's sender, else "". */
+/** What a message is about: a presence event's subject, a chat's sender, a spawn's owner, an updated or despawned entity. */
 function aboutOf(msg: Envelope): string {
-  return msg.presence_event?.client_id ?? msg.chat_message?.from_client_id ?? msg.entity_despawn?.entity_id ?? "";
+  return msg.presence_event?.client_id ?? msg.chat_message?.from_client_id ?? msg.entity_spawn?.owner_id ?? msg.entity_update?.entity_id ?? msg.entity_despawn?.entity_id ?? "";
 }

@@ -11,6 +11,7 @@
  * connection is owed the entries between the first and last seq it got (no holes). Checked:
  * - **lost**: owed, never processed (after the SDK's de-duplication);
  * - **doubled**: one message processed twice in a life;
+ * - **echo**: a client got its own message back (the sender never receives it);
  * - **misordered**: on one connection, a seq arriving for the first time after a higher one
  *   (the SDK drops it as a duplicate: a loss, seen where it happens);
  * - **unlogged**: a reliable message a client sent on a live connection that is neither in the
@@ -33,7 +34,7 @@ import type { LogRecord } from "./sim-node.ts";
 
 /** One broken guarantee. */
 export interface Violation {
-  kind: "lost" | "doubled" | "misordered" | "unlogged" | "false-leave" | "double-leave" | "missing-leave" | "lost-entity" | "presence" | "world" | "stats" | "no-hello" | "crash" | "blip";
+  kind: "lost" | "doubled" | "misordered" | "unlogged" | "false-leave" | "double-leave" | "missing-leave" | "lost-entity" | "presence" | "world" | "stats" | "no-hello" | "crash" | "blip" | "echo";
   detail: string;
 }
 
@@ -61,6 +62,8 @@ function checkLife(c: ModelClient, life: Life, onAtEnd: boolean, bySeq: Map<numb
   if (lost.length > 0) {
     out.push({ kind: "lost", detail: `${c.id} (${life.reliable ? "ack" : "plain"}, life from seq ${life.startSeq}) lost ${lost.length}: first ${describe(bySeq.get(lost[0]!), lost[0]!)}` });
   }
+  const echoed = life.raw.flat().find((a) => bySeq.get(a.seq)?.epoch === a.epoch && bySeq.get(a.seq)?.sender === c.id);
+  if (echoed) out.push({ kind: "echo", detail: `${c.id} got its own ${describe(bySeq.get(echoed.seq), echoed.seq)}` });
   const seen = new Map<string, number>();
   for (const a of life.processed) seen.set(a.id, (seen.get(a.id) ?? 0) + 1);
   const doubled = [...seen].filter(([, n]) => n > 1);

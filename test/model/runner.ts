@@ -241,7 +241,7 @@ export class Sim {
   #connect(c: ModelClient, node: SimNode): void {
     c.connect(node);
     const list = this.#conns.get(c.id) ?? [];
-    list.push(c.conn!);
+    list.push(c.conn as SimConn);
     this.#conns.set(c.id, list);
   }
 
@@ -281,7 +281,7 @@ export class Sim {
         break;
       case "drop": {
         if (cl!.state !== "connected" && cl!.state !== "connecting") break;
-        const conn = cl!.drop(cmd.late === 0);
+        const conn = cl!.drop(cmd.late === 0) as SimConn | undefined;
         if (cmd.late === 0) this.#windowFrom.set(cl!.id, this.clock.now());
         else if (conn) {
           this.#windowFrom.set(cl!.id, this.clock.now() + cmd.late);
@@ -294,7 +294,7 @@ export class Sim {
         if (!node?.alive || this.slots.filter((s) => s?.alive).length < 2) break; // one instance always lives
         node.kill();
         for (const c of this.clients) {
-          if (c.conn?.node !== node) continue;
+          if ((c.conn as SimConn | undefined)?.node !== node) continue;
           c.drop(false);
           this.#windowFrom.set(c.id, this.clock.now());
         }
