@@ -159,3 +159,47 @@ async function info(port: number, ...cmd: string[]): Promise<string> {
     r.disconnect();
   }
 }
+
+/**
+ * A TCP gate in front of Redis: while shut, every connection through it is reset and new ones
+ * are refused — a network outage that keeps Redis's data (as a failover keeps it on the replica).
+ */
+export class RedisGate {
+  readonly #open = new Set<import("node:net").Socket>();
+  #shut = false;
+  #server?: import("node:net").Server;
+  port = 0;
+  constructor(readonly target: number) {}
+
+  async start(): Promise<this> {
+    const net = await import("node:net");
+    this.#server = net.createServer((client) => {
+      if (this.#shut) return void client.resetAndDestroy();
+      const up = net.connect(this.target, "127.0.0.1");
+      for (const s of [client, up]) {
+        this.#open.add(s);
+        s.on("error", () => {});
+        s.on("close", () => (client.destroy(), up.destroy(), this.#open.delete(s)));
+      }
+      client.pipe(up);
+      up.pipe(client);
+    });
+    await new Promise<void>((r) => this.#server!.listen(0, "127.0.0.1", r));
+    this.port = (this.#server!.address() as { port: number }).port;
+    return this;
+  }
+
+  /** Resets every connection and refuses new ones until {@link open}. */
+  shut(): void {
+    this.#shut = true;
+    for (const s of this.#open) s.resetAndDestroy();
+    this.#open.clear();
+  }
+  open(): void {
+    this.#shut = false;
+  }
+  close(): void {
+    this.shut();
+    this.#server?.close();
+  }
+}

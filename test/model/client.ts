@@ -99,6 +99,8 @@ export class ModelClient {
   droppedAt = 0;
   /** Message ids of this client's messages the server refused (ERROR with ref_message_id), with the code. */
   readonly refused = new Map<string, string>();
+  /** ACCEPTs this client got, by the message id they name (see {@link parseAccept}). */
+  readonly accepts = new Map<string, { seq: number; epoch: number; at: number }>();
   /** Every ERROR this client got. */
   readonly errors: { code: string; ref: string; at: number }[] = [];
   /** Reliable messages this client sent after its hello on a live connection: id → what. */
@@ -204,7 +206,11 @@ export class ModelClient {
 
   #receive(frame: string | Uint8Array): void {
     const f = decodeServerFrame(frame);
-    if (f.kind === "raw") return;
+    if (f.kind === "raw") {
+      const acc = parseAccept(frame);
+      if (acc) this.accepts.set(acc.ref, { seq: acc.seq, epoch: acc.epoch, at: this.now() });
+      return;
+    }
     if (f.kind === "hello") return this.#hello(f.hello);
     const msg = f.msg;
     if (msg.type === MessageType.ERROR && msg.error) {
@@ -327,6 +333,26 @@ export class ModelClient {
       else if (op.kind === "despawn") out.delete(op.entity);
     }
     return out;
+  }
+}
+
+/**
+ * The outcome of a reliable message, as the tests assume the server will tell an acknowledging
+ * sender (issue 13, finding 11) — JSON:
+ * `{"type":"ACCEPT","message_id":"<server id>","timestamp":<ms>,"payload":{"ref_message_id":"<the sender's message_id>","seq":<room seq>,"epoch":<room epoch>}}`;
+ * protobuf: `MessageType.ACCEPT = 53`, `Message.accept = 65` of
+ * `message Accept { string ref_message_id = 1; uint64 seq = 2; uint32 epoch = 3; }`. The
+ * envelope's own `seq`/`epoch` stay 0: an ACCEPT is not a room entry (not resent, not replayed,
+ * not fed to the de-duplication). Returns the ACCEPT in a JSON text frame, or undefined.
+ */
+export function parseAccept(frame: string | Uint8Array): { ref: string; seq: number; epoch: number } | undefined {
+  if (typeof frame !== "string" || !frame.includes('"ACCEPT"')) return undefined;
+  try {
+    const o = JSON.parse(frame) as { type?: string; payload?: { ref_message_id?: string; seq?: number | string; epoch?: number | string } };
+    if (o.type !== "ACCEPT" || !o.payload?.ref_message_id) return undefined;
+    return { ref: o.payload.ref_message_id, seq: Number(o.payload.seq ?? 0), epoch: Number(o.payload.epoch ?? 0) };
+  } catch {
+    return undefined;
   }
 }
 
