@@ -63,5 +63,8 @@ export function schedule(o: ScheduleOptions): Event[] {
   out.push({ at: Math.min(d - 2000, killAt + Math.round(d * (0.2 + 0.05 * r()))), k: "restart", node: victim });
   if (o.cluster) out.push({ at: Math.round(d * (0.5 + 0.1 * r())), k: "failover" });
   else out.push({ at: Math.round(d * (0.2 + 0.1 * r())), k: "stall", ms: int(1000, 2000) });
-  return out.sort((a, b) => a.at - b.at);
+  // An entity op still in flight when its TCP connection is cut may or may not have reached the
+  // server: nobody can say what the world should hold. Keep them clear of cuts (600 ms).
+  const cutAt = (who: number, at: number) => out.some((e) => (e.k === "kill" || (e.k === "drop" && e.who === who)) && e.at >= at && e.at - at < 600);
+  return out.filter((e) => e.k !== "entity" || !cutAt(e.who, e.at)).sort((a, b) => a.at - b.at);
 }

@@ -13,10 +13,11 @@
  *   seq arriving for the first time after a higher one; **seq reused**: one (epoch, seq) seen
  *   with two different messages.
  * - **unlogged**: a chat sent on a live connection that nobody got with a seq and whose sender
- *   got no ERROR naming it (it reached part of the room at most).
+ *   got no ERROR naming it (it reached part of the room at most); not counted when the
+ *   connection was cut within 500 ms after (it may never have reached the server).
  * - **false leave**: a PRESENCE_LEAVE for a client that had a connection, or was inside its
- *   resume window, during the whole 2.5 s before anyone first got the leave;
- *   **leave count**: per client, the leaves seen ≠ the sessions it ended.
+ *   resume window (acknowledging clients only), during the whole 2.5 s before anyone first got
+ *   the leave; **leave count**: per acknowledging client, the leaves seen ≠ the sessions it ended.
  * - **presence / stats / world**: after the settle, each instance's fresh joiner sees exactly
  *   the connected clients and the owners' entities, and each instance's stats list them.
  * @module
@@ -48,6 +49,8 @@ export interface ChaosObservations {
   probes: ProbeResult[];
   connectedAtEnd: Set<string>;
   expectedEntities: Map<string, string>;
+  /** Instances that could not be started again (the run went on with a workaround). */
+  restartFailures: string[];
 }
 
 /** One guarantee's verdict. */
@@ -88,10 +91,12 @@ export function verdicts(o: ChaosObservations): Verdict[] {
   const lost = v("lost (acknowledging clients)"), holes = v("lost (plain clients, holes)"), doubled = v("doubled"), misordered = v("misordered");
   const reused = v("seq reused"), unlogged = v("unlogged (partial delivery, no ERROR)"), falseLeave = v("false leaves"), leaveCount = v("leave count ≠ ended sessions");
   const presence = v("presence converged"), stats = v("stats converged"), world = v("world converged");
+  const restart = v("instances restart");
   const add = (x: Verdict, n: number, ex: string) => {
     x.count += n;
     if (x.examples.length < 5) x.examples.push(ex);
   };
+  for (const f of o.restartFailures) add(restart, 1, f);
 
   // The room's entries: the union of what anyone got.
   const entries = new Map<string, Entry>();
@@ -134,8 +139,11 @@ export function verdicts(o: ChaosObservations): Verdict[] {
         }
       }
     });
+    const cuts = o.timeline.filter((e) => e.id === c.id && e.ev === "drop").map((e) => e.t);
     for (const [id, s] of c.sent) {
       if (s.kind !== "chat_message" || sequencedIds.has(id) || c.refused.has(id)) continue;
+      // Sent just before its connection was cut: it may never have reached the server.
+      if (cuts.some((t) => t >= s.at && t - s.at < 500)) continue;
       add(unlogged, 1, `${c.id}'s chat ${id} at ${new Date(s.at).toISOString()}`);
     }
   }
@@ -151,7 +159,7 @@ export function verdicts(o: ChaosObservations): Verdict[] {
     const got = [...p.entities].sort().map(([k, val]) => `${k}=${val}`).join(",");
     if (p.hello && got !== wantEntities) add(world, 1, `${p.node}: entities [${got}] ≠ owners' [${wantEntities}]`);
   }
-  return [lost, holes, doubled, misordered, echo, reused, unlogged, falseLeave, leaveCount, presence, stats, world];
+  return [lost, holes, doubled, misordered, echo, reused, unlogged, falseLeave, leaveCount, presence, stats, world, restart];
 }
 
 function checkLife(me: string, life: Life, onAtEnd: boolean, entries: Map<string, Entry>, heads: Map<number, number>, report: (n: number, ex: string) => void): void {
@@ -184,12 +192,13 @@ function checkLeaves(o: ChaosObservations, falseLeave: (n: number, ex: string) =
   }
   const byClient = new Map<string, TimelineEvent[]>();
   for (const e of o.timeline) byClient.set(e.id, [...(byClient.get(e.id) ?? []), e]);
-  /** Whether the room may hear `id` leave at `t`. */
+  const plain = new Set(o.clients.filter((c) => !c.reliable).map((c) => c.id));
+  /** Whether the room may hear `id` leave at `t` (a plain client's connection has no resume window). */
   const leavable = (id: string, t: number): boolean => {
     let last: TimelineEvent | undefined;
     for (const e of byClient.get(id) ?? []) if (e.t <= t) last = e;
     if (!last || last.ev === "open") return false;
-    return last.ev === "leave" || t >= last.t + o.windowMs - 1000;
+    return last.ev === "leave" || plain.has(id) || t >= last.t + o.windowMs - 1000;
   };
   const counts = new Map<string, number>();
   for (const { about, t } of leaves.values()) {
@@ -200,6 +209,7 @@ function checkLeaves(o: ChaosObservations, falseLeave: (n: number, ex: string) =
     if (!ok) falseLeave(1, `PRESENCE_LEAVE ${about} first seen at ${new Date(t).toISOString()} while it was connected or inside its window`);
   }
   for (const [id, events] of byClient) {
+    if (plain.has(id)) continue; // a plain client back before its leave was announced needs none
     let ended = 0;
     events.forEach((e, i) => {
       if (e.ev === "leave") ended++;

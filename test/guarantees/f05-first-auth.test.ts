@@ -12,7 +12,7 @@ import { MessageType } from "../../src/protocol/types.ts";
 import { mint, SECRET } from "../helpers/tokens.ts";
 import { simBroker, SimNode, type SimConn } from "../model/sim-node.ts";
 
-const settle = () => new Promise<void>((r) => setImmediate(r));
+const settle = () => new Promise<void>((r) => setTimeout(r, 5));
 
 async function run(shared: boolean) {
   const clock = new ManualClock(Date.now());
@@ -32,6 +32,8 @@ async function run(shared: boolean) {
   const token = await mint({ sub: "alice-user", client_id: "alice" });
   alice.send(toJsonText({ type: MessageType.CLIENT_HELLO, payload: "client_hello", client_hello: { auth_token: token, display_name: "Alice" } }));
   alice.send(toJsonText({ type: MessageType.CHAT_MESSAGE, payload: "chat_message", chat_message: { message: "queued behind the hello" } }));
+  // The token check is asynchronous (WebCrypto): wait for alice's SERVER_HELLO (2 s at most).
+  for (let i = 0; i < 100 && !alice.socket.wire.some((f) => typeof f === "string" && f.includes("SERVER_HELLO")); i++) await pump();
   await pump();
   const late = b.open({ room: "r", clientId: "late" });
   await pump();

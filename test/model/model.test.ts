@@ -8,7 +8,7 @@
  * that stayed or resumed exactly once, in room order; no leave for a connected client or one
  * inside its window; one leave per ended session; presence, stats and world converge.
  *
- * In `npm test` it is bounded (MODEL_CI_MS, default 30 s of random runs, plus the fixed
+ * In `npm test` it is bounded (MODEL_CI_MS, default 20 s of random runs, plus the fixed
  * cases). `npm run test:model` runs longer: MODEL_RUNS (default 2000), MODEL_SECONDS (default
  * 600), MODEL_SEED (default random; printed on failure with the shrunk scenario).
  */
@@ -20,7 +20,7 @@ import { check, summary } from "./oracle.ts";
 import { runScenario } from "./runner.ts";
 
 const long = process.env.MODEL_LONG === "1";
-const budgetMs = long ? Number(process.env.MODEL_SECONDS ?? 600) * 1000 : Number(process.env.MODEL_CI_MS ?? 30_000);
+const budgetMs = long ? Number(process.env.MODEL_SECONDS ?? 600) * 1000 : Number(process.env.MODEL_CI_MS ?? 20_000);
 const numRuns = Number(process.env.MODEL_RUNS ?? (long ? 2000 : 400));
 const seed = process.env.MODEL_SEED === undefined ? undefined : Number(process.env.MODEL_SEED);
 
