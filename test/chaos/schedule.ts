@@ -6,17 +6,8 @@
  * @module
  */
 
-/** A small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from "../model/bus-control.ts";
+import { prng } from "../model/bus-control.ts";
 
 /** Acknowledging clients c0…c6, then plain senders p0…p2. */
 export const ACK_CLIENTS = 7;

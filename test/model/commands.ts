@@ -56,6 +56,15 @@ export interface Scenario {
   cmds: Cmd[];
 }
 
+/** The room every client joins. */
+export const ROOM = "model";
+/** Cluster timing of every run (the chaos run's values). */
+export const HEARTBEAT_MS = 1000;
+export const NODE_TTL_MS = 4000;
+export const ACK_TIMEOUT_MS = 1000;
+/** One tick of simulated time. */
+export const STEP_MS = 50;
+
 /** Clients of a run: the first {@link RELIABLE_CLIENTS} acknowledge (`?ack=1`), the rest are plain. */
 export const CLIENTS = 6;
 export const RELIABLE_CLIENTS = 4;

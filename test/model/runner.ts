@@ -10,64 +10,15 @@
 import { ManualClock } from "../../src/core/clock.ts";
 import type { MemoryBroker } from "../../src/cluster/memory.ts";
 import { MessageType } from "../../src/protocol/types.ts";
+import { BusControl, prng } from "./bus-control.ts";
 import { ModelClient } from "./client.ts";
-import { CLIENTS, NODES, RELIABLE_CLIENTS, type Cmd, type Scenario } from "./commands.ts";
-import { logEntries, logHead, ReplyQueue, simBroker, SimNode, type LogRecord, type SimConn } from "./sim-node.ts";
+import { ACK_TIMEOUT_MS, CLIENTS, HEARTBEAT_MS, NODE_TTL_MS, NODES, RELIABLE_CLIENTS, ROOM, STEP_MS, type Cmd, type Scenario } from "./commands.ts";
+import { probeAll, type Probe, type RunResult, type Snapshot } from "./observe.ts";
+import { logHead, ReplyQueue, simBroker, SimNode, type SimConn } from "./sim-node.ts";
 
-/** The room every client joins. */
-export const ROOM = "model";
-/** Cluster timing of every run (the chaos run's values). */
-export const HEARTBEAT_MS = 1000;
-export const NODE_TTL_MS = 4000;
-export const ACK_TIMEOUT_MS = 1000;
-/** One tick of simulated time. */
-const STEP_MS = 50;
+export { resultOf, runScenario, type Probe, type RunResult, type Snapshot } from "./observe.ts";
 
-/** After each action: the log head, and which clients the room may hear leave at that point. */
-export interface Snapshot {
-  head: number;
-  at: number;
-  leavable: Set<string>;
-}
-
-/** What a probe (a fresh plain client) saw on one instance after the run. */
-export interface Probe {
-  node: string;
-  players: string[];
-  entities: Map<string, string>;
-  stats: string[];
-  /** Whether its hello came at all. */
-  hello: boolean;
-}
-
-/** Everything a run observed. */
-export interface RunResult {
-  scenario: Scenario;
-  clients: ModelClient[];
-  log: LogRecord[];
-  snapshots: Snapshot[];
-  /** Leaves delivered without a seq (outside the log), with whether the client was leavable then. */
-  unsequencedLeaves: { about: string; at: number; leavable: boolean; to: string }[];
-  /** Client id → whether it is connected at the end (expected in presence). */
-  connectedAtEnd: Set<string>;
-  /** Expected entities at the end (id → value of component `v`). */
-  expectedEntities: Map<string, string>;
-  probes: Probe[];
-  windowMs: number;
-  crashes: string[];
-}
-
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { ACK_TIMEOUT_MS, HEARTBEAT_MS, NODE_TTL_MS, ROOM, STEP_MS } from "./commands.ts";
 
 const settle = () => new Promise<void>((r) => setImmediate(r));
 
@@ -85,21 +36,16 @@ export class Sim {
   /** From when each client's resume window runs (drop noticed, or its instance died). */
   readonly #windowFrom = new Map<string, number>();
   readonly #events: { at: number; run: () => void }[] = [];
-  readonly #holdUntil: number[] = [];
-  #stallUntil = 0;
-  #shuffleUntil = 0;
-  #outageUntil = 0;
-  readonly #rand: () => number;
+  readonly bus: BusControl;
   /** With `scenario.async`: the store's replies, let through once per pump round. */
   readonly #replies?: ReplyQueue;
 
   constructor(readonly scenario: Scenario) {
     this.broker = simBroker(this.clock, NODE_TTL_MS);
-    this.#rand = prng(scenario.seed);
+    this.bus = new BusControl(this.broker, this.clock, prng(scenario.seed));
     if (scenario.async) this.#replies = new ReplyQueue();
     for (let i = 0; i < NODES; i++) {
       this.generation.push(0);
-      this.#holdUntil.push(0);
       // Instances start a third of a heartbeat apart, so their heartbeats do not all coincide.
       if (i > 0) this.clock.advance(Math.floor(HEARTBEAT_MS / NODES));
       this.slots.push(this.#start(i));
@@ -167,24 +113,6 @@ export class Sim {
     return moved;
   }
 
-  /** Delivers the bus frames that may go now; returns whether any did. */
-  #release(): boolean {
-    const now = this.clock.now();
-    if (now < this.#outageUntil || now < this.#stallUntil) return false;
-    let moved = false;
-    for (let guard = 0; guard < 10_000; guard++) {
-      const held = this.broker.held().filter((h) => {
-        const slot = this.slots.findIndex((s) => s?.nodeId === h.to);
-        return slot < 0 || now >= this.#holdUntil[slot]!;
-      });
-      if (held.length === 0) break;
-      const pick = now < this.#shuffleUntil ? held[Math.floor(this.#rand() * held.length)]! : held[0]!;
-      this.broker.releaseHeld(pick.to, pick.from);
-      moved = true;
-    }
-    return moved;
-  }
-
   /** Lets async work settle, frames flow and clients read until nothing moves. */
   async pump(): Promise<void> {
     for (let i = 0; i < 100; i++) if (!(await this.#round())) break;
@@ -193,7 +121,7 @@ export class Sim {
   /** One round: settle, release bus frames, let store replies through, read. Returns whether anything moved. */
   async #round(): Promise<boolean> {
     await settle();
-    const a = this.#release();
+    const a = this.bus.release();
     await settle();
     const b = (this.#replies?.flush() ?? 0) > 0;
     await settle();
@@ -215,10 +143,7 @@ export class Sim {
 
   #due(): void {
     const now = this.clock.now();
-    if (this.#outageUntil && now >= this.#outageUntil) {
-      this.#outageUntil = 0;
-      this.broker.setAvailable(true);
-    }
+    this.bus.due();
     for (;;) {
       const i = this.#events.findIndex((e) => e.at <= now);
       if (i < 0) break;
@@ -309,19 +234,14 @@ export class Sim {
       case "tick":
         await this.tick(cmd.ms);
         return;
-      case "hold": {
-        const until = this.clock.now() + cmd.ms;
-        if (cmd.n < 0) this.#stallUntil = Math.max(this.#stallUntil, until);
-        else this.#holdUntil[cmd.n % NODES] = Math.max(this.#holdUntil[cmd.n % NODES]!, until);
+      case "hold":
+        this.bus.hold(cmd.n < 0 ? undefined : this.slots[cmd.n % NODES]?.nodeId ?? "", cmd.ms);
         break;
-      }
       case "shuffle":
-        this.#shuffleUntil = Math.max(this.#shuffleUntil, this.clock.now() + cmd.ms);
+        this.bus.shuffle(cmd.ms);
         break;
       case "outage":
-        this.broker.setAvailable(false, "Simulated outage");
-        this.#outageUntil = Math.max(this.#outageUntil, this.clock.now() + cmd.ms);
-        if (cmd.lose) for (const s of this.slots) if (s) this.broker.discardHeld(s.nodeId);
+        this.bus.outage(cmd.ms, cmd.lose, this.slots.flatMap((s) => (s ? [s.nodeId] : [])));
         break;
       case "slow":
         cl!.slow = cmd.on;
@@ -336,72 +256,24 @@ export class Sim {
 
   /** Heals the bus and lets every window close and every dead instance be reaped. */
   async settleAll(): Promise<void> {
-    this.#stallUntil = this.#shuffleUntil = 0;
-    this.#holdUntil.fill(0);
-    if (this.#outageUntil) this.#outageUntil = this.clock.now();
+    this.bus.heal();
     for (const c of this.clients) c.slow = false;
     if (!this.slots.some((s) => s?.alive)) this.slots[0] = this.#start(0);
     await this.pump();
     await this.tick(this.scenario.windowMs + NODE_TTL_MS + 3 * HEARTBEAT_MS + 4 * ACK_TIMEOUT_MS + 1000);
   }
 
-  /** A fresh plain client on each live instance: its hello's players and entities, and the instance's stats. */
-  async probe(): Promise<Probe[]> {
-    const out: Probe[] = [];
-    for (const node of this.slots) {
-      if (!node?.alive) continue;
-      const p = new ModelClient(`probe-${node.nodeId}`, ROOM, false, "json", () => this.clock.now());
-      p.connect(node);
-      for (let i = 0; i < 20 && p.hellos.length === 0; i++) {
-        await this.tick(STEP_MS);
-        p.read();
-      }
-      const h = p.hellos[0];
-      const entities = new Map<string, string>();
-      for (const e of h?.initial_state?.entities ?? []) entities.set(String(e.id), String((e.components as Record<string, string> | undefined)?.v ?? ""));
-      const stats = (await this.#awaitPumping(node.roomStats(ROOM))).map((s) => s.client_id).sort();
-      out.push({
-        node: node.nodeId,
-        hello: h !== undefined,
-        players: (h?.initial_state?.players ?? []).map((x) => String(x.client_id)).sort(),
-        entities,
-        stats,
-      });
-      p.leave();
-      await this.tick(STEP_MS * 4);
-    }
-    return out;
-  }
-
   /** Waits for `p` while letting the store answer (its replies may be held by the sim). */
-  async #awaitPumping<T>(p: Promise<T>): Promise<T> {
+  async awaitPumping<T>(p: Promise<T>): Promise<T> {
     let done = false;
     const r = p.finally(() => (done = true));
     for (let i = 0; i < 1000 && !done; i++) await this.pump();
     return r;
   }
 
-  /** Everything observed (call after {@link settleAll} and {@link probe}). */
-  result(probes: Probe[]): RunResult {
-    const connectedAtEnd = new Set<string>();
-    const expectedEntities = new Map<string, string>();
-    for (const c of this.clients) {
-      if (c.state !== "connected") continue;
-      connectedAtEnd.add(c.id);
-      for (const [e, v] of c.expectedEntities()) expectedEntities.set(e, v);
-    }
-    return {
-      scenario: this.scenario,
-      clients: this.clients,
-      log: logEntries(this.broker, ROOM),
-      snapshots: this.snapshots,
-      unsequencedLeaves: this.unsequencedLeaves,
-      connectedAtEnd,
-      expectedEntities,
-      probes,
-      windowMs: this.scenario.windowMs,
-      crashes: this.crashes,
-    };
+  /** A fresh plain client on each live instance: its hello's players and entities, and the instance's stats. */
+  probe(): Promise<Probe[]> {
+    return probeAll(this);
   }
 
   /** Stops every instance's timers. */
@@ -410,15 +282,3 @@ export class Sim {
   }
 }
 
-/** Runs a whole scenario and returns what it observed. */
-export async function runScenario(s: Scenario): Promise<RunResult> {
-  const sim = new Sim(s);
-  try {
-    for (const cmd of s.cmds) await sim.run(cmd);
-    await sim.settleAll();
-    const probes = await sim.probe();
-    return sim.result(probes);
-  } finally {
-    await sim.close();
-  }
-}
