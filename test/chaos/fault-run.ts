@@ -22,6 +22,8 @@ export interface FaultRunOptions {
   seed: number;
   durationMs: number;
   cluster: boolean;
+  /** Traffic only, no faults. */
+  calm?: boolean;
   /** Progress lines. */
   log?: (line: string) => void;
 }
@@ -101,7 +103,7 @@ async function drive(
   const ticker = setInterval(read, 20);
   clients.forEach((c, i) => connect(c, i % INSTANCES));
 
-  const events = schedule({ seed: o.seed, durationMs: o.durationMs, cluster: o.cluster });
+  const events = schedule({ seed: o.seed, durationMs: o.durationMs, cluster: o.cluster, calm: o.calm });
   let skipped = 0;
   const restartFailures: string[] = [];
   const t0 = Date.now();
@@ -175,7 +177,7 @@ async function drive(
   for (const c of clients) if (c.state === "dropped" && !pendingResume.has(c)) connect(c, Math.floor(rand() * INSTANCES));
   const deadline = Date.now() + 15_000;
   while (clients.some((c) => c.state !== "connected") && Date.now() < deadline) await Bun.sleep(100);
-  await Bun.sleep(7000);
+  await Bun.sleep(5000); // > ACK_TIMEOUT_MS: a resend of anything unacknowledged has happened
   const probes = await probe(nodes, alive, servers);
   clearInterval(ticker);
   const connectedAtEnd = new Set(clients.filter((c) => c.state === "connected").map((c) => c.id));

@@ -8,6 +8,7 @@
  * --duration S seconds of schedule (default 60); the settle and probes add ~15 s
  * --cluster    a Redis Cluster of 3 masters + 3 replicas; the room's master fails over mid-run
  *              (instead of the Redis stall)
+ * --calm       traffic only, no faults: checks the harness itself (a calm run must pass)
  * Exit code 0 only when every run held every guarantee.
  * @module
  */
@@ -23,6 +24,7 @@ const first = Number(arg("seed") ?? Math.floor(Math.random() * 2 ** 31));
 const seeds = Number(arg("seeds") ?? 1);
 const durationMs = Number(arg("duration") ?? 60) * 1000;
 const cluster = process.argv.includes("--cluster");
+const calm = process.argv.includes("--calm");
 
 let failed = 0;
 for (let k = 0; k < seeds; k++) {
@@ -30,7 +32,7 @@ for (let k = 0; k < seeds; k++) {
   const t0 = Date.now();
   console.log(`\n=== fault run: seed ${seed}, ${durationMs / 1000} s, ${cluster ? "Redis Cluster (3 masters + 3 replicas), failover" : "one Redis, stall"} ===`);
   try {
-    const obs = await faultRun({ seed, durationMs, cluster, log: (l) => console.log(`  · ${l}`) });
+    const obs = await faultRun({ seed, durationMs, cluster, calm, log: (l) => console.log(`  · ${l}`) });
     const vs = verdicts(obs);
     const sent = obs.clients.reduce((n, c) => n + c.sent.size, 0);
     const delivered = obs.clients.reduce((n, c) => n + c.lives.reduce((m, l) => m + l.processed.length, 0), 0);

@@ -33,6 +33,8 @@ export interface ScheduleOptions {
   durationMs: number;
   /** Fail a Redis Cluster master over instead of stalling Redis. */
   cluster: boolean;
+  /** Traffic only, no faults (to check the harness itself: a calm run must pass). */
+  calm?: boolean;
 }
 
 /** The events of one run, in time order. */
@@ -44,6 +46,7 @@ export function schedule(o: ScheduleOptions): Event[] {
   const out: Event[] = [];
   for (let t = 500; t < d; t += int(20, 46)) out.push({ at: t, k: "chat", who: int(0, ACK_CLIENTS + PLAIN_CLIENTS - 1) });
   for (let t = 1000; t < d; t += int(1000, 2000)) out.push({ at: t, k: "entity", who: int(0, ACK_CLIENTS - 1), op: int(0, 2), pick: int(0, 9) });
+  if (o.calm) return out.sort((a, b) => a.at - b.at);
   const drops = Math.max(3, Math.round(35 * scale));
   for (let i = 0; i < drops; i++) out.push({ at: int(1000, d - 3500), k: "drop", who: int(0, ACK_CLIENTS - 1), after: int(100, 3000), node: int(0, INSTANCES - 1) });
   const leaves = Math.max(2, Math.round(4 * scale));

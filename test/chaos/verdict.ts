@@ -67,6 +67,7 @@ const ownerOf = (entity: string) => /^e-(.+)-\d+$/.exec(entity)?.[1] ?? "";
 
 /** Whether `e` is the client's own message (never delivered back to it). */
 function own(e: Entry, me: string): boolean {
+  if (e.id.startsWith(`${me}-`)) return true; // the client's own message id (the SDK's `<client id>-<n>`)
   switch (e.type) {
     case MessageType.CHAT_MESSAGE:
     case MessageType.PRESENCE_JOIN:

@@ -83,7 +83,7 @@ async function underFault(cluster: RealCluster, fault: () => Promise<void>): Pro
   await sleep(1000);
   sending = false;
   await stream;
-  await sleep(6000); // outbox retries, resends, ACCEPTs
+  await sleep(4500); // outbox retries, resends (ACK_TIMEOUT_MS 3000), ACCEPTs
   expect(sender.sent.size).toBeGreaterThan(40);
   return outcomes(sender, members);
 }
