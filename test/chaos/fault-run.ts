@@ -166,10 +166,21 @@ async function drive(
       }
     }
   };
-  for (const e of events) {
-    const wait = t0 + e.at - Date.now();
-    if (wait > 0) await Bun.sleep(wait);
-    await run(e);
+  // Restarts and failovers take a while: they run alongside the schedule, not in its way.
+  const slow: Promise<void>[] = [];
+  try {
+    for (const e of events) {
+      const wait = t0 + e.at - Date.now();
+      if (wait > 0) await Bun.sleep(wait);
+      if (e.k === "restart" || e.k === "failover") slow.push(run(e));
+      else await run(e);
+    }
+    await Promise.all(slow);
+  } catch (e) {
+    clearInterval(ticker);
+    for (const t of pendingResume.values()) clearTimeout(t);
+    await Promise.allSettled(slow);
+    throw e;
   }
   log(`schedule done (${events.length} events, ${skipped} skipped); settling`);
   // Settle: everyone back (resumes pending or made now), resends done.
@@ -178,8 +189,7 @@ async function drive(
   const deadline = Date.now() + 15_000;
   while (clients.some((c) => c.state !== "connected") && Date.now() < deadline) await Bun.sleep(100);
   await Bun.sleep(5000); // > ACK_TIMEOUT_MS: a resend of anything unacknowledged has happened
-  const probes = await probe(nodes, alive, servers);
-  clearInterval(ticker);
+  const probes = await probe(nodes, alive, servers).finally(() => clearInterval(ticker));
   const connectedAtEnd = new Set(clients.filter((c) => c.state === "connected").map((c) => c.id));
   const expectedEntities = new Map<string, string>();
   for (const c of clients) if (connectedAtEnd.has(c.id)) for (const [k, v] of c.expectedEntities()) expectedEntities.set(k, v);
