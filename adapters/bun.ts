@@ -7,7 +7,7 @@ import type { ServerWebSocket } from "bun";
 import { getConnInfo, upgradeWebSocket, websocket as honoWebsocket } from "hono/bun";
 import { boot } from "../src/boot.ts";
 import { runtimeFrameCap } from "../src/config.ts";
-import { SendResult, type ConnectionHandle, type Fanout, type Frame, type Transport } from "../src/core/transport.ts";
+import { SendResult, type ConnectionHandle, type Fanout, type Frame, type Transport } from "../src/lib/transport.ts";
 import type { CoreEvents } from "../src/http/app.ts";
 
 // hono's upgrade data until the socket opens; from then on, the socket's transport itself.

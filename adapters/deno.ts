@@ -5,8 +5,8 @@
  */
 import { getConnInfo, upgradeWebSocket } from "hono/deno";
 import { boot } from "../src/boot.ts";
-import { LoopFanout } from "../src/core/loop-fanout.ts";
-import { SendResult, type ConnectionHandle, type Frame, type Transport } from "../src/core/transport.ts";
+import { LoopFanout } from "../src/lib/loop-fanout.ts";
+import { SendResult, type ConnectionHandle, type Frame, type Transport } from "../src/lib/transport.ts";
 
 const transports = new WeakMap<WebSocket, DenoTransport>();
 

@@ -11,8 +11,8 @@ import type { Duplex } from "node:stream";
 import { createWss, handleUpgrade, upgradeWebSocket, type NodeSocket } from "./node-ws.ts";
 import { boot } from "../src/boot.ts";
 import { runtimeFrameCap } from "../src/config.ts";
-import { LoopFanout } from "../src/core/loop-fanout.ts";
-import { SendResult, type ConnectionHandle, type Frame, type Transport } from "../src/core/transport.ts";
+import { LoopFanout } from "../src/lib/loop-fanout.ts";
+import { SendResult, type ConnectionHandle, type Frame, type Transport } from "../src/lib/transport.ts";
 
 type Raw = NodeSocket & { __transport?: NodeTransport; _sender: { _state: number; _queue: unknown[] } };
 

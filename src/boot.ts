@@ -9,10 +9,10 @@ import { AuthPolicy } from "./auth/policy.ts";
 import { createClusterBackend } from "./cluster/index.ts";
 import type { ClusterBackend } from "./cluster/types.ts";
 import { ConfigError, historyTtlMs, loadConfig, type Config } from "./config.ts";
-import { Hub } from "./core/hub.ts";
 import { drain } from "./core/drain.ts";
 import { Keepalive } from "./core/keepalive.ts";
-import type { Fanout, Transport } from "./core/transport.ts";
+import { Server } from "./core/server.ts";
+import type { Fanout, Transport } from "./lib/transport.ts";
 import { createApp } from "./http/app.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { SERVER_VERSION } from "./version.ts";
@@ -37,7 +37,7 @@ export interface Host {
   /** Extra options for the runtime's upgrade helper, from the config. */
   upgradeOptions?: (config: Config) => unknown;
   /** Starts listening with the app; called once. */
-  listen(app: Hono, hub: Hub, config: Config): Promise<Listening>;
+  listen(app: Hono, server: Server, config: Config): Promise<Listening>;
   /** Calls `handler` on SIGINT and SIGTERM. */
   onSignal(handler: (signal: string) => void): void;
   /** A line to standard output / standard error. */
@@ -48,7 +48,7 @@ export interface Host {
 
 /** A started server (returned for embedding and tests). */
 export interface Running {
-  hub: Hub;
+  server: Server;
   app: Hono;
   port: number;
   log: Logger;
@@ -56,7 +56,7 @@ export interface Running {
   shutdown(): Promise<void>;
 }
 
-/** Loads config, builds the hub and app, listens, and wires graceful shutdown. */
+/** Loads config, builds the server and app, listens, and wires graceful shutdown. */
 export async function boot(host: Host): Promise<Running | undefined> {
   let config: Config;
   try {
@@ -91,35 +91,41 @@ export async function boot(host: Host): Promise<Running | undefined> {
       return undefined;
     }
   }
-  const hub = new Hub({ config, fanout: host.fanout, log, auth, runtime: host.runtime, cluster, nodeId });
+  const server = new Server({ config: nodeId === config.nodeId ? config : { ...config, nodeId }, fanout: host.fanout, log, auth, runtime: host.runtime, cluster });
   const app = createApp({
-    hub,
+    server,
     upgradeWebSocket: host.upgradeWebSocket,
     transportOf: host.transportOf,
     runtime: host.runtime,
     upgradeOptions: host.upgradeOptions?.(config),
     remoteAddress: host.remoteAddress,
   });
-  const keepalive = new Keepalive(hub);
+  const keepalive = new Keepalive({
+    connections: server.connections, rooms: server.rooms, clock: server.clock, pingIntervalMs: config.pingIntervalMs, pongTimeoutMs: config.pongTimeoutMs,
+    leewayMs: auth.leewaySec * 1000, out: server.out, delivery: server.delivery, acks: server.acks, sequencer: server.sequencer, sessions: server.sessions, replication: server.replication,
+  });
   keepalive.start();
-  hub.link.start();
-  const listening = await host.listen(app, hub, config);
-  log.info("listening", { host: config.host, port: listening.port, runtime: host.runtime, version: SERVER_VERSION, node: hub.link.nodeId, cluster: hub.cluster.kind });
+  server.start();
+  const listening = await host.listen(app, server, config);
+  log.info("listening", { host: config.host, port: listening.port, runtime: host.runtime, version: SERVER_VERSION, node: server.nodeId, cluster: server.backend.kind });
 
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
     (stopping ??= (async () => {
       // Keep listening while draining, so new upgrades get a clear 503 rather than a refused connection.
-      const clean = await drain(hub);
+      const clean = await drain({
+        connections: server.connections, delivery: server.delivery, out: server.out, clock: server.clock, logger: log,
+        batch: config.drainBatch, timeoutMs: config.drainTimeoutMs, start: () => (server.draining = true),
+      });
       keepalive.stop();
-      hub.link.stop();
+      server.stop();
       await listening.stopAccepting();
-      await hub.cluster.close().catch(() => {});
-      log.info("shutdown", { clean, remaining: hub.connections.size });
+      await server.backend.close().catch(() => {});
+      log.info("shutdown", { clean, remaining: server.connections.size });
     })());
   host.onSignal((signal) => {
     log.info("signal", { signal });
     shutdown().then(() => host.exit(0), () => host.exit(1));
   });
-  return { hub, app, port: listening.port, log, shutdown };
+  return { server, app, port: listening.port, log, shutdown };
 }

@@ -83,6 +83,11 @@ export const SETTINGS = {
   nodeHeartbeatMs: define({ env: "NODE_HEARTBEAT_MS", default: 2000, parse: int(100, 600_000), doc: "How often an instance tells the cluster it is alive." }),
   nodeTtlMs: define({ env: "NODE_TTL_MS", default: 6000, parse: int(300, 3_600_000), doc: "An instance silent this long is dead: its connections leave presence and stats." }),
   maxEntitiesPerRoom: define({ env: "MAX_ENTITIES_PER_ROOM", default: 10_000, parse: int(1, 1_000_000), doc: "Most shared entities one room may hold; a spawn beyond it gets LIMIT_EXCEEDED." }),
+  maxEntityBytes: define({ env: "MAX_ENTITY_BYTES", default: 16_384, parse: int(256, 16 * 1024 * 1024), doc: "Largest one entity may grow (its id, template and components); a spawn or update beyond it gets LIMIT_EXCEEDED." }),
+  maxEntityComponents: define({ env: "MAX_ENTITY_COMPONENTS", default: 64, parse: int(1, 100_000), doc: "Most component keys one entity may have; an update beyond it gets LIMIT_EXCEEDED." }),
+  maxRoomStateBytes: define({ env: "MAX_ROOM_STATE_BYTES", default: 524_288, parse: int(4096, 256 * 1024 * 1024), doc: "Largest a room's shared state (every entity and player) may grow; a change beyond it gets LIMIT_EXCEEDED. Every joiner receives this state in its SERVER_HELLO." }),
+  outboxTimeoutMs: define({ env: "OUTBOX_TIMEOUT_MS", default: 30_000, parse: int(0, 3_600_000), doc: "How long a reliable message waits for an unreachable room log (Redis) before its sender gets NOT_DELIVERED." }),
+  outboxMaxMessages: define({ env: "OUTBOX_MAX_MESSAGES", default: 10_000, parse: int(0, 10_000_000), doc: "Most reliable messages waiting for an unreachable room log, all rooms together; beyond it a sender gets NOT_DELIVERED at once." }),
 } as const;
 
 type Settings = typeof SETTINGS;

@@ -40,8 +40,14 @@ export const CloseCode = {
   FORBIDDEN: 4403,
   /** No authenticating first message within AUTH_TIMEOUT_MS. */
   AUTH_TIMEOUT: 4408,
+  /** Another user holds this client id in the room. */
+  CLIENT_ID_CONFLICT: 4409,
+  /** A newer connection of the same user took this client id over. */
+  REPLACED: 4410,
   /** Repeated abuse (e.g. a flood of malformed frames). */
   ABUSE: 4429,
+  /** Kicked by a moderator (POST /moderation/kick); the client id may not rejoin the room for 60 s. */
+  KICKED: 4430,
 } as const;
 
 /** The reconnect advice of a close code (the client SDK follows it). */
@@ -72,6 +78,11 @@ export const ErrorCode = {
   MESSAGE_TOO_BIG: "MESSAGE_TOO_BIG",
   /** The server is closing this connection; `close_code` says why. */
   DISCONNECT: "DISCONNECT",
+  /**
+   * A reliable message could not be put in the room log in time (the cluster backend stayed
+   * unreachable for OUTBOX_TIMEOUT_MS): it reached nobody; `ref_message_id` names it — resend it.
+   */
+  NOT_DELIVERED: "NOT_DELIVERED",
 } as const;
 /** One of the {@link ErrorCode} values. */
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

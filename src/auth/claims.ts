@@ -16,6 +16,8 @@ export interface TokenIdentity {
   rooms?: string[];
   /** Expiry, unix seconds. */
   exp: number;
+  /** Room patterns from the `moderates` claim: rooms this user may moderate (POST /moderation/*). */
+  moderates?: string[];
 }
 
 /** Why a token was refused: `expired` (get a fresh token), `unavailable` (server-side key trouble: retry later) or `invalid`. */
@@ -81,15 +83,23 @@ export function checkClaims(payload: unknown, nowSec: number, rules: ClaimRules)
   }
   // Only an absent claim means "any room": `rooms: null` is refused rather than read as a grant.
   const rooms = p.rooms;
-  if (rooms !== undefined) {
-    const ok = Array.isArray(rooms) && rooms.length <= MAX_ROOMS && rooms.every((r) => typeof r === "string" && r.length > 0 && r.length <= 256);
-    if (!ok) return invalid(`Token rooms claim must be an array of at most ${MAX_ROOMS} non-empty strings`);
+  if (rooms !== undefined && !validPatterns(rooms)) return invalid(`Token rooms claim must be an array of at most ${MAX_ROOMS} non-empty strings`);
+
+  const moderates = p.moderates;
+  if (moderates !== undefined && !validPatterns(moderates)) {
+    return invalid(`Token moderates claim must be an array of at most ${MAX_ROOMS} non-empty strings`);
   }
 
   const identity: TokenIdentity = { userId, exp: p.exp };
   if (clientId !== undefined) identity.clientId = clientId;
   if (rooms !== undefined) identity.rooms = [...(rooms as string[])];
+  if (moderates !== undefined) identity.moderates = [...(moderates as string[])];
   return { ok: true, identity };
+}
+
+/** A `rooms` / `moderates` claim: at most MAX_ROOMS strings of 1–256 characters. */
+function validPatterns(v: unknown): boolean {
+  return Array.isArray(v) && v.length <= MAX_ROOMS && v.every((r) => typeof r === "string" && r.length > 0 && r.length <= 256);
 }
 
 /**

@@ -7,21 +7,21 @@ import { MemoryBroker } from "./memory.ts";
 import type { RedisBackendOptions } from "./redis.ts";
 import type { ClusterBackend } from "./types.ts";
 
-export { MemoryBroker, MemoryNode, MemoryBus, MemoryRoomLog, MemoryPresence } from "./memory.ts";
+export { MemoryBroker, MemoryNode, type PendingFrame } from "./memory.ts";
 export { CLUSTER_DEFAULTS, ClusterUnavailableError } from "./shared.ts";
 export type * from "./types.ts";
 
 /**
  * What {@link createClusterBackend} needs: the Redis options (see {@link RedisBackendOptions};
- * the server maps REDIS_URL, REDIS_CLUSTER_NODES, REDIS_PREFIX, NODE_TTL_MS and RESUME_WINDOW
- * onto them) plus the memory-only ones. Without `redisUrl` and `clusterNodes` the backend is
- * in memory.
+ * the server maps REDIS_URL, REDIS_CLUSTER_NODES, REDIS_PREFIX, NODE_TTL_MS and the history
+ * settings onto them) plus the memory-only ones. Without `redisUrl` and `clusterNodes` the
+ * backend is in memory.
  */
 export interface ClusterOptions extends RedisBackendOptions {
   /** Memory only: share this broker (several nodes in one process). */
   broker?: MemoryBroker;
   /** Memory only: when bus frames reach other nodes. @default "microtask" */
-  delivery?: "sync" | "microtask";
+  delivery?: "sync" | "microtask" | "manual";
 }
 
 /**

@@ -1,16 +1,19 @@
 /**
- * The memory backend's shared state: one {@link MemoryBroker} stands in for Redis (bus
- * delivery, room logs, presence, node registry, sessions), and {@link MemoryNode} is one
- * node's view of it.
+ * The memory backend's shared state: one {@link MemoryBroker} stands in for Redis — room logs,
+ * rooms' world and holds, members, the node registry, due holds and bus delivery — and
+ * {@link MemoryNode} is one node's view of it. Every call but bus delivery answers
+ * synchronously (the log, world and claims return values, not promises).
  * @module
  */
-import { systemClock, type Clock } from "../core/clock.ts";
+import { systemClock, type Clock } from "../lib/clock.ts";
 import { silentLogger, type Logger } from "../log.ts";
-import { CLUSTER_DEFAULTS, ClusterUnavailableError, StatusCell } from "./shared.ts";
 import { MemoryBus } from "./memory-bus.ts";
 import { MemoryLogs, MemoryRoomLog } from "./memory-log.ts";
-import { MemoryPresence } from "./memory-presence.ts";
-import type { ClusterBackend, MemberInfo, NodeInfo } from "./types.ts";
+import { MemoryMembers, MemoryNodes } from "./memory-nodes.ts";
+import { MemoryClaims, MemoryWorld } from "./memory-world.ts";
+import { MemoryControl } from "./control.ts";
+import { CLUSTER_DEFAULTS, ClusterUnavailableError, StatusCell } from "./shared.ts";
+import type { BackendStatus, ClusterBackend, Holder, MemberInfo, NodeInfo } from "./types.ts";
 
 /** Options of a {@link MemoryBroker}. */
 export interface MemoryBrokerOptions {
@@ -20,79 +23,83 @@ export interface MemoryBrokerOptions {
   nodeTtlMs?: number;
   /** Entries kept per room. @default CLUSTER_DEFAULTS.historySize */
   historySize?: number;
-  /** Entries older than this are dropped; a room idle this long starts a new epoch. @default CLUSTER_DEFAULTS.historyTtlMs */
+  /** Entries older than this are dropped; a room's log idle this long starts a new epoch. @default CLUSTER_DEFAULTS.historyTtlMs */
   historyTtlMs?: number;
   /**
-   * When bus frames reach other nodes. `"manual"` is a test seam: frames wait until
-   * {@link MemoryBroker.releaseHeld} (or {@link MemoryBroker.flush}) delivers them, so a test can
-   * delay and reorder them within the bus's guarantee (one publisher's frames keep their order).
-   * @default "microtask"
+   * When bus frames reach other nodes: at once, on a microtask, or only when the test calls
+   * {@link MemoryBroker.deliver} (frames from one publisher keep their order). @default "microtask"
    */
   delivery?: "sync" | "microtask" | "manual";
   /** @default silentLogger */
   log?: Logger;
 }
 
-/** One room's members and world state. */
-export interface RoomPresence {
-  members: Map<string, MemberInfo>;
+/** One room's shared state (not its log, which expires on its own). */
+export interface RoomState {
   players: Map<string, Uint8Array>;
   entities: Map<string, { owner: string; snapshot: Uint8Array }>;
+  holders: Map<string, Holder>;
+  /** session id → client id */
+  sessions: Map<string, string>;
+  members: Map<string, MemberInfo>;
+}
+
+/** A bus frame on its way to one node. */
+export interface PendingFrame {
+  to: MemoryBus;
+  room: string;
+  frame: Uint8Array;
+  from: string;
 }
 
 /** The shared state several in-process nodes see, as one Redis would be. */
 export class MemoryBroker {
   readonly clock: Clock;
   readonly nodeTtlMs: number;
-  readonly historySize: number;
-  readonly historyTtlMs: number;
   readonly delivery: "sync" | "microtask" | "manual";
   readonly log: Logger;
   readonly status = new StatusCell();
-
-  /** @internal room → subscribed buses */
-  readonly subs = new Map<string, Set<MemoryBus>>();
   /** @internal every room's log */
   readonly logs: MemoryLogs;
-  /** @internal */
-  readonly rooms = new Map<string, RoomPresence>();
+  /** @internal room → its state */
+  readonly rooms = new Map<string, RoomState>();
+  /** @internal room → subscribed buses */
+  readonly subs = new Map<string, Set<MemoryBus>>();
   /** @internal node id → last heartbeat info */
   readonly registry = new Map<string, NodeInfo>();
-  /** @internal session id → stored JSON and when it expires (ms) */
-  readonly sessions = new Map<string, { json: string; expiresAt: number }>();
-
-  // Pending deliveries as parallel arrays (no object per frame).
-  #qBus: MemoryBus[] = [];
-  #qRoom: string[] = [];
-  #qFrame: Uint8Array[] = [];
-  #qFrom: string[] = [];
+  /** @internal node id → rooms where it has members or holds */
+  readonly nodeRooms = new Map<string, Set<string>>();
+  /** @internal due-hold key → when its window closes */
+  readonly due = new Map<string, number>();
+  /** Bus frames not yet delivered, in publication order. */
+  readonly pending: PendingFrame[] = [];
   #scheduled = false;
-  #nextSessionSweep = 0;
+  readonly #nodes = new Set<MemoryNode>();
 
   constructor(opts: MemoryBrokerOptions = {}) {
     this.clock = opts.clock ?? systemClock;
     this.nodeTtlMs = opts.nodeTtlMs ?? CLUSTER_DEFAULTS.nodeTtlMs;
-    this.historySize = Math.max(1, opts.historySize ?? CLUSTER_DEFAULTS.historySize);
-    this.historyTtlMs = opts.historyTtlMs ?? CLUSTER_DEFAULTS.historyTtlMs;
     this.delivery = opts.delivery ?? "microtask";
     this.log = opts.log ?? silentLogger;
-    this.logs = new MemoryLogs(this.clock, this.historySize, this.historyTtlMs);
+    this.logs = new MemoryLogs(this.clock, Math.max(1, opts.historySize ?? CLUSTER_DEFAULTS.historySize), opts.historyTtlMs ?? CLUSTER_DEFAULTS.historyTtlMs);
   }
 
-  /** The bus, room log and presence store of one node sharing this broker. */
+  /** The backends of one node sharing this broker. */
   node(nodeId: string): MemoryNode {
-    return new MemoryNode(this, nodeId);
+    const n = new MemoryNode(this, nodeId);
+    this.#nodes.add(n);
+    return n;
   }
 
-  /** Whether the broker is reachable (for tests of the hub's fallbacks; default true). */
+  /** Whether the broker is reachable (default true). */
   get available(): boolean {
     return this.status.get().healthy;
   }
 
   /**
    * Simulates losing (`false`) or regaining the backend: while unavailable, publishes are
-   * dropped and counted, `append` throws {@link ClusterUnavailableError} and presence calls
-   * reject with it; every node's `onStatus` fires.
+   * dropped and counted, log/world/claim calls throw {@link ClusterUnavailableError}, member and
+   * registry calls reject with it; every node's `onStatus` fires.
    */
   setAvailable(available: boolean, reason = "Memory broker marked unavailable"): void {
     const was = this.available;
@@ -100,38 +107,35 @@ export class MemoryBroker {
     if (available && !was) for (const n of this.#nodes) n.bus.counters.reconnects++;
   }
 
-  /** @internal every node ever made (for reconnect counters) */
-  readonly #nodes = new Set<MemoryNode>();
-  /** @internal */
-  adopt(n: MemoryNode): void {
-    this.#nodes.add(n);
-  }
-  /** @internal */
-  release(n: MemoryNode): void {
-    this.#nodes.delete(n);
-  }
-
-  /** @internal Throws when unavailable. */
+  /** @internal Throws while unavailable. */
   check(): void {
     if (!this.available) throw new ClusterUnavailableError(`Cluster backend unavailable: ${this.status.get().reason}`);
   }
 
-  /** @internal Queues (or, with `delivery: "sync"`, makes) the deliveries of one publication. */
+  /** @internal A room's state, made on first use. */
+  room(id: string): RoomState {
+    let r = this.rooms.get(id);
+    if (!r) this.rooms.set(id, (r = { players: new Map(), entities: new Map(), holders: new Map(), sessions: new Map(), members: new Map() }));
+    return r;
+  }
+
+  /** @internal Remembers that `nodeId` has something in `room` (for reaping). */
+  touchNodeRoom(nodeId: string, room: string): void {
+    let set = this.nodeRooms.get(nodeId);
+    if (!set) this.nodeRooms.set(nodeId, (set = new Set()));
+    set.add(room);
+  }
+
+  /** @internal Queues (or makes) the deliveries of one publication. */
   fanout(from: MemoryBus, room: string, frame: Uint8Array): void {
     const subs = this.subs.get(room);
     if (!subs) return;
-    for (const bus of subs) {
-      if (bus === from) continue;
-      if (this.delivery === "sync") {
-        bus.deliver(room, frame, from.nodeId);
-        continue;
-      }
-      this.#qBus.push(bus);
-      this.#qRoom.push(room);
-      this.#qFrame.push(frame);
-      this.#qFrom.push(from.nodeId);
+    for (const to of subs) {
+      if (to === from) continue;
+      if (this.delivery === "sync") to.receive(room, frame, from.nodeId);
+      else this.pending.push({ to, room, frame, from: from.nodeId });
     }
-    if (this.delivery !== "manual" && !this.#scheduled && this.#qBus.length > 0) {
+    if (this.delivery === "microtask" && !this.#scheduled && this.pending.length > 0) {
       this.#scheduled = true;
       queueMicrotask(this.#drain);
     }
@@ -142,99 +146,73 @@ export class MemoryBroker {
     this.flush();
   };
 
-  /** Delivers every pending bus frame now, in publication order. */
+  /** Delivers every pending bus frame now, in publication order (also those published meanwhile). */
   flush(): void {
-    // Frames published while draining are appended and delivered in the same loop.
-    for (let i = 0; i < this.#qBus.length; i++) {
-      this.#qBus[i]!.deliver(this.#qRoom[i]!, this.#qFrame[i]!, this.#qFrom[i]!);
+    while (this.pending.length > 0) this.deliver(() => true);
+  }
+
+  /**
+   * Manual delivery: delivers the first pending frame `pick` accepts and returns it (undefined
+   * when none). Frames from one node to another never overtake each other: a frame is eligible
+   * only if no earlier frame with the same sender and receiver is still pending.
+   */
+  deliver(pick: (f: PendingFrame) => boolean): PendingFrame | undefined {
+    const blocked = new Set<string>();
+    for (let i = 0; i < this.pending.length; i++) {
+      const f = this.pending[i]!;
+      const lane = `${f.from}\n${f.to.nodeId}`;
+      if (blocked.has(lane)) continue;
+      blocked.add(lane);
+      if (!pick(f)) continue;
+      this.pending.splice(i, 1);
+      f.to.receive(f.room, f.frame, f.from);
+      return f;
     }
-    this.#qBus = [];
-    this.#qRoom = [];
-    this.#qFrame = [];
-    this.#qFrom = [];
+    return undefined;
   }
 
-  /** Manual delivery: the frames waiting, oldest first (node ids of receiver and publisher). */
-  held(): { to: string; from: string; room: string }[] {
-    return this.#qBus.map((bus, i) => ({ to: bus.nodeId, from: this.#qFrom[i]!, room: this.#qRoom[i]! }));
-  }
-
-  /** Manual delivery: delivers the oldest frame waiting from `from` to `to`; false when none waits. */
-  releaseHeld(to: string, from: string): boolean {
-    const i = this.#qBus.findIndex((bus, k) => bus.nodeId === to && this.#qFrom[k] === from);
-    if (i < 0) return false;
-    const [bus] = this.#qBus.splice(i, 1);
-    const [room] = this.#qRoom.splice(i, 1);
-    const [frame] = this.#qFrame.splice(i, 1);
-    this.#qFrom.splice(i, 1);
-    bus!.deliver(room!, frame!, from);
-    return true;
-  }
-
-  /** Manual delivery: drops the frames waiting for `to` (pub/sub loses what a cut-off subscriber missed). */
-  discardHeld(to: string): number {
-    let n = 0;
-    for (let i = this.#qBus.length - 1; i >= 0; i--) {
-      if (this.#qBus[i]!.nodeId !== to) continue;
-      for (const q of [this.#qBus, this.#qRoom, this.#qFrame, this.#qFrom] as unknown[][]) q.splice(i, 1);
-      n++;
+  /** Drops pending frames to or from `nodeId` (an instance that died). */
+  dropPending(nodeId: string): void {
+    for (let i = this.pending.length - 1; i >= 0; i--) {
+      const f = this.pending[i]!;
+      if (f.from === nodeId || f.to.nodeId === nodeId) this.pending.splice(i, 1);
     }
-    return n;
-  }
-
-  /** @internal The live session entry of `id` (an expired one is dropped). */
-  session(id: string): { json: string; expiresAt: number } | undefined {
-    const e = this.sessions.get(id);
-    if (e && e.expiresAt <= this.clock.now()) {
-      this.sessions.delete(id);
-      return undefined;
-    }
-    return e;
-  }
-
-  /** @internal Stores a session entry, dropping expired ones now and then (as Redis expires keys). */
-  putSession(id: string, json: string, ttl: number): void {
-    const now = this.clock.now();
-    if (now >= this.#nextSessionSweep) {
-      this.#nextSessionSweep = now + 1_000;
-      for (const [sid, e] of this.sessions) if (e.expiresAt <= now) this.sessions.delete(sid);
-    }
-    this.sessions.set(id, { json, expiresAt: now + ttl });
-  }
-
-  /** @internal */
-  presence(room: string, create: true): RoomPresence;
-  presence(room: string, create: false): RoomPresence | undefined;
-  presence(room: string, create: boolean): RoomPresence | undefined {
-    let p = this.rooms.get(room);
-    if (!p && create) this.rooms.set(room, (p = { members: new Map(), players: new Map(), entities: new Map() }));
-    return p;
-  }
-
-  /** @internal Drops a room's presence once it holds nothing (as Redis deletes empty hashes). */
-  tidy(room: string, p: RoomPresence): void {
-    if (p.members.size === 0 && p.players.size === 0 && p.entities.size === 0) this.rooms.delete(room);
   }
 }
-
 
 /** One node's view of a {@link MemoryBroker}. */
 export class MemoryNode implements ClusterBackend {
   readonly kind = "memory" as const;
   readonly bus: MemoryBus;
   readonly log: MemoryRoomLog;
-  readonly presence: MemoryPresence;
+  readonly world: MemoryWorld;
+  readonly claims: MemoryClaims;
+  readonly members: MemoryMembers;
+  readonly nodes: MemoryNodes;
+  readonly control: MemoryControl;
 
   constructor(readonly broker: MemoryBroker, readonly nodeId: string) {
     this.bus = new MemoryBus(broker, nodeId);
     this.log = new MemoryRoomLog(broker, this.bus);
-    this.presence = new MemoryPresence(broker, nodeId);
-    broker.adopt(this);
+    this.world = new MemoryWorld(broker);
+    this.claims = new MemoryClaims(broker);
+    this.members = new MemoryMembers(broker, nodeId);
+    this.nodes = new MemoryNodes(broker, nodeId);
+    this.control = new MemoryControl(broker);
+  }
+
+  status(): BackendStatus {
+    return this.broker.status.get();
+  }
+
+  onStatus(cb: (s: BackendStatus) => void): void {
+    this.broker.status.on((s) => {
+      if (!this.bus.closed) cb(s);
+    });
   }
 
   async close(): Promise<void> {
     await this.bus.close();
-    await this.presence.close();
-    this.broker.release(this);
+    this.nodes.close();
   }
 }

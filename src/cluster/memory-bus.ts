@@ -4,11 +4,11 @@
  * @module
  */
 import type { MemoryBroker } from "./memory-broker.ts";
-import type { BackendStatus, BusHandler, ClusterBus } from "./types.ts";
+import type { BusCounters, BusHandler, RoomBus } from "./types.ts";
 
 /** Per-room publish/subscribe between the nodes of one broker. */
-export class MemoryBus implements ClusterBus {
-  readonly counters = { published: 0, received: 0, dropped: 0, errors: 0, reconnects: 0 };
+export class MemoryBus implements RoomBus {
+  readonly counters: BusCounters = { published: 0, received: 0, dropped: 0, errors: 0, reconnects: 0 };
   readonly #rooms = new Set<string>();
   #handler: BusHandler | null = null;
   #closed = false;
@@ -41,8 +41,8 @@ export class MemoryBus implements ClusterBus {
     this.broker.fanout(this, room, frame);
   }
 
-  /** @internal */
-  deliver(room: string, frame: Uint8Array, from: string): void {
+  /** @internal A frame for this node (dropped when it no longer receives the room). */
+  receive(room: string, frame: Uint8Array, from: string): void {
     if (this.#closed || !this.#rooms.has(room)) return;
     this.counters.received++;
     const h = this.#handler;
@@ -58,18 +58,16 @@ export class MemoryBus implements ClusterBus {
   onFrame(handler: BusHandler): void {
     this.#handler = handler;
   }
-  status(): BackendStatus {
-    return this.broker.status.get();
-  }
-  onStatus(cb: (s: BackendStatus) => void): void {
-    this.broker.status.on((s) => {
-      if (!this.#closed) cb(s);
-    });
-  }
+
   /** Rooms this node receives. */
   get rooms(): ReadonlySet<string> {
     return this.#rooms;
   }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   async close(): Promise<void> {
     for (const room of [...this.#rooms]) await this.unsubscribe(room);
     this.#closed = true;

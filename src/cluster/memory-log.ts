@@ -3,11 +3,13 @@
  * by the broker and read by every node. Every call answers synchronously.
  * @module
  */
-import type { Clock } from "../core/clock.ts";
-import { randomEpoch, sequenced } from "./shared.ts";
+import type { Clock } from "../lib/clock.ts";
+import { randomEpoch } from "../lib/ids.ts";
 import type { MemoryBroker } from "./memory-broker.ts";
 import type { MemoryBus } from "./memory-bus.ts";
-import type { LogEntry, RoomLog } from "./types.ts";
+import { applyChange } from "./memory-world.ts";
+import { sequenced } from "./shared.ts";
+import type { Appended, LogEntry, RoomChange, RoomLog } from "./types.ts";
 
 /** One room's log. */
 interface RoomLogState {
@@ -19,7 +21,7 @@ interface RoomLogState {
   at: number[];
   /** Oldest seq still readable (entries before it were trimmed by count or age). */
   oldest: number;
-  /** Last append (or creation); the state is forgotten `historyTtlMs` after it. */
+  /** Last append (or creation); the log is forgotten `historyTtlMs` after it. */
   touched: number;
 }
 
@@ -51,6 +53,11 @@ export class MemoryLogs {
     return s;
   }
 
+  /** Forgets every log (as Redis restarted empty would). */
+  clear(): void {
+    this.#logs.clear();
+  }
+
   #trimAge(s: RoomLogState, now: number): void {
     const cutoff = now - this.historyTtlMs;
     const n = this.historySize;
@@ -71,18 +78,24 @@ export class MemoryRoomLog implements RoomLog {
   constructor(readonly broker: MemoryBroker, readonly bus: MemoryBus) {}
 
   /** @throws {ClusterUnavailableError} while the broker is marked unavailable. */
-  append(room: string, frame: Uint8Array): LogEntry {
+  append(room: string, frames: Uint8Array[], change?: RoomChange): Appended | null {
     this.broker.check();
+    const orphans = change ? applyChange(this.broker, room, change) : [];
+    if (orphans === null) return null;
     const logs = this.broker.logs;
     const s = logs.state(room, true)!;
     const n = logs.historySize;
-    const seq = ++s.seq;
-    const entry: LogEntry = { seq, epoch: s.epoch, frame: sequenced(frame, seq, s.epoch) };
-    s.ring[seq % n] = entry;
-    s.at[seq % n] = s.touched = logs.clock.now();
-    if (seq - s.oldest >= n) s.oldest = seq - n + 1;
-    this.bus.publish(room, entry.frame);
-    return entry;
+    const entries: LogEntry[] = [];
+    for (const frame of frames) {
+      const seq = ++s.seq;
+      const entry: LogEntry = { seq, epoch: s.epoch, frame: sequenced(frame, seq, s.epoch) };
+      s.ring[seq % n] = entry;
+      s.at[seq % n] = s.touched = logs.clock.now();
+      if (seq - s.oldest >= n) s.oldest = seq - n + 1;
+      this.bus.publish(room, entry.frame);
+      entries.push(entry);
+    }
+    return { entries, orphans };
   }
 
   read(room: string, epoch: number, afterSeq: number, limit: number): LogEntry[] | null {

@@ -3,14 +3,15 @@
  * a Redis Cluster), each frame wrapped in the sender's node envelope.
  * @module
  */
+import { varintLength, writeVarint } from "../lib/varint.ts";
 import { ENVELOPE_BATCH, EnvelopeReader, forEachBatched } from "./shared.ts";
 import type { RedisLink } from "./redis-link.ts";
-import type { BackendStatus, BusHandler, ClusterBus } from "./types.ts";
+import type { BusCounters, BusHandler, RoomBus } from "./types.ts";
 
 /** Per-room publish/subscribe over Redis channels. */
-export class RedisBus implements ClusterBus {
+export class RedisBus implements RoomBus {
   readonly nodeId: string;
-  readonly counters: RedisLink["counters"];
+  readonly counters: BusCounters;
   readonly #link: RedisLink;
   readonly #reader = new EnvelopeReader();
   readonly #maxInflight: number;
@@ -101,7 +102,7 @@ export class RedisBus implements ClusterBus {
           env[0] = ENVELOPE_BATCH;
           let at = h.length;
           for (const f of frames) {
-            at = putVarint(env, at, f.length);
+            at = writeVarint(env, at, f.length);
             env.set(f, at);
             at += f.length;
           }
@@ -148,12 +149,6 @@ export class RedisBus implements ClusterBus {
   onFrame(handler: BusHandler): void {
     this.#handler = handler;
   }
-  status(): BackendStatus {
-    return this.#link.status.get();
-  }
-  onStatus(cb: (s: BackendStatus) => void): void {
-    this.#link.status.on(cb);
-  }
   /** Rooms this node wants to receive. */
   get rooms(): string[] {
     return [...this.#link.wanted.values()];
@@ -165,18 +160,3 @@ export class RedisBus implements ClusterBus {
 
 // The end of the current tick: after every frame a socket read delivered, before the next I/O.
 const later: (f: () => void) => void = (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate ?? ((f) => setTimeout(f, 0));
-
-function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 0x80) (n >>>= 7), len++;
-  return len;
-}
-
-function putVarint(out: Uint8Array, at: number, n: number): number {
-  while (n >= 0x80) {
-    out[at++] = (n & 0x7f) | 0x80;
-    n >>>= 7;
-  }
-  out[at++] = n;
-  return at;
-}

@@ -5,7 +5,7 @@
  * @module
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
-import type { Clock } from "../core/clock.ts";
+import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../log.ts";
 import { ShardSubscribers } from "./redis-shards.ts";
 import { ChannelSubscriber, watch, type SubscriberHooks, type Subscriptions } from "./redis-subscriber.ts";

@@ -8,17 +8,24 @@ import type { Logger } from "../log.ts";
 import { CLUSTER_DEFAULTS, ClusterUnavailableError, envelopeHeader, StatusCell } from "./shared.ts";
 import { openClients, type RedisBackendOptions } from "./redis-connect.ts";
 import { RedisKeys } from "./redis-keys.ts";
-import { APPEND_LUA, HEAD_LUA, HEARTBEAT_LUA, NODES_LUA, READ_LUA, REAP_ROOM_LUA } from "./redis-scripts.ts";
+import { APPEND_LUA, CLAIM_LUA, DETACH_LUA, HEAD_LUA, HEARTBEAT_LUA, LOAD_LUA, NODES_LUA, READ_LUA, REAP_ROOM_LUA, SET_IF_EXISTS_LUA } from "./redis-scripts.ts";
 import { endConnection, type Subscriptions } from "./redis-subscriber.ts";
 
 export type { RedisBackendOptions } from "./redis-connect.ts";
 
-/** The script commands defined on the command client. */
+/** A script argument: text or bytes. */
+type Arg = string | number | Buffer;
+
+/** The script commands defined on the command client (see `redis-scripts.ts`). */
 export interface ScriptCommands {
-  gwAppend(log: string, hist: string, channel: string, header: Uint8Array, frame: Uint8Array, epoch: number, size: number, ttl: number, publish: string): Promise<[string, string]>;
-  gwReadBuffer(log: string, hist: string, epoch: number, after: number, limit: number): Promise<Uint8Array[]>;
+  gwAppendBuffer(...keysAndArgs: Arg[]): Promise<Buffer[]>;
+  gwReadBuffer(log: string, hist: string, epoch: number, after: number, limit: number): Promise<Buffer[]>;
   gwHead(log: string, hist: string, epoch: number, ttl: number): Promise<[string | null, string | null]>;
-  gwReapRoom(members: string, players: string, entities: string, owners: string, nodeId: string): Promise<[string[], string[], string[]]>;
+  gwLoadBuffer(log: string, hist: string, players: string, entities: string, holders: string, epoch: number, ttl: number): Promise<[Buffer[], Buffer[], Buffer[], Buffer[]]>;
+  gwSetIfExists(hash: string, field: string, value: Buffer): Promise<number>;
+  gwClaim(holders: string, sessions: string, clientId: string, json: string, token: string, user: string, sessionId: string, ttl: number, conn: string): Promise<string[]>;
+  gwDetach(holders: string, clientId: string, token: string, conn: string, until: number): Promise<number>;
+  gwReapRoom(members: string, holders: string, sessions: string, nodeId: string, until: number): Promise<[string[], string[], string[]]>;
   gwNodes(beats: string, info: string, cutoff: number): Promise<string[]>;
   gwHeartbeat(beats: string, info: string, nodeId: string, now: number, json: string): Promise<number>;
 }
@@ -72,10 +79,14 @@ export class RedisLink {
     this.publishCommand = clients.sharded ? "SPUBLISH" : "PUBLISH";
     this.status = new StatusCell({ healthy: false, reason: `Connecting to ${this.where}` });
     const define = (name: string, numberOfKeys: number, lua: string) => this.cmd.defineCommand(name, { numberOfKeys, lua });
-    define("gwAppend", 2, APPEND_LUA);
+    define("gwAppend", 7, APPEND_LUA);
     define("gwRead", 2, READ_LUA);
     define("gwHead", 2, HEAD_LUA);
-    define("gwReapRoom", 4, REAP_ROOM_LUA);
+    define("gwLoad", 5, LOAD_LUA);
+    define("gwSetIfExists", 1, SET_IF_EXISTS_LUA);
+    define("gwClaim", 2, CLAIM_LUA);
+    define("gwDetach", 1, DETACH_LUA);
+    define("gwReapRoom", 3, REAP_ROOM_LUA);
     define("gwNodes", 2, NODES_LUA);
     define("gwHeartbeat", 2, HEARTBEAT_LUA);
     this.scripts = this.cmd as unknown as ScriptCommands;

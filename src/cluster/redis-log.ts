@@ -1,36 +1,56 @@
 /**
- * The Redis backend's room log: one Lua script per append (seq, history and publish at once).
+ * The Redis backend's room log: one Lua script per append (the room change, seq, history and
+ * publish at once).
  * @module
  */
-import { CLUSTER_DEFAULTS, randomEpoch, sequenced } from "./shared.ts";
+import { randomEpoch } from "../lib/ids.ts";
+import { CLUSTER_DEFAULTS, sequenced } from "./shared.ts";
 import { asBuffer } from "./redis-keys.ts";
 import type { RedisLink } from "./redis-link.ts";
-import type { LogEntry, RoomLog } from "./types.ts";
+import type { Appended, LogEntry, RoomChange, RoomLog } from "./types.ts";
 
 /** The room log: one Lua script per append. */
 export class RedisRoomLog implements RoomLog {
   readonly #link: RedisLink;
   readonly #size: number;
   readonly #ttl: number;
+  readonly #presenceTtl: number;
 
   constructor(link: RedisLink) {
     this.#link = link;
     this.#size = Math.max(1, link.opts.historySize ?? CLUSTER_DEFAULTS.historySize);
     this.#ttl = link.opts.historyTtlMs ?? CLUSTER_DEFAULTS.historyTtlMs;
+    this.#presenceTtl = link.opts.presenceTtlMs ?? CLUSTER_DEFAULTS.presenceTtlMs;
   }
 
-  /** Rejects at once with {@link ClusterUnavailableError} while Redis is away (deliver locally instead). */
-  append(room: string, frame: Uint8Array): Promise<LogEntry> {
+  /** Rejects at once with {@link ClusterUnavailableError} while Redis is away. */
+  append(room: string, frames: Uint8Array[], change: RoomChange = {}): Promise<Appended | null> {
     const link = this.#link;
     if (!link.writable) return Promise.reject(link.unavailable());
     const k = link.keys.room(room);
-    link.counters.published++;
+    const g = change.guard;
+    const players = change.players ?? [];
+    const entities = change.entities ?? [];
+    const despawn = change.despawn ?? [];
+    const args: (string | number | Buffer)[] = [
+      k.log, k.hist, k.players, k.entities, k.owners, k.holders, k.sessions,
+      k.channel, link.header, randomEpoch(), this.#size, this.#ttl, link.publishCommand,
+      g?.clientId ?? "", g?.token ?? "", `${g?.detached ? "1" : "0"}${g?.conn ?? ""}`, change.release ? "1" : "0", this.#presenceTtl,
+      players.length, entities.length, despawn.length,
+    ];
+    for (const [id, snap] of players) args.push(id, asBuffer(snap));
+    for (const [id, owner, snap] of entities) args.push(id, owner, asBuffer(snap));
+    for (const id of despawn) args.push(id);
+    for (const f of frames) args.push(asBuffer(f));
+    link.counters.published += frames.length;
     link.beforeCommand();
-    return link.scripts.gwAppend(k.log, k.hist, k.channel, link.header, asBuffer(frame), randomEpoch(), this.#size, this.#ttl, link.publishCommand).then(
+    return link.scripts.gwAppendBuffer(...args).then(
       (r) => {
-        const seq = Number(r[0]);
-        const epoch = Number(r[1]);
-        return { seq, epoch, frame: sequenced(frame, seq, epoch) };
+        if (r[0]!.toString() === "guard") return null;
+        const epoch = Number(r[0]!.toString());
+        let seq = Number(r[1]!.toString());
+        const entries = frames.map((f) => ({ seq, epoch, frame: sequenced(f, seq++, epoch) }));
+        return { entries, orphans: r.slice(2).map((b) => b.toString()) };
       },
       (e) => {
         throw link.failure("room log append", e);

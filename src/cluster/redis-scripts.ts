@@ -3,6 +3,7 @@
  * node registry), so every script runs on Redis Cluster too. Lua numbers are doubles: the
  * scripts use arithmetic, never bit operations, on sequence numbers (exact up to 2^53), and
  * format them with `%.0f` (Lua's `tostring` switches to exponent notation above 1e14).
+ * Holder records are the JSON of `shared.ts` (`{"u","t","n","c","d"}`).
  * @module
  */
 
@@ -19,41 +20,93 @@ end
 `;
 
 /**
- * Appends one reliable frame to a room's log and publishes it, atomically.
+ * Appends reliable frames to a room's log with the room change that goes with them, and
+ * publishes them, atomically (see `RoomLog.append` and `RoomChange`).
  *
- * KEYS[1] = `{room}:log` (hash: epoch, seq), KEYS[2] = `{room}:hist` (stream).
- * ARGV[1] = the room's bus channel, ARGV[2] = the publisher's node envelope header,
- * ARGV[3] = the frame (`header ‖ message`), ARGV[4] = a random non-zero uint32 used as the
- * epoch if the room has none (first use, or its keys expired, or Redis lost its data),
- * ARGV[5] = history size (`XADD MAXLEN ~`), ARGV[6] = idle expiry of both keys in ms,
- * ARGV[7] = `PUBLISH`, or `SPUBLISH` on a Redis Cluster (the channel shares the keys' hash tag,
- * so it is in their slot).
+ * KEYS: 1 `log` (hash: epoch, seq), 2 `hist` (stream), 3 `players`, 4 `entities`, 5 `owners`,
+ * 6 `holders`, 7 `sessions`.
+ * ARGV: 1 the bus channel, 2 the publisher's node envelope header, 3 a random non-zero uint32
+ * used as the epoch if the room's log has none, 4 history size (`XADD MAXLEN ~`), 5 idle expiry
+ * of the log in ms, 6 `PUBLISH` or `SPUBLISH`, 7 guard client id (`""`: no guard), 8 guard
+ * token, 9 `"1"` when the hold must be detached else `"0"`, followed by the connection that
+ * must hold it (or nothing), 10 `"1"` to release the hold, 11 presence
+ * expiry in ms, 12 number of players P, 13 number of entities E, 14 number of despawns D, then
+ * P × (client id, snapshot), E × (entity id, owner, snapshot), D × entity id, and the frames.
  *
- * Effects: seq = HINCRBY seq 1; entry = frame ‖ 0x20 varint(seq) ‖ 0x28 varint(epoch);
- * XADD hist MAXLEN ~ size `<seq>-0` f entry; PEXPIRE both; (S)PUBLISH channel (envelope ‖ entry).
- * Returns `{seq, epoch}` as decimal strings.
+ * Returns `{"guard"}` when the guard does not hold (nothing changed), else
+ * `{epoch, first seq, orphan entity ids…}` (each frame got the next seq, in order).
  */
 export const APPEND_LUA = `${VARINT}
+local g = ARGV[7]
+if g ~= '' then
+  local hj = redis.call('HGET', KEYS[6], g)
+  if not hj then return {'guard'} end
+  local h = cjson.decode(hj)
+  if h.t ~= ARGV[8] then return {'guard'} end
+  local flag, conn = string.sub(ARGV[9], 1, 1), string.sub(ARGV[9], 2)
+  if flag == '1' and h.d == nil then return {'guard'} end
+  if conn ~= '' and h.c ~= conn then return {'guard'} end
+end
+local np, ne, nd = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
+local at = 15
+local players, entities, despawn = {}, {}, {}
+for i = 1, np do players[i] = {ARGV[at], ARGV[at + 1]}; at = at + 2 end
+for i = 1, ne do entities[i] = {ARGV[at], ARGV[at + 1], ARGV[at + 2]}; at = at + 3 end
+for i = 1, nd do despawn[i] = ARGV[at]; at = at + 1 end
+local orphans = {}
+if g ~= '' and ARGV[10] == '1' then
+  redis.call('HDEL', KEYS[6], g)
+  if redis.call('HGET', KEYS[7], ARGV[8]) == g then redis.call('HDEL', KEYS[7], ARGV[8]) end
+  redis.call('HDEL', KEYS[3], g)
+  local named = {}
+  for _, id in ipairs(despawn) do named[id] = true end
+  local owners = redis.call('HGETALL', KEYS[5])
+  for i = 1, #owners, 2 do
+    if owners[i + 1] == g then
+      redis.call('HDEL', KEYS[5], owners[i])
+      redis.call('HDEL', KEYS[4], owners[i])
+      if not named[owners[i]] then orphans[#orphans + 1] = owners[i] end
+    end
+  end
+end
+for _, p in ipairs(players) do redis.call('HSET', KEYS[3], p[1], p[2]) end
+for _, e in ipairs(entities) do
+  redis.call('HSET', KEYS[4], e[1], e[3])
+  redis.call('HSET', KEYS[5], e[1], e[2])
+end
+for _, id in ipairs(despawn) do
+  redis.call('HDEL', KEYS[4], id)
+  redis.call('HDEL', KEYS[5], id)
+end
+if np + ne > 0 then
+  for k = 3, 5 do redis.call('PEXPIRE', KEYS[k], ARGV[11]) end
+end
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
-  epoch = ARGV[4]
+  epoch = ARGV[3]
   redis.call('DEL', KEYS[2])
   redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', '0')
 end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local seqs = string.format('%.0f', seq)
-local entry = ARGV[3] .. '\\32' .. varint(seq) .. '\\40' .. varint(tonumber(epoch))
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], seqs .. '-0', 'f', entry)
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
-redis.call(ARGV[7], ARGV[1], ARGV[2] .. entry)
-return {seqs, epoch}
+local first = nil
+for i = at, #ARGV do
+  local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+  first = first or seq
+  local seqs = string.format('%.0f', seq)
+  local entry = ARGV[i] .. '\\32' .. varint(seq) .. '\\40' .. varint(tonumber(epoch))
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], seqs .. '-0', 'f', entry)
+  redis.call(ARGV[6], ARGV[1], ARGV[2] .. entry)
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[5])
+local res = {epoch, string.format('%.0f', first or 0)}
+for _, id in ipairs(orphans) do res[#res + 1] = id end
+return res
 `;
 
 /**
  * Reads a room's history after a sequence number.
  *
- * KEYS as {@link APPEND_LUA}. ARGV[1] = epoch, ARGV[2] = afterSeq, ARGV[3] = limit (≥ 1).
+ * KEYS: 1 `log`, 2 `hist`. ARGV[1] = epoch, ARGV[2] = afterSeq, ARGV[3] = limit (≥ 1).
  * Returns `{epoch, seq}` (the head; the history is not readable: unknown room, other epoch,
  * afterSeq beyond the head, or entries after afterSeq trimmed) or
  * `{epoch, seq, 'ok', id1, entry1, id2, entry2, …}` with ids `<seq>-0`, oldest first.
@@ -77,73 +130,125 @@ end
 return res
 `;
 
-/**
- * The head of a room's log, creating its epoch when it has none (so the epoch a joiner sees
- * in SERVER_HELLO is the one its first reliable message will carry).
- *
- * KEYS as {@link APPEND_LUA}. ARGV[1] = candidate epoch, ARGV[2] = idle expiry in ms.
- * Returns `{epoch, seq}` as strings.
- */
-export const HEAD_LUA = `
+/** Lua that makes the room log's epoch when it has none (KEYS[1] `log`, KEYS[2] `hist`, ARGV[1] epoch, ARGV[2] expiry). */
+const ENSURE_EPOCH = `
 if redis.call('HSETNX', KEYS[1], 'epoch', ARGV[1]) == 1 then
   redis.call('HSET', KEYS[1], 'seq', '0')
   redis.call('DEL', KEYS[2])
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
+`;
+
+/**
+ * The head of a room's log, making its epoch when it has none (so the epoch a joiner sees is
+ * the one its first reliable message will carry). KEYS: 1 `log`, 2 `hist`.
+ * ARGV[1] = candidate epoch, ARGV[2] = idle expiry in ms. Returns `{epoch, seq}`.
+ */
+export const HEAD_LUA = `${ENSURE_EPOCH}
 return redis.call('HMGET', KEYS[1], 'epoch', 'seq')
 `;
 
 /**
- * Removes a dead node's members from one room, then the players of the clients left with no
- * member in the room, then the entities those clients owned.
- *
- * KEYS[1] = `{room}:members` (connection id → MemberInfo JSON), KEYS[2] = `{room}:players`,
- * KEYS[3] = `{room}:entities`, KEYS[4] = `{room}:owners` (entity id → owner client id).
- * ARGV[1] = the dead node's id.
- * Returns `{members JSON…}, {client ids…}, {entity ids…}`.
+ * A room's shared state and the log position it reflects, read atomically.
+ * KEYS: 1 `log`, 2 `hist`, 3 `players`, 4 `entities`, 5 `holders`. ARGV as {@link HEAD_LUA}.
+ * Returns `{{epoch, seq}, players…, entities…, holders (id, json)…}` as four nested lists.
  */
-export const REAP_ROOM_LUA = `
-local all = redis.call('HGETALL', KEYS[1])
-local dead, deadClients, live = {}, {}, {}
-for i = 1, #all, 2 do
-  local ok, m = pcall(cjson.decode, all[i + 1])
-  if ok and type(m) == 'table' then
-    if m.node_id == ARGV[1] then
-      dead[#dead + 1] = all[i + 1]
-      deadClients[#deadClients + 1] = m.client_id
-      redis.call('HDEL', KEYS[1], all[i])
-    elseif type(m.client_id) == 'string' then
-      live[m.client_id] = true
-    end
-  end
-end
-local clients, gone, entities = {}, {}, {}
-for _, c in ipairs(deadClients) do
-  if type(c) == 'string' and not live[c] and not gone[c] then
-    gone[c] = true
-    clients[#clients + 1] = c
-    redis.call('HDEL', KEYS[2], c)
-  end
-end
-if #clients > 0 then
-  local owners = redis.call('HGETALL', KEYS[4])
-  for i = 1, #owners, 2 do
-    if gone[owners[i + 1]] then
-      entities[#entities + 1] = owners[i]
-      redis.call('HDEL', KEYS[4], owners[i])
-      redis.call('HDEL', KEYS[3], owners[i])
-    end
-  end
-end
-return {dead, clients, entities}
+export const LOAD_LUA = `${ENSURE_EPOCH}
+return {redis.call('HMGET', KEYS[1], 'epoch', 'seq'), redis.call('HVALS', KEYS[3]), redis.call('HVALS', KEYS[4]), redis.call('HGETALL', KEYS[5])}
+`;
+
+/** Replaces one field of a hash only if it exists (a pose never resurrects a player). KEYS[1] hash; ARGV field, value. */
+export const SET_IF_EXISTS_LUA = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+return 0
 `;
 
 /**
- * The live nodes' info.
- *
- * KEYS[1] = `{@nodes}:beats` (zset: node id by last heartbeat ms), KEYS[2] = `{@nodes}:info`
- * (hash: node id → NodeInfo JSON). ARGV[1] = cutoff (oldest live heartbeat, ms).
- * Returns the NodeInfo JSON of each live node.
+ * Claims a client id (see `ClientClaims.claim`; decided as `mayTake` in memory-world.ts).
+ * KEYS: 1 `holders`, 2 `sessions`. ARGV: 1 client id, 2 the new holder JSON, 3 its token,
+ * 4 its user (`""` when anonymous), 5 session id or `""`, 6 presence expiry ms, 7 its connection id.
+ * Returns `{"ok"}`, `{"ok", previous JSON}` or `{"no", current JSON}`.
+ */
+export const CLAIM_LUA = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+local prev = nil
+if cur then
+  local h = cjson.decode(cur)
+  local user = h.u
+  if user == cjson.null then user = '' end
+  if h.t == ARGV[3] then
+    if user ~= ARGV[4] then return {'no', cur} end
+    if h.d == nil then prev = cur end
+  else
+    local sameUser = user ~= '' and user == ARGV[4]
+    local sameConn = h.c ~= nil and h.c == ARGV[7]
+    if not sameUser and not sameConn then return {'no', cur} end
+    if redis.call('HGET', KEYS[2], h.t) == ARGV[1] then redis.call('HDEL', KEYS[2], h.t) end
+    prev = cur
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[2], ARGV[5], ARGV[1]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
+if prev then return {'ok', prev} end
+return {'ok'}
+`;
+
+/**
+ * Marks a hold detached (only if the token still holds it through that connection).
+ * KEYS[1] `holders`. ARGV: client id, token, connection id, until (ms). Returns 1 when detached.
+ */
+export const DETACH_LUA = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur then return 0 end
+local h = cjson.decode(cur)
+if h.t ~= ARGV[2] or h.c ~= ARGV[3] then return 0 end
+h.c = nil
+h.d = tonumber(ARGV[4])
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(h))
+return 1
+`;
+
+/**
+ * What a dead node left in one room: its members are removed; each hold it had attached is
+ * detached until ARGV[2] when it is a session (its client may resume elsewhere), or reported
+ * as departed when the hold was the connection itself.
+ * KEYS: 1 `members`, 2 `holders`, 3 `sessions`. ARGV: 1 dead node id, 2 detached-until (ms).
+ * Returns `{members JSON…}, {client id, token, …}` (departed), `{client id, token, …}` (detached).
+ */
+export const REAP_ROOM_LUA = `
+local members, departed, detached = {}, {}, {}
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  local ok, m = pcall(cjson.decode, all[i + 1])
+  if ok and type(m) == 'table' and m.node_id == ARGV[1] then
+    members[#members + 1] = all[i + 1]
+    redis.call('HDEL', KEYS[1], all[i])
+  end
+end
+local holds = redis.call('HGETALL', KEYS[2])
+for i = 1, #holds, 2 do
+  local ok, h = pcall(cjson.decode, holds[i + 1])
+  if ok and type(h) == 'table' and h.n == ARGV[1] and h.d == nil then
+    if redis.call('HGET', KEYS[3], h.t) == holds[i] then
+      h.c = nil
+      h.d = tonumber(ARGV[2])
+      redis.call('HSET', KEYS[2], holds[i], cjson.encode(h))
+      detached[#detached + 1] = holds[i]
+      detached[#detached + 1] = h.t
+    else
+      departed[#departed + 1] = holds[i]
+      departed[#departed + 1] = h.t
+    end
+  end
+end
+return {members, departed, detached}
+`;
+
+/**
+ * The live nodes' info. KEYS: 1 `{@nodes}:beats` (zset: node id by last heartbeat ms),
+ * 2 `{@nodes}:info` (hash: node id → NodeInfo JSON). ARGV[1] = cutoff (oldest live heartbeat).
  */
 export const NODES_LUA = `
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], '+inf')
@@ -157,9 +262,9 @@ return out
 `;
 
 /**
- * Records a heartbeat. KEYS as {@link NODES_LUA}; ARGV[1] = node id, ARGV[2] = now (ms),
- * ARGV[3] = NodeInfo JSON. Returns 1 when the node was not registered (first heartbeat, or
- * it was reaped, or Redis lost its data), else 0.
+ * Records a heartbeat. KEYS as {@link NODES_LUA}; ARGV[1] = node id, ARGV[2] = now (ms, the
+ * backend's clock), ARGV[3] = NodeInfo JSON. Returns 1 when the node was not registered (first
+ * heartbeat, or it was reaped, or Redis lost its data), else 0.
  */
 export const HEARTBEAT_LUA = `
 local added = redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])

@@ -1,6 +1,7 @@
 /**
  * The Redis cluster backend (ioredis): a bus over per-room channels, the room log as one Lua
- * script per append (seq + history + publish, atomically), and presence in per-room hashes.
+ * script per append (room change + seq + history + publish, atomically), and the rooms' world,
+ * holds and members in per-room hashes.
  * It runs on one Redis server (`redisUrl`) or on a Redis Cluster (`clusterNodes`, Redis ≥ 7).
  *
  * One Redis server: two connections per node, `cmd` for every command (publishes, scripts,
@@ -31,48 +32,63 @@
  * | `P:{room}:players`          | hash    | client id → encoded PlayerSnapshot                |
  * | `P:{room}:entities`         | hash    | entity id → encoded EntitySnapshot                |
  * | `P:{room}:owners`           | hash    | entity id → owner client id                       |
+ * | `P:{room}:holders`          | hash    | client id → holder JSON (user, token, node, conn, detached-until) |
+ * | `P:{room}:sessions`         | hash    | session id → client id                            |
  * | `P:{@nodes}:beats`          | zset    | node id by last heartbeat (ms)                    |
  * | `P:{@nodes}:info`           | hash    | node id → NodeInfo JSON                           |
- * | `P:{@node:<id>}:rooms`      | set     | rooms where the node has members                  |
+ * | `P:{@node:<id>}:rooms`      | set     | rooms where the node has members or holds         |
  * | `P:{@node:<id>}:reaper`     | string  | the survivor reaping the node (`SET NX PX`)       |
- * | `P:{@session:<id>}:record`  | string  | SessionRecord JSON, `PX` = the TTL of the last put |
+ * | `P:{@due}:holds`            | zset    | `room LF client LF token` by when its detached window closes |
+ * | `P:{room}:control`          | hash    | `lock` → RoomLock JSON, `mute:<client>`, `kick:<client>` → until (redis-control.ts) |
  *
  * Presence keys and a node's room set expire after `presenceTtlMs` unless the node's
  * heartbeats refresh them (garbage protection if a whole cluster vanishes).
  *
  * Files: `redis-connect.ts` (options, clients), `redis-link.ts` (health, command helpers),
  * `redis-subscriber.ts` / `redis-shards.ts` (receiving on one server / per cluster shard),
- * `redis-keys.ts` (names, slots), `redis-bus.ts`, `redis-log.ts`, `redis-presence.ts`,
- * `redis-scripts.ts` (Lua).
+ * `redis-keys.ts` (names, slots), `redis-bus.ts`, `redis-log.ts`, `redis-world.ts` (world
+ * store, claims), `redis-nodes.ts` (members, node registry), `redis-scripts.ts` (Lua).
  * @module
  */
-import { systemClock, type Clock } from "../core/clock.ts";
+import { systemClock, type Clock } from "../lib/clock.ts";
 import { silentLogger } from "../log.ts";
 import { RedisBus } from "./redis-bus.ts";
 import type { RedisKeys } from "./redis-keys.ts";
 import { RedisLink, type RedisBackendOptions } from "./redis-link.ts";
 import { RedisRoomLog } from "./redis-log.ts";
-import { RedisPresence } from "./redis-presence.ts";
-import type { ClusterBackend } from "./types.ts";
+import { RedisMembers, RedisNodes } from "./redis-nodes.ts";
+import { RedisClaims, RedisWorld } from "./redis-world.ts";
+import { RedisControl } from "./redis-control.ts";
+import type { BackendStatus, ClusterBackend } from "./types.ts";
 
 export { parseClusterNodes, type RedisBackendOptions } from "./redis-connect.ts";
 export { keySlot, RedisKeys } from "./redis-keys.ts";
-export { RedisBus, RedisRoomLog, RedisPresence };
+export { RedisBus, RedisClaims, RedisMembers, RedisNodes, RedisRoomLog, RedisWorld };
 
-/** A node's Redis bus, room log and presence store over one set of connections. */
+/** A node's Redis backends over one set of connections. */
 export class RedisBackend implements ClusterBackend {
   readonly kind = "redis" as const;
+  readonly nodeId: string;
   readonly bus: RedisBus;
   readonly log: RedisRoomLog;
-  readonly presence: RedisPresence;
+  readonly world: RedisWorld;
+  readonly claims: RedisClaims;
+  readonly members: RedisMembers;
+  readonly nodes: RedisNodes;
+  readonly control: RedisControl;
   readonly #link: RedisLink;
 
   /** @internal use {@link createRedisBackend} */
   constructor(link: RedisLink, clock: Clock) {
     this.#link = link;
+    this.nodeId = link.opts.nodeId;
     this.bus = new RedisBus(link);
     this.log = new RedisRoomLog(link);
-    this.presence = new RedisPresence(link, clock);
+    this.world = new RedisWorld(link);
+    this.claims = new RedisClaims(link);
+    this.members = new RedisMembers(link);
+    this.nodes = new RedisNodes(link, clock, this.members);
+    this.control = new RedisControl(link, clock);
   }
 
   /** The key builder (for inspection and tests). */
@@ -80,15 +96,22 @@ export class RedisBackend implements ClusterBackend {
     return this.#link.keys;
   }
 
+  status(): BackendStatus {
+    return this.#link.status.get();
+  }
+
+  onStatus(cb: (s: BackendStatus) => void): void {
+    this.#link.status.on(cb);
+  }
+
   /** Unsubscribes, then closes the connections (pending replies first). */
   async close(): Promise<void> {
     if (this.#link.closed) return;
     await this.bus.close();
-    await this.presence.close();
+    await this.nodes.close();
     await this.#link.close();
   }
 }
-
 /**
  * Connects to Redis (or a Redis Cluster) and resolves once commands can be sent and the
  * subscriber side is ready.

@@ -1,9 +1,11 @@
 /**
- * Pieces both cluster backends share: defaults, the unavailable error, the health cell and the
- * byte helpers (sequence varints appended to a frame, the node envelope of bus frames).
+ * Pieces both cluster backends share: defaults, the unavailable error, the health cell, the
+ * holder record format and the byte helpers (the seq/epoch suffix of log entries, the node
+ * envelope of bus frames).
  * @module
  */
-import type { BackendStatus, SessionRecord } from "./types.ts";
+import { VarintReader, varintLength, writeVarint } from "../lib/varint.ts";
+import type { BackendStatus, Holder } from "./types.ts";
 
 /** Defaults of the backend options (the server's config passes its own values). */
 export const CLUSTER_DEFAULTS = {
@@ -57,69 +59,14 @@ export class StatusCell {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Session records: both stores keep the same JSON (known fields only, `connection_id` omitted
-// while detached), so what one returns is what the other would.
-
-/** Longest session id the stores accept (the hub's ids are 22 characters). */
-export const MAX_SESSION_ID_LENGTH = 256;
-
-/** Whether `id` can name a stored session (a longer or empty id is never stored, so never found). */
-export function validSessionId(id: unknown): id is string {
-  return typeof id === "string" && id.length > 0 && id.length <= MAX_SESSION_ID_LENGTH;
-}
-
-/**
- * The record as stored, and its lifetime in whole milliseconds.
- * @throws {RangeError} for an empty or over-long id, or a TTL that is not a positive number.
- */
-export function encodeSession(s: SessionRecord, ttlMs: number): { json: string; ttl: number } {
-  if (!validSessionId(s.id)) throw new RangeError(`Session id must be 1-${MAX_SESSION_ID_LENGTH} characters`);
-  if (!(ttlMs > 0) || !Number.isFinite(ttlMs)) throw new RangeError(`Session TTL must be a positive number of ms, got ${ttlMs}`);
-  const r: SessionRecord = { id: s.id, room_id: s.room_id, user_id: s.user_id ?? null, client_id: s.client_id, node_id: s.node_id };
-  if (s.connection_id !== undefined) r.connection_id = s.connection_id;
-  return { json: JSON.stringify(r), ttl: Math.ceil(ttlMs) };
-}
-
-/** The stored JSON back as a record, or `undefined` when it is not one. */
-export function decodeSession(json: string): SessionRecord | undefined {
-  try {
-    const r = JSON.parse(json) as SessionRecord;
-    return r && typeof r === "object" && typeof r.id === "string" && typeof r.room_id === "string" ? r : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // Sequence varints: `frame ‖ 0x20 varint(seq) ‖ 0x28 varint(epoch)` sets Message.seq (field 4)
 // and Message.epoch (field 5), because the encoded Message is the last part of the frame and
-// the last value of a scalar field wins. Arithmetic, not bit operations, so seq may exceed 2^32
-// (exact up to 2^53); the Redis script encodes the same way.
+// the last value of a scalar field wins. The Redis script encodes the same way.
 
 /** Protobuf tag of `Message.seq` (field 4, varint). */
 export const SEQ_TAG = 0x20;
 /** Protobuf tag of `Message.epoch` (field 5, varint). */
 export const EPOCH_TAG = 0x28;
-
-/** Bytes of the unsigned varint of `n` (a non-negative integer ≤ 2^53). */
-export function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
-/** Writes the unsigned varint of `n` at `pos`; returns the position after it. */
-export function writeVarint(buf: Uint8Array, pos: number, n: number): number {
-  while (n >= 128) {
-    buf[pos++] = (n % 128) + 128;
-    n = Math.floor(n / 128);
-  }
-  buf[pos++] = n;
-  return pos;
-}
 
 /** `frame ‖ seq ‖ epoch` as one new array (one allocation, one copy). */
 export function sequenced(frame: Uint8Array, seq: number, epoch: number): Uint8Array {
@@ -133,13 +80,6 @@ export function sequenced(frame: Uint8Array, seq: number, epoch: number): Uint8A
   return out;
 }
 
-/** A random epoch: a non-zero uint32 (0 means "no epoch" on the wire). */
-export function randomEpoch(): number {
-  const a = new Uint32Array(1);
-  do crypto.getRandomValues(a);
-  while (a[0] === 0);
-  return a[0]!;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Node envelope of a bus frame: `0xC1 ‖ u8 nodeIdLen ‖ nodeId (UTF-8) ‖ payload`. The first
@@ -155,18 +95,12 @@ export const ENVELOPE_BATCH = 0xc2;
 
 /** Calls `each` with every frame of a batch payload (the bytes after the node id), in order. */
 export function forEachBatched(payload: Uint8Array, each: (frame: Uint8Array) => void): boolean {
-  let at = 0;
-  while (at < payload.length) {
-    let len = 0, mul = 1, x: number;
-    do {
-      if (at >= payload.length) return false;
-      x = payload[at++]!;
-      len += (x & 0x7f) * mul;
-      mul *= 128;
-    } while (x & 0x80);
-    if (at + len > payload.length) return false;
-    each(payload.subarray(at, at + len));
-    at += len;
+  const r = new VarintReader(payload);
+  while (r.pos < payload.length) {
+    const len = r.read();
+    if (len < 0 || r.pos + len > payload.length) return false;
+    each(payload.subarray(r.pos, r.pos + len));
+    r.pos += len;
   }
   return true;
 }
@@ -214,4 +148,40 @@ export class EnvelopeReader {
   static payloadOffset(env: Uint8Array): number {
     return 2 + env[1]!;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Holder records: both stores keep the same compact JSON, so what one returns the other would.
+
+/** A holder as stored: `{"u":user,"t":token,"n":node[,"c":conn][,"d":detachedUntil]}`. */
+export function encodeHolder(h: Holder): string {
+  const o: Record<string, unknown> = { u: h.user, t: h.token, n: h.node };
+  if (h.conn !== undefined) o.c = h.conn;
+  if (h.detachedUntil !== undefined) o.d = h.detachedUntil;
+  return JSON.stringify(o);
+}
+
+/** A stored holder back, or `undefined` when the JSON is not one. */
+export function decodeHolder(json: string): Holder | undefined {
+  try {
+    const o = JSON.parse(json) as { u?: unknown; t?: unknown; n?: unknown; c?: unknown; d?: unknown };
+    if (typeof o.t !== "string" || typeof o.n !== "string") return undefined;
+    const h: Holder = { user: typeof o.u === "string" ? o.u : null, token: o.t, node: o.n };
+    if (typeof o.c === "string") h.conn = o.c;
+    if (typeof o.d === "number") h.detachedUntil = o.d;
+    return h;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The key of a due-hold entry: `room ‖ LF ‖ client id ‖ LF ‖ token` (ids never contain LF). */
+export function dueKey(room: string, clientId: string, token: string): string {
+  return `${room}\n${clientId}\n${token}`;
+}
+
+/** A due-hold key back. */
+export function parseDueKey(key: string): { room: string; clientId: string; token: string } | undefined {
+  const [room, clientId, token, extra] = key.split("\n");
+  return room === undefined || clientId === undefined || token === undefined || extra !== undefined ? undefined : { room, clientId, token };
 }

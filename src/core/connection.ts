@@ -1,10 +1,18 @@
-import type { Hub } from "./hub.ts";
-import type { Format, Room } from "./room.ts";
-import type { SendQueue } from "../delivery/queue.ts";
-import type { Session } from "../delivery/sessions.ts";
+/**
+ * One client connection: the handle the adapter calls for its socket's events, and the
+ * recipient delivery sends to. It keeps who the client is, where it stands in its room's
+ * reliable sequence, and its limiter state — nothing else (memory per idle connection is a
+ * product target).
+ * @module
+ */
+import type { RoomChannel } from "../delivery/recipient.ts";
+import type { Recipient } from "../delivery/recipient.ts";
 import type { LimiterState } from "../limits/state.ts";
-import { frameLength } from "./bytes.ts";
-import { SendResult, type ConnectionHandle, type Frame, type Transport } from "./transport.ts";
+import { frameLength } from "../lib/bytes.ts";
+import type { SendQueue } from "../lib/send-queue.ts";
+import { SendResult, type ConnectionHandle, type Frame, type Transport } from "../lib/transport.ts";
+import type { Format } from "../protocol/types.ts";
+import type { Reservation } from "./capacity.ts";
 
 /** Who a connection is, as settled before the upgrade. */
 export interface Identity {
@@ -25,60 +33,66 @@ export interface Identity {
   reliable?: boolean;
   /** `?resume=<session_id>&last_seq=<n>[&epoch=<e>]`. */
   resume?: { sessionId: string; lastSeq: number; epoch?: number };
+  /** The place admission reserved for this connection (released once it joins, fails or closes). */
+  slot?: Reservation;
+}
+
+/** What a connection's socket events go to (the server's inbound side). */
+export interface ConnectionEvents {
+  message(conn: Connection, data: Frame): void;
+  drain(conn: Connection): void;
+  pong(conn: Connection): void;
+  closed(conn: Connection, code: number, reason: string): void;
 }
 
 /**
  * One client connection. It is the {@link ConnectionHandle} the adapter calls, so the adapter
  * keeps exactly one object per socket and no wrapper is made per event.
  */
-export class Connection implements ConnectionHandle {
+export class Connection implements ConnectionHandle, Recipient {
   // Settled at open, or — for first-message auth — when the token has been checked.
   userId: string | null;
   clientId: string;
-  /** The room; a pending connection holds a detached room until it is admitted. */
-  room: Room;
-  readonly format: Format;
+  /** The room (a pending connection holds a detached room until it is admitted). */
+  room: RoomChannel;
+  /** Settled at upgrade; a JSON connection whose first frame is an xr frame becomes xr (core/xr-format.ts). */
+  format: Format;
   /** Waiting for its authenticating first message; sees and sends nothing else. */
   pending: boolean;
   /** The token's expiry (unix seconds), 0 when none. */
   tokenExp: number;
-  // Fields most connections never set are `declare`d: they take no slot until used, which keeps
-  // an idle connection small (memory per connection is a product target).
-  declare displayName?: string;
-  /** The client id the URL asked for (first-message auth checks it against the token). */
-  declare claimedClientId?: string;
   /** Acknowledged delivery: ACKs expected, resends, a resumable session. */
   reliable: boolean;
-  declare resume?: Identity["resume"];
-  declare session?: Session;
-  /** Set when a newer connection resumed this one's session. */
-  declare replacedBy?: string;
-  // Reliable connections only (set by Acks when they join):
-  /** Highest acknowledged seq (of `ackEpoch`). */
-  declare acked: number;
-  declare ackEpoch: number;
-  /** Resends so far for the current unacknowledged run, and when the next is due (0: none). */
-  declare retries: number;
-  declare nextRetryAt: number;
-  /** Frames that arrived while the join waited for the cluster (handled right after it). */
-  declare early?: Frame[];
-  /** The send queue while this connection is slow (see Delivery). */
-  declare queue?: SendQueue;
-  /** Rate-limit state (per connection and its share of the global budget); made on the first message. */
-  declare rate?: LimiterState;
   /** Set once the socket has closed; nothing is sent after that. */
   isClosed = false;
+  /** Set once the connection is a member of its room (joined, hello sent). */
+  joined = false;
   /** When the outstanding ping was sent (0: none outstanding). */
   pingSentAt = 0;
   /** When the last pong arrived (or the connection opened). */
   lastPongAt: number;
-  /** First-message auth: close unless authenticated by then (unset: not pending). */
+  // Fields most connections never set are `declare`d: they take no slot until used.
+  declare displayName?: string;
+  declare claimedClientId?: string;
+  declare resume?: Identity["resume"];
+  /** The session id of a reliable connection (its holder token). */
+  declare session?: string;
+  declare acked: number;
+  declare ackEpoch: number;
+  declare retries: number;
+  declare nextRetryAt: number;
+  /** Frames that arrived while the join waited for the cluster (handled right after it). */
+  declare early?: (Frame | (() => void))[];
+  declare queue?: SendQueue;
+  declare rate?: LimiterState;
+  /** First-message auth: close unless authenticated by then. */
   declare authDeadline?: number;
+  declare slot?: Reservation;
 
   constructor(
-    readonly hub: Hub,
+    readonly events: ConnectionEvents,
     readonly id: string,
-    room: Room,
+    room: RoomChannel,
     identity: Identity,
     readonly transport: Transport,
     readonly connectedAt: number,
@@ -89,36 +103,35 @@ export class Connection implements ConnectionHandle {
     this.tokenExp = identity.tokenExp ?? 0;
     if (identity.displayName !== undefined) this.displayName = identity.displayName;
     if (identity.claimedClientId !== undefined) this.claimedClientId = identity.claimedClientId;
-    this.reliable = identity.reliable === true;
     if (identity.resume) this.resume = identity.resume;
+    if (identity.slot) this.slot = identity.slot;
+    this.reliable = identity.reliable === true;
     this.userId = identity.userId;
     this.clientId = identity.clientId;
     this.format = identity.format;
   }
 
+  /** The holder token of this connection's client id: its session, or itself. */
+  get token(): string {
+    return this.session ?? this.id;
+  }
+
   message(data: Frame): void {
-    if (this.isClosed) return;
-    if (this.pending) this.hub.firstAuth.message(this, data);
-    else if (this.early) {
-      if (this.early.push(data) > 64) this.hub.closeWith(this, 1008, "DISCONNECT", "Too many messages before the join completed");
-    } else this.hub.inbound(this, data);
+    if (!this.isClosed) this.events.message(this, data);
   }
 
   drain(): void {
-    if (this.queue) this.hub.delivery.flush(this);
+    if (this.queue) this.events.drain(this);
   }
 
   pong(): void {
-    const now = this.hub.clock.now();
-    if (this.pingSentAt) this.hub.metrics.recordRoundTrip(now - this.pingSentAt);
-    this.pingSentAt = 0;
-    this.lastPongAt = now;
+    this.events.pong(this);
   }
 
   closed(code: number, reason: string): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.hub.leave(this, code, reason);
+    this.events.closed(this, code, reason);
   }
 
   /** Sends one frame to this connection alone; returns its byte length, or 0 if not sent. */
@@ -127,7 +140,7 @@ export class Connection implements ConnectionHandle {
     return frameLength(frame);
   }
 
-  /** Closes from the server side; {@link closed} follows when the runtime reports it. */
+  /** Closes from the server side; the room sees it go at once. */
   close(code: number, reason: string): void {
     if (this.isClosed) return;
     this.transport.close(code, reason);

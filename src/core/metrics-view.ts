@@ -1,17 +1,35 @@
 /**
- * The `/metrics` views of a hub: the seed's JSON report (plus the structured snapshot the
- * dashboard polls) and Prometheus / OpenMetrics text. Built on request from the hub's counters.
+ * The `/metrics` views of a server: the seed's JSON report (plus the structured snapshot the
+ * dashboard polls) and Prometheus / OpenMetrics text. Built on request from its counters.
  * @module
  */
 import { histogramSeconds, renderFamilies, type ExpositionFormat, type MetricFamily, type Sample } from "../observability/prometheus.ts";
 import { serverFamilies } from "../observability/server-metrics.ts";
 import { buildReport, buildSnapshot, type MetricsInput } from "../observability/snapshot.ts";
 import { SERVER_VERSION } from "../version.ts";
-import type { Hub } from "./hub.ts";
-import { FORMATS, KINDS } from "./metrics.ts";
+import type { BusCounters } from "../cluster/types.ts";
+import type { Clock } from "../lib/clock.ts";
+import { FORMATS, KINDS, type Metrics } from "../observability/metrics.ts";
+import type { Room } from "./room.ts";
 
-/** The plain inputs of the observability builders, read from the hub now. */
-export function metricsInput(hub: Hub): MetricsInput {
+/** What the `/metrics` views read. */
+export interface MetricsSource {
+  metrics: Metrics;
+  clock: Clock;
+  runtime: string;
+  /** METRICS_MAX_ROOMS. */
+  maxRooms: number;
+  rooms(): Iterable<Room>;
+  /** The cluster backend: kind, this node, health and bus counters. */
+  cluster(): { kind: string; node_id: string; healthy: boolean; bus: BusCounters };
+  /** Reliable messages sent but not acknowledged, over all connections. */
+  unacked(): number;
+  /** Reliable messages waiting for an unreachable room log. */
+  outbox(): number;
+}
+
+/** The plain inputs of the observability builders, read now. */
+export function metricsInput(hub: MetricsSource): MetricsInput {
   const m = hub.metrics;
   const now = hub.clock.now();
   const [mi, mo, bi, bo] = m.rates.rates(now, [m.messagesReceived, m.messagesSent, m.bytesReceived, m.bytesSent]);
@@ -22,7 +40,7 @@ export function metricsInput(hub: Hub): MetricsInput {
     messages: { in: m.messagesReceived, out: m.messagesSent },
     bytes: { in: m.bytesReceived, out: m.bytesSent },
     rates: { messagesIn: mi, messagesOut: mo, bytesIn: bi, bytesOut: bo },
-    rooms: [...hub.rooms.values()].map((r) => ({
+    rooms: [...hub.rooms()].map((r) => ({
       id: r.id,
       connections: r.members.size,
       messagesIn: r.messagesIn,
@@ -43,43 +61,46 @@ const summary = (h: { count: number; avg(): number; percentile(p: number): numbe
   h.count === 0 ? { count: 0 } : { count: h.count, avg: h.avg(), p50: h.percentile(50), p90: h.percentile(90), p99: h.percentile(99), max: h.max };
 
 /** `GET /metrics` as JSON: the seed's `{report, timestamp}` plus the structured snapshot. */
-export function metricsJson(hub: Hub): Record<string, unknown> {
+export function metricsJson(hub: MetricsSource): Record<string, unknown> {
   const input = metricsInput(hub);
   const m = hub.metrics;
   const byKind: Record<string, Record<string, { received: number; received_bytes: number; sent: number; sent_bytes: number }>> = {};
   KINDS.forEach((kind, slot) => FORMATS.forEach((format, f) => {
-    const i = slot * 2 + f;
+    const i = slot * FORMATS.length + f;
     if (m.receivedByKind[i] + m.sentByKind[i] === 0) return;
     (byKind[kind] ??= {})[format] = { received: m.receivedByKind[i], received_bytes: m.receivedBytesByKind[i], sent: m.sentByKind[i], sent_bytes: m.sentBytesByKind[i] };
   }));
   return {
     report: buildReport(input),
     timestamp: new Date(input.now).toISOString(),
-    ...buildSnapshot(input, { maxRooms: hub.config.metricsMaxRooms }),
+    ...buildSnapshot(input, { maxRooms: hub.maxRooms }),
     messages_by_kind: byKind,
     disconnections_by_code: Object.fromEntries(m.closesByCode),
     rate_limited: { ...m.rateLimited },
     delivery: { ...m.delivery, ...queueTotals(hub) },
-    cluster: { kind: hub.cluster.kind, node_id: hub.link.nodeId, healthy: !hub.link.notReady(), bus: { ...hub.cluster.bus.counters } },
+    cluster: (() => {
+      const c = hub.cluster();
+      return { ...c, bus: { ...c.bus } };
+    })(),
     round_trip_ms: summary(m.roundTrip),
     message_age_ms: summary(m.messageAge),
   };
 }
 
 /** `GET /metrics` as Prometheus text (`text`) or OpenMetrics. */
-export function metricsText(hub: Hub, format: ExpositionFormat): string {
+export function metricsText(hub: MetricsSource, format: ExpositionFormat): string {
   const input = metricsInput(hub);
-  return renderFamilies([...serverFamilies(input, { maxRooms: hub.config.metricsMaxRooms }), ...extraFamilies(hub)], format);
+  return renderFamilies([...serverFamilies(input, { maxRooms: hub.maxRooms }), ...extraFamilies(hub)], format);
 }
 
-function extraFamilies(hub: Hub): MetricFamily[] {
+function extraFamilies(hub: MetricsSource): MetricFamily[] {
   const p = "graphwiz_ws_";
   const m = hub.metrics;
   const one = (value: number): Sample[] => [{ value }];
   const byKind = (arr: Float64Array): Sample[] => {
     const out: Sample[] = [];
     KINDS.forEach((kind, slot) => FORMATS.forEach((format, f) => {
-      const v = arr[slot * 2 + f];
+      const v = arr[slot * FORMATS.length + f];
       if (v > 0) out.push({ labels: { kind, format }, value: v });
     }));
     return out;
@@ -97,7 +118,9 @@ function extraFamilies(hub: Hub): MetricFamily[] {
     { type: "counter", name: `${p}delivery_resumes_total`, help: "Sessions resumed after a reconnect.", samples: one(m.delivery.resumes) },
     { type: "counter", name: `${p}delivery_resume_misses_total`, help: "Resume requests that could not be honoured (unknown, expired or trimmed).", samples: one(m.delivery.resume_misses) },
     { type: "counter", name: `${p}delivery_coalesced_total`, help: "Position updates replaced by a newer one while a client was slow.", samples: one(m.delivery.coalesced) },
-    { type: "counter", name: `${p}unsequenced_total`, help: "Reliable messages delivered without a sequence number because the room log (Redis) was unreachable.", samples: one(m.delivery.unsequenced) },
+    { type: "counter", name: `${p}outbox_retries_total`, help: "Appends retried from the outbox after the room log (Redis) was unreachable.", samples: one(m.delivery.outbox_retries) },
+    { type: "counter", name: `${p}not_delivered_total`, help: "Reliable messages given up after waiting OUTBOX_TIMEOUT_MS for the room log (their senders got NOT_DELIVERED).", samples: one(m.delivery.not_delivered) },
+    { type: "gauge", name: `${p}outbox_messages`, help: "Reliable messages waiting for an unreachable room log.", samples: one(hub.outbox()) },
     { type: "counter", name: `${p}slow_consumer_closes_total`, help: "Connections closed for passing SLOW_CONSUMER_HARD_BYTES.", samples: one(m.delivery.slow_consumer_closes) },
     { type: "counter", name: `${p}unresponsive_closes_total`, help: "Connections closed after MAX_RETRIES unacknowledged resends.", samples: one(m.delivery.unresponsive_closes) },
     { type: "gauge", name: `${p}queued_messages`, help: "Messages waiting in slow connections' queues.", samples: one(q.queued_messages) },
@@ -110,10 +133,10 @@ function extraFamilies(hub: Hub): MetricFamily[] {
   ];
 }
 
-/** Queue depths over all slow connections, unacknowledged messages and sessions. */
-export function queueTotals(hub: Hub) {
+/** Queue depths over all slow connections, unacknowledged and outbox messages. */
+export function queueTotals(hub: MetricsSource) {
   let queued_messages = 0, queued_bytes = 0, max_queued_bytes = 0;
-  for (const room of hub.rooms.values()) {
+  for (const room of hub.rooms()) {
     for (const c of room.slow) {
       const b = c.queue!.bytes + c.transport.bufferedAmount();
       queued_messages += c.queue!.length;
@@ -121,12 +144,13 @@ export function queueTotals(hub: Hub) {
       if (b > max_queued_bytes) max_queued_bytes = b;
     }
   }
-  return { queued_messages, queued_bytes, max_queued_bytes, unacked_messages: hub.acks.unacked(), sessions: hub.delivery.sessions.size };
+  return { queued_messages, queued_bytes, max_queued_bytes, unacked_messages: hub.unacked(), outbox_messages: hub.outbox() };
 }
 
 /** Metric families of the cluster bus (frames across instances, errors, reconnects). */
-function busFamilies(hub: Hub): MetricFamily[] {
-  const c = hub.cluster.bus.counters as Record<string, number>;
+function busFamilies(hub: MetricsSource): MetricFamily[] {
+  const cl = hub.cluster();
+  const c = cl.bus as unknown as Record<string, number>;
   const counter = (name: string, help: string, value: number): MetricFamily => ({ type: "counter", name: `graphwiz_ws_bus_${name}_total`, help, samples: [{ value }] });
   return [
     counter("published", "Frames published to other instances.", c.published ?? 0),
@@ -134,6 +158,6 @@ function busFamilies(hub: Hub): MetricFamily[] {
     counter("dropped", "Frames not published because the bus was unavailable or overloaded.", c.dropped ?? 0),
     counter("errors", "Bus and store errors.", c.errors ?? 0),
     counter("reconnects", "Reconnections to Redis.", c.reconnects ?? 0),
-    { type: "gauge", name: "graphwiz_ws_cluster_healthy", help: "1 when the cluster backend is reachable.", samples: [{ value: hub.link.notReady() ? 0 : 1 }] },
+    { type: "gauge", name: "graphwiz_ws_cluster_healthy", help: "1 when the cluster backend is reachable.", samples: [{ value: cl.healthy ? 1 : 0 }] },
   ];
 }

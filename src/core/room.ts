@@ -1,77 +1,39 @@
-import type { Connection } from "./connection.ts";
-import type { Fanout } from "./transport.ts";
-import { World } from "./world.ts";
-
-/** Output format of a connection: what it receives typed messages as. */
-export type Format = "json" | "protobuf";
-
 /**
- * One room on this instance: its local members and counters. A room has one fan-out topic
- * per format, so a broadcast is encoded once per format and published natively; members that
- * fall behind leave the topic for a JavaScript queue (`slow`) until they catch up.
+ * One room on this instance: its delivery channel (members, topics, reliable sequence — see
+ * delivery/recipient.ts), its copy of the room's world, and what keeps it open here.
+ * @module
  */
-export class Room {
-  readonly members = new Set<Connection>();
-  /** Members currently served from their send queue instead of the topic. */
-  readonly slow = new Set<Connection>();
+import { RoomChannel } from "../delivery/recipient.ts";
+import type { Format } from "../protocol/types.ts";
+import type { Connection } from "./connection.ts";
+import { World, type WorldLimits } from "./world.ts";
+
+/** One room on this instance. */
+export class Room extends RoomChannel<Connection> {
   /** Players and entities: what a late joiner is told. */
-  readonly world = new World();
-  /** Fan-out topic of the room's JSON members. */
-  readonly topicJson: string;
-  /** Fan-out topic of the room's protobuf members. */
-  readonly topicProtobuf: string;
-  /** Members subscribed to each topic (members minus the slow ones). */
-  subscribedJson = 0;
-  subscribedProtobuf = 0;
-  /** Members with acknowledged delivery (their messages need the room log). */
-  reliable = 0;
-  /** Detached reliable sessions that may still resume here (the room stays while any do). */
-  ghosts = 0;
-  /** Connections on their way in (waiting for the room's shared state or their session). */
-  joining = 0;
-  /** Reliable entries that arrived before an earlier one, by seq (see delivery/in-order.ts). */
-  readonly early = new Map<number, () => void>();
-  gapTimer?: unknown;
-  /** Local deliveries waiting behind reliable messages the room log has not answered yet (Redis). */
-  readonly deferred: { run?: () => void }[] = [];
-  /** Set while the cluster loads the room's shared state. */
+  readonly world: World;
+  /** Set while the room's shared state loads (cluster); joins wait for it. */
   opening?: Promise<void>;
-  /** The room log's epoch, and the seq of the last reliable message delivered here. */
-  epoch = 0;
-  seq = 0;
-  messagesIn = 0;
-  messagesOut = 0;
-  bytesIn = 0;
-  bytesOut = 0;
-  lastActivity: number;
+  /** Remote entries that arrived while the room was opening (run once it is open, in order). */
+  readonly waiting: (() => void)[] = [];
+  /** Connections on their way in (waiting for the room's state or their claim). */
+  joining = 0;
+  /**
+   * Clients whose session detached here and may still resume (client id → their session and
+   * when the window closes): the room stays open for them, so their player stays in this
+   * instance's world.
+   */
+  readonly ghosts = new Map<string, { token: string; conn: string; until: number }>();
+  /** The last hello snapshot, encoded per format (see hello.ts). */
+  snapshot?: { epoch: number; seq: number; version: number; at: number; encoded: Partial<Record<Format, string | Uint8Array>> };
 
-  constructor(readonly id: string, now: number) {
-    this.topicJson = `room:${id}:json`;
-    this.topicProtobuf = `room:${id}:pb`;
-    this.lastActivity = now;
+  constructor(id: string, now: number, limits: WorldLimits) {
+    super(id, now);
+    this.world = new World(limits);
   }
 
-  /** The topic members of `format` are subscribed to. */
-  topic(format: Format): string {
-    return format === "json" ? this.topicJson : this.topicProtobuf;
-  }
-
-  /** Puts `conn` on its format's topic. */
-  subscribe(conn: Connection, fanout: Fanout): void {
-    fanout.subscribe(conn.transport, this.topic(conn.format));
-    if (conn.format === "json") this.subscribedJson++;
-    else this.subscribedProtobuf++;
-  }
-
-  /** Takes `conn` off its topic. */
-  unsubscribe(conn: Connection, fanout: Fanout): void {
-    fanout.unsubscribe(conn.transport, this.topic(conn.format));
-    if (conn.format === "json") this.subscribedJson--;
-    else this.subscribedProtobuf--;
-  }
-
-  /** Whether nothing keeps the room alive: no members, no resumable sessions. */
+  /** Whether nothing keeps the room open here: no members, nobody joining, no resumable session. */
   get empty(): boolean {
-    return this.members.size === 0 && this.ghosts === 0 && this.joining === 0;
+    return this.members.size === 0 && this.joining === 0 && this.ghosts.size === 0;
   }
 }

@@ -1,7 +1,10 @@
 /** The JSON bodies of the stats endpoints (cluster-wide when the instances share Redis). @module */
 import type { MemberInfo } from "../cluster/types.ts";
+import type { Clock } from "../lib/clock.ts";
 import type { Connection } from "./connection.ts";
-import type { Hub } from "./hub.ts";
+import type { Moderation } from "./moderation.ts";
+import type { Replication } from "./replication.ts";
+import type { Rooms } from "./rooms.ts";
 
 /** One connection as listed by `/ws/{room}/stats`. */
 export interface ConnectionInfo {
@@ -21,6 +24,16 @@ export interface ConnectionInfo {
   unacked?: number;
 }
 
+/** What the stats read. */
+export interface StatsSource {
+  rooms: Rooms;
+  replication: Replication;
+  clock: Clock;
+  /** Open connections on this instance. */
+  connections(): number;
+  moderation: Moderation;
+}
+
 /** Describes one local connection (never its token). */
 export function describe(c: Connection, nodeId: string): ConnectionInfo {
   return {
@@ -33,7 +46,7 @@ export function describe(c: Connection, nodeId: string): ConnectionInfo {
     format: c.format,
     queued_messages: c.queue?.length ?? 0,
     queued_bytes: (c.queue?.bytes ?? 0) + c.transport.bufferedAmount(),
-    ...(c.reliable ? { unacked: Math.max(0, c.room.seq - c.acked) } : {}),
+    ...(c.reliable ? { unacked: c.ackEpoch === c.room.epoch ? Math.max(0, c.room.seq - c.acked) : 0 } : {}),
   };
 }
 
@@ -47,23 +60,38 @@ const remote = (m: MemberInfo): ConnectionInfo => ({
 });
 
 /** `/ws/{room}/stats`: every connection of the room on every instance; an unknown room is simply empty. */
-export async function roomStats(hub: Hub, roomId: string) {
-  const node = hub.link.nodeId;
-  const room = hub.rooms.get(roomId);
+export async function roomStats(s: StatsSource, roomId: string) {
+  const node = s.replication.nodeId;
+  const room = s.rooms.get(roomId);
   const connections = room ? [...room.members].map((c) => describe(c, node)) : [];
-  if (hub.link.opts.shareWorld) {
-    const mine = new Set(connections.map((c) => c.id));
-    for (const m of (await hub.link.members(roomId)) ?? []) if (m.node_id !== node && !mine.has(m.connection_id)) connections.push(remote(m));
-  }
+  const mine = new Set(connections.map((c) => c.id));
+  for (const m of await s.replication.remoteMembers(roomId)) if (!mine.has(m.connection_id)) connections.push(remote(m));
   return { room_id: roomId, connection_count: connections.length, connections };
 }
 
+/**
+ * `/ws/{room}/stats` with the room's host, and — when there are any — its lock and muted clients.
+ * An empty or unknown room keeps the plain shape.
+ */
+export async function roomStatsWithModeration(s: StatsSource, roomId: string) {
+  const m = s.moderation;
+  const unknown = () => undefined; // the cluster's store unreachable: stats without these fields
+  const [stats, host, state] = await Promise.all([roomStats(s, roomId), m.host(roomId).catch(unknown), Promise.resolve(m.state(roomId)).catch(unknown)]);
+  return {
+    ...stats,
+    ...(host ? { host_client_id: host } : {}),
+    ...(state?.lock ? { locked: true, lock: state.lock } : {}),
+    ...(state?.muted.size ? { muted: [...state.muted] } : {}),
+  };
+}
+
 /** `/ws/stats`: the cluster's total (from the nodes' heartbeats), the nodes, and this instance's own numbers. */
-export async function globalStats(hub: Hub) {
-  const local = hub.connections.size;
-  const base = { rooms: hub.rooms.size, local_connections: local, node_id: hub.link.nodeId, timestamp: new Date(hub.clock.now()).toISOString() };
-  if (!hub.link.opts.shareWorld) return { total_connections: local, ...base };
-  const nodes = (await hub.link.nodes()) ?? [];
-  const others = nodes.filter((n) => n.node_id !== hub.link.nodeId).reduce((sum, n) => sum + (n.connections || 0), 0);
+export async function globalStats(s: StatsSource) {
+  const local = s.connections();
+  const node = s.replication.nodeId;
+  const base = { rooms: s.rooms.size, local_connections: local, node_id: node, timestamp: new Date(s.clock.now()).toISOString() };
+  const nodes = await s.replication.nodes();
+  if (!nodes) return { total_connections: local, ...base };
+  const others = nodes.filter((n) => n.node_id !== node).reduce((sum, n) => sum + (n.connections || 0), 0);
   return { total_connections: local + others, ...base, nodes };
 }

@@ -1,9 +1,11 @@
 /**
  * The authoritative state of one room: each player's presence and latest pose, and every
- * spawned entity. A late joiner receives {@link World.snapshot} in its SERVER_HELLO.
+ * spawned entity — what a late joiner is told. Its size is bounded (entities per room, bytes
+ * per entity, component keys, bytes per room): {@link World.check} says whether a change
+ * fits before anything is applied, so nothing is ever partially applied.
  * @module
  */
-import type { AvatarConfig, EntitySnapshot, PlayerSnapshot, Quaternion, Vector3, WorldState } from "../protocol/types.ts";
+import type { AvatarConfig, EntitySnapshot, ObjectGrab, PlayerSnapshot, Quaternion, Vector3, WorldState } from "../protocol/types.ts";
 
 /** A player in the room (one per client id). */
 export interface Player {
@@ -14,8 +16,12 @@ export interface Player {
   position?: Vector3;
   rotation?: Quaternion;
   avatar_config?: AvatarConfig;
-  /** The connection that owns this entry (a client id reconnecting replaces it). */
-  connectionId: string;
+  /** The holder token of the client id (its session id, or its connection id). */
+  token: string;
+  /** When it joined (ms; for the host: the longest present). */
+  joined_at?: number;
+  /** Objects this player holds (OBJECT_GRAB not yet released; core/holds.ts). */
+  holding?: ObjectGrab[];
 }
 
 /** A shared object. */
@@ -28,95 +34,142 @@ export interface Entity {
   rotation?: Quaternion;
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-/**
- * Entity components are strings in snapshots but bytes in EntityUpdate: UTF-8 bytes become
- * their text, anything else `base64:<data>`.
- */
-export function componentText(bytes: Uint8Array): string {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    let s = "";
-    for (const b of bytes) s += String.fromCharCode(b);
-    return `base64:${btoa(s)}`;
-  }
+/** The limits of one room's world (from the config). */
+export interface WorldLimits {
+  /** MAX_ENTITIES_PER_ROOM */
+  entities: number;
+  /** MAX_ENTITY_BYTES: an entity's id, template and components. */
+  entityBytes: number;
+  /** MAX_ENTITY_COMPONENTS: component keys per entity. */
+  components: number;
+  /** MAX_ROOM_STATE_BYTES: every entity and player together. */
+  roomBytes: number;
 }
 
-/** Told of every change made on this instance (the cluster persists them); not of replayed remote ones. */
-export interface WorldListener {
-  player(clientId: string, player: Player | undefined): void;
-  entity(entityId: string, entity: Entity | undefined): void;
+/** Bytes counted per entry besides its strings (poses, framing). */
+const OVERHEAD = 64;
+
+/** The counted size of an entity (its strings; pose included in the overhead). */
+export function entitySize(e: { id: string; template_id: string; components: Record<string, string> }): number {
+  let n = OVERHEAD + e.id.length + e.template_id.length;
+  for (const k in e.components) n += k.length + e.components[k]!.length;
+  return n;
 }
 
-/**
- * Players and entities of one room. Every change goes through a method, so the cluster can
- * persist local changes ({@link WorldListener}) and replay remote ones.
- */
+function playerSize(p: Player): number {
+  const a = p.avatar_config;
+  return OVERHEAD + p.client_id.length + (p.user_id?.length ?? 0) + (p.display_name?.length ?? 0) + (p.avatar_url?.length ?? 0) +
+    (a ? 32 + (a.body_type?.length ?? 0) + (a.primary_color?.length ?? 0) + (a.secondary_color?.length ?? 0) + (a.custom_model_url?.length ?? 0) : 0);
+}
+
+/** Players and entities of one room, with their counted size. */
 export class World {
   readonly players = new Map<string, Player>();
   readonly entities = new Map<string, Entity>();
+  /** Bumped on every change (the hello's snapshot cache follows it). */
+  version = 0;
   lastUpdate = 0;
-  /** Set by the cluster link when this room's world is shared. */
-  listener?: WorldListener;
+  /** The counted bytes of every player and entity. */
+  bytes = 0;
+  readonly #sizes = new Map<Entity | Player, number>();
 
-  touch(now: number): void {
+  constructor(readonly limits: WorldLimits) {}
+
+  #touch(now: number): void {
+    this.version++;
     this.lastUpdate = now;
   }
 
-  /** Adds or replaces the player entry of `clientId`. */
+  #resize(item: Entity | Player, size: number): void {
+    this.bytes += size - (this.#sizes.get(item) ?? 0);
+    this.#sizes.set(item, size);
+  }
+
+  #drop(item: Entity | Player | undefined): void {
+    if (!item) return;
+    this.bytes -= this.#sizes.get(item) ?? 0;
+    this.#sizes.delete(item);
+  }
+
+  /**
+   * Why an entity with these contents cannot be stored (`replacing` the current one, if any),
+   * or undefined when it fits every limit.
+   */
+  check(next: { id: string; template_id: string; components: Record<string, string> }, replacing?: Entity): string | undefined {
+    const l = this.limits;
+    if (!replacing && this.entities.size >= l.entities) return `This room already has ${this.entities.size} entities (MAX_ENTITIES_PER_ROOM)`;
+    const keys = Object.keys(next.components).length;
+    if (keys > l.components) return `Entity ${next.id} would have ${keys} components; at most ${l.components} (MAX_ENTITY_COMPONENTS)`;
+    const size = entitySize(next);
+    if (size > l.entityBytes) return `Entity ${next.id} would take ${size} bytes; at most ${l.entityBytes} (MAX_ENTITY_BYTES)`;
+    const after = this.bytes + size - (replacing ? this.#sizes.get(replacing) ?? 0 : 0);
+    if (after > l.roomBytes) return `This room's state would take ${after} bytes; at most ${l.roomBytes} (MAX_ROOM_STATE_BYTES)`;
+    return undefined;
+  }
+
+  /** Why a player's new presence fields do not fit the room, or undefined. */
+  checkPlayer(p: Player, fields: Partial<Player>): string | undefined {
+    const after = this.bytes - (this.#sizes.get(p) ?? 0) + playerSize({ ...p, ...defined(fields) });
+    return after > this.limits.roomBytes ? `This room's state would take ${after} bytes; at most ${this.limits.roomBytes} (MAX_ROOM_STATE_BYTES)` : undefined;
+  }
+
+  /** Adds or replaces the player entry of `player.client_id`. */
   join(player: Player, now: number): void {
+    this.#drop(this.players.get(player.client_id));
     this.players.set(player.client_id, player);
-    this.touch(now);
-    this.listener?.player(player.client_id, player);
+    this.#resize(player, playerSize(player));
+    this.#touch(now);
   }
 
-  /** Removes the player if `connectionId` still owns it; returns whether it did. */
-  leave(clientId: string, connectionId: string, now: number): boolean {
+  /** Removes a player and every entity it owns (a departure); returns the removed entities' ids. */
+  leave(clientId: string, now: number): string[] {
     const p = this.players.get(clientId);
-    if (!p || p.connectionId !== connectionId) return false;
+    this.#drop(p);
     this.players.delete(clientId);
-    this.touch(now);
-    this.listener?.player(clientId, undefined);
-    return true;
+    const gone = this.ownedBy(clientId);
+    for (const id of gone) this.despawn(id, now);
+    this.#touch(now);
+    return gone;
   }
 
-  /** Changes fields of a player (pose, name, avatar). */
+  /** Changes fields of a player (pose, name, avatar); empty values are left alone. */
   updatePlayer(clientId: string, fields: Partial<Player>, now: number): Player | undefined {
     const p = this.players.get(clientId);
     if (!p) return undefined;
-    for (const k in fields) {
-      const v = fields[k as keyof Player];
-      if (v !== undefined && v !== "") (p as unknown as Record<string, unknown>)[k] = v;
-    }
-    this.touch(now);
-    this.listener?.player(clientId, p);
+    Object.assign(p, defined(fields));
+    if (fields.display_name !== undefined || fields.avatar_url !== undefined || fields.avatar_config !== undefined) this.#resize(p, playerSize(p));
+    this.#touch(now);
     return p;
   }
 
   /** Adds an entity (or replaces one with the same id). */
   spawn(e: Entity, now: number): void {
+    this.#drop(this.entities.get(e.id));
     this.entities.set(e.id, e);
-    this.touch(now);
-    this.listener?.entity(e.id, e);
+    this.#resize(e, entitySize(e));
+    this.#touch(now);
   }
 
   /** Changes an entity: merges components, moves it. */
-  updateEntity(id: string, change: { components?: Record<string, string>; position?: Vector3; rotation?: Quaternion }, now: number): void {
+  updateEntity(id: string, change: { components?: Record<string, string>; position?: Vector3; rotation?: Quaternion }, now: number): Entity | undefined {
     const e = this.entities.get(id);
-    if (!e) return;
-    if (change.components) Object.assign(e.components, change.components);
+    if (!e) return undefined;
+    if (change.components) {
+      Object.assign(e.components, change.components);
+      this.#resize(e, entitySize(e));
+    }
     if (change.position) e.position = change.position;
     if (change.rotation) e.rotation = change.rotation;
-    this.touch(now);
-    this.listener?.entity(id, e);
+    this.#touch(now);
+    return e;
   }
 
   despawn(id: string, now: number): boolean {
-    if (!this.entities.delete(id)) return false;
-    this.touch(now);
-    this.listener?.entity(id, undefined);
+    const e = this.entities.get(id);
+    if (!e) return false;
+    this.#drop(e);
+    this.entities.delete(id);
+    this.#touch(now);
     return true;
   }
 
@@ -130,14 +183,32 @@ export class World {
   /** The room as a late joiner sees it. */
   snapshot(): WorldState {
     const players: PlayerSnapshot[] = [];
-    for (const p of this.players.values()) {
-      const { connectionId: _, ...snap } = p;
-      players.push(snap);
-    }
+    for (const p of this.players.values()) players.push(playerSnapshot(p));
     const entities: EntitySnapshot[] = [];
-    for (const e of this.entities.values()) {
-      entities.push({ id: e.id, template_id: e.template_id, owner_id: e.owner_id, components: e.components, position: e.position, rotation: e.rotation });
-    }
+    for (const e of this.entities.values()) entities.push(entitySnapshot(e));
     return { players, entities, last_update: this.lastUpdate };
   }
+}
+
+/** A player as snapshots show it (no token). */
+export function playerSnapshot(p: Player): PlayerSnapshot {
+  return {
+    client_id: p.client_id, user_id: p.user_id, display_name: p.display_name, avatar_url: p.avatar_url, position: p.position,
+    rotation: p.rotation, avatar_config: p.avatar_config, joined_at: p.joined_at, holding: p.holding,
+  };
+}
+
+/** An entity as snapshots show it. */
+export function entitySnapshot(e: Entity): EntitySnapshot {
+  return { id: e.id, template_id: e.template_id, owner_id: e.owner_id, components: e.components, position: e.position, rotation: e.rotation };
+}
+
+/** `fields` without its undefined and empty-string values. */
+function defined<T extends object>(fields: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const k in fields) {
+    const v = fields[k];
+    if (v !== undefined && (v as unknown) !== "") out[k] = v;
+  }
+  return out;
 }

@@ -1,210 +1,124 @@
 /**
- * Acknowledged delivery for `?ack=1` clients: cumulative ACKs, resends with exponential
- * backoff from the room log (same bytes, same `seq`), the close after MAX_RETRIES, and
- * sessions that survive a dropped connection for RESUME_WINDOW_MS.
+ * Acknowledged delivery for `?ack=1` clients: cumulative ACKs, and resends with exponential
+ * backoff from the room log (same bytes, same `seq`), closing the connection after
+ * MAX_RETRIES. Which connection owns a session, and resume, are the core's (core/sessions.ts).
  * @module
  */
-import type { LogEntry } from "../cluster/types.ts";
-import type { Connection } from "../core/connection.ts";
-import type { Hub } from "../core/hub.ts";
-import { CloseCode } from "../errors.ts";
-import type { Delivery } from "./engine.ts";
-import { expireSession } from "../core/departure.ts";
-import { then, type Maybe } from "../core/maybe.ts";
+import type { LogEntry, RoomLog } from "../cluster/types.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import type { Delivery } from "./deliver.ts";
 import { decodeFrame, outboundOf } from "./frames.ts";
-import type { Session } from "./sessions.ts";
+import type { Recipient } from "./recipient.ts";
 
-/** Whether a log entry is meant for `clientId` (not its own message; not someone else's whisper). */
+/** Whether a log entry is owed to `clientId` (not its own message; not someone else's whisper). */
 export function owed(entry: LogEntry, clientId: string): boolean {
   const m = decodeFrame(entry.frame);
   return m.sender !== clientId && (m.only === "" || m.only === clientId);
 }
-
-/** The outcome of joining with (or without) a resume request. */
-export interface JoinResult {
-  /** `replay` brings the client up to date (hello says `resumed: true`). */
-  resumed: boolean;
-  /** The session continues: the client id stays the session's; no PRESENCE_JOIN if the room still has it. */
-  quiet: boolean;
-  /** Log entries after the client's `last_seq` that are owed to it, oldest first. */
-  replay: LogEntry[];
-}
-
-const NONE: JoinResult = { resumed: false, quiet: false, replay: [] };
 
 /** The backoff delay before resend number `attempt` (1-based). */
 export function retryDelay(attempt: number, ackTimeoutMs: number): number {
   return ackTimeoutMs * 2 ** attempt;
 }
 
-/** Sessions and acknowledgements of one hub. */
+/** What {@link Acks} needs. */
+export interface AcksOptions {
+  log: RoomLog;
+  delivery: Delivery;
+  metrics: Metrics;
+  /** ACK_TIMEOUT_MS. */
+  ackTimeoutMs: number;
+  /** MAX_RETRIES. */
+  maxRetries: number;
+  /** Closes a recipient that stayed unresponsive (4104), or whose unacknowledged messages left the history. */
+  unresponsive(r: Recipient, why: string): void;
+}
+
+/** Acknowledgements and resends of the reliable recipients. */
 export class Acks {
-  readonly #reliable = new Set<Connection>();
-  constructor(readonly hub: Hub, readonly delivery: Delivery) {}
+  readonly #tracked = new Set<Recipient>();
+  constructor(readonly opts: AcksOptions) {}
 
-  /**
-   * Sets up a reliable connection as it joins: a new session, or the one it resumes (found here
-   * or, in a cluster, in the shared store). Must finish before the hello is sent (it carries the
-   * session id). Synchronous with the memory backend; a promise with Redis.
-   */
-  join(conn: Connection): Maybe<JoinResult> {
-    if (!conn.reliable) return NONE;
-    const room = conn.room;
-    return then(this.delivery.log.head(room.id), (head) => {
-      room.epoch = head.epoch;
-      room.seq = head.seq;
-      conn.ackEpoch = head.epoch;
-      conn.acked = head.seq;
-      conn.retries = conn.nextRetryAt = 0;
-      this.#reliable.add(conn);
-      const want = conn.resume;
-      if (!want) return this.#fresh(conn);
-      return then(this.#find(want.sessionId), (s) => {
-        if (!s || s.roomId !== room.id || s.userId !== conn.userId) return this.#fresh(conn, true);
-        this.#takeOver(s, conn);
-        const epochOk = want.epoch === undefined || want.epoch === head.epoch;
-        const entries = epochOk && want.lastSeq <= head.seq ? this.delivery.log.read(room.id, head.epoch, want.lastSeq, head.seq - want.lastSeq) : null;
-        return then(entries, (got) => {
-          if (!got) {
-            // The session goes on (same client id, no presence blip) but the gap cannot be filled:
-            // `resumed: false` tells the client to rebuild from the hello's world state.
-            this.hub.metrics.delivery.resume_misses++;
-            return { resumed: false, quiet: true, replay: [] };
-          }
-          this.hub.metrics.delivery.resumes++;
-          conn.acked = want.lastSeq;
-          return { resumed: true, quiet: true, replay: got.filter((e) => owed(e, conn.clientId)) };
-        });
-      });
-    });
+  /** Starts tracking `r`: everything up to (`epoch`, `seq`) counts as acknowledged. */
+  track(r: Recipient, epoch: number, seq: number): void {
+    r.ackEpoch = epoch;
+    r.acked = seq;
+    r.retries = 0;
+    r.nextRetryAt = 0;
+    this.#tracked.add(r);
   }
 
-  #fresh(conn: Connection, missed = false): JoinResult {
-    if (missed) this.hub.metrics.delivery.resume_misses++;
-    conn.session = this.delivery.sessions.create(conn.room.id, conn.userId, conn.clientId, conn.id);
-    this.#share(conn.session);
-    return NONE;
+  untrack(r: Recipient): void {
+    this.#tracked.delete(r);
   }
 
-  /** A session by id: this instance's, else (in a cluster) one another instance shared. */
-  #find(id: string): Maybe<Session | undefined> {
-    const local = this.delivery.sessions.get(id);
-    if (local || !this.hub.link.opts.shareWorld) return local;
-    return this.hub.link.getSession(id).then((r) => r && this.delivery.sessions.adopt(r));
-  }
-
-  /** Tells the cluster where a session is now (attached: kept a day; detached: for the resume window). */
-  #share(s: Session): void {
-    if (!this.hub.link.opts.shareWorld) return;
-    const ttl = s.connectionId ? 86_400_000 : this.hub.config.resumeWindowMs;
-    this.hub.link.putSession({ id: s.id, room_id: s.roomId, user_id: s.userId, client_id: s.clientId, node_id: this.hub.link.nodeId, connection_id: s.connectionId }, ttl);
-  }
-
-  /** A joined connection asks for acknowledged delivery (`ClientHello.reliable`): it gets a session from now on. */
-  enable(conn: Connection): void {
-    if (conn.reliable) return;
-    conn.reliable = true;
-    conn.room.reliable++;
-    conn.ackEpoch = conn.room.epoch;
-    conn.acked = conn.room.seq;
-    conn.retries = conn.nextRetryAt = 0;
-    conn.session = this.delivery.sessions.create(conn.room.id, conn.userId, conn.clientId, conn.id);
-    this.#share(conn.session);
-    this.#reliable.add(conn);
-  }
-
-  #takeOver(s: Session, conn: Connection): void {
-    const room = conn.room;
-    if (s.connectionId) {
-      // A half-open old socket: it loses the session, quietly.
-      const old = [...room.members].find((m) => m.id === s.connectionId);
-      if (old) {
-        old.session = undefined;
-        old.replacedBy = conn.id;
-        this.hub.closeWith(old, CloseCode.SESSION_REPLACED, "DISCONNECT", "This session was resumed by a newer connection");
-      }
-    } else if (s.expiresAt !== undefined) room.ghosts--;
-    conn.clientId = s.clientId;
-    conn.session = s;
-    this.delivery.sessions.attach(s, conn.id);
-    this.#share(s);
-  }
-
-  /**
-   * A reliable connection closed. Returns whether the room should see it leave now: yes after
-   * a deliberate close (1000) or without a session; otherwise the session waits for a resume.
-   */
-  closed(conn: Connection, code: number): boolean {
-    this.#reliable.delete(conn);
-    const s = conn.session;
-    if (!s) return conn.replacedBy === undefined;
-    if (code === CloseCode.NORMAL || this.hub.config.resumeWindowMs === 0) {
-      this.delivery.sessions.end(s);
-      if (this.hub.link.opts.shareWorld) this.hub.link.deleteSession(s.id);
-      return true;
-    }
-    this.delivery.sessions.detach(s, this.hub.clock.now(), this.hub.config.resumeWindowMs);
-    this.#share(s);
-    conn.room.ghosts++;
-    return false;
-  }
-
-  /** A cumulative ACK: everything up to `seq` arrived. */
-  ack(conn: Connection, seq: number): void {
-    if (seq > conn.acked && seq <= conn.room.seq) {
-      conn.acked = seq;
-      conn.retries = 0;
-      conn.nextRetryAt = 0;
+  /** A cumulative ACK: everything up to `seq` (of `epoch`, when the client names it) arrived. */
+  ack(r: Recipient, seq: number, epoch?: number): void {
+    const ch = r.room;
+    if (epoch && epoch !== ch.epoch) return; // an ACK of a sequence the room has left
+    this.#sync(r);
+    if (seq > r.acked && seq <= ch.seq) {
+      r.acked = seq;
+      r.retries = 0;
+      r.nextRetryAt = 0;
     }
   }
 
-  /** Resends what is overdue; closes connections out of retries; expires detached sessions. */
+  /** A new epoch started counting from 0: what the client acknowledged before does not count in it. */
+  #sync(r: Recipient): void {
+    if (r.ackEpoch === r.room.epoch) return;
+    r.ackEpoch = r.room.epoch;
+    r.acked = 0;
+    r.retries = 0;
+    r.nextRetryAt = 0;
+  }
+
+  /** Resends what is overdue; closes recipients out of retries. */
   sweep(now: number): void {
-    for (const conn of this.#reliable) this.#check(conn, now);
-    for (const s of this.delivery.sessions.expire(now)) expireSession(this.hub, s);
+    for (const r of this.#tracked) this.#check(r, now);
   }
 
-  #check(conn: Connection, now: number): void {
-    const room = conn.room;
-    if (conn.isClosed || conn.queue) return; // a slow connection's queue already holds its messages
-    if (room.epoch !== conn.ackEpoch) {
-      // The log started a new epoch (idle expiry, Redis lost): earlier messages cannot be resent.
-      conn.ackEpoch = room.epoch;
-      conn.acked = 0;
+  #check(r: Recipient, now: number): void {
+    if (r.isClosed || r.queue) return; // a queued recipient's queue already holds its messages
+    this.#sync(r);
+    const ch = r.room;
+    if (ch.seq <= r.acked) return void (r.nextRetryAt = 0);
+    if (!r.nextRetryAt) return void (r.nextRetryAt = now + this.opts.ackTimeoutMs);
+    if (now < r.nextRetryAt) return;
+    r.nextRetryAt = now + retryDelay(r.retries + 1, this.opts.ackTimeoutMs); // no second read while one is pending
+    let entries;
+    try {
+      entries = this.opts.log.read(ch.id, ch.epoch, r.acked, ch.seq - r.acked);
+    } catch {
+      return; // the log is unreachable: try again at the next due time
     }
-    if (room.seq <= conn.acked) return void (conn.nextRetryAt = 0);
-    if (!conn.nextRetryAt) return void (conn.nextRetryAt = now + this.hub.config.ackTimeoutMs);
-    if (now < conn.nextRetryAt) return;
-    const entries = this.delivery.log.read(room.id, room.epoch, conn.acked, room.seq - conn.acked);
-    if (entries instanceof Promise) return void entries.then((e) => this.#resend(conn, e, now), () => {});
-    this.#resend(conn, entries, now);
+    if (entries instanceof Promise) return void entries.then((e) => this.#resend(r, e, now), () => {});
+    this.#resend(r, entries, now);
   }
 
-  #resend(conn: Connection, entries: LogEntry[] | null, now: number): void {
-    if (conn.isClosed) return;
-    const { hub } = this;
-    const due = entries?.filter((e) => owed(e, conn.clientId));
+  #resend(r: Recipient, entries: LogEntry[] | null, now: number): void {
+    if (r.isClosed) return;
+    const due = entries?.filter((e) => owed(e, r.clientId) && e.epoch === r.room.epoch);
     if (due && due.length === 0) {
       // Only the client's own messages were outstanding: nothing is owed.
-      conn.acked = conn.room.seq;
-      conn.nextRetryAt = 0;
+      r.acked = Math.max(r.acked, entries!.at(-1)?.seq ?? r.acked);
+      r.nextRetryAt = 0;
       return;
     }
-    if (!due || conn.retries >= hub.config.maxRetries) {
-      hub.metrics.delivery.unresponsive_closes++;
-      const why = due ? `No ACK after ${conn.retries} resends` : "Unacknowledged messages fell out of the room history";
-      return hub.closeWith(conn, CloseCode.UNRESPONSIVE, "DISCONNECT", why);
+    if (!due || r.retries >= this.opts.maxRetries) {
+      this.opts.metrics.delivery.unresponsive_closes++;
+      return this.opts.unresponsive(r, due ? `No ACK after ${r.retries} resends` : "Unacknowledged messages fell out of the room history");
     }
-    conn.retries++;
-    hub.metrics.delivery.retries += due.length;
-    for (const e of due) this.delivery.sendTo(conn, outboundOf(decodeFrame(e.frame).payload));
-    conn.nextRetryAt = now + retryDelay(conn.retries, hub.config.ackTimeoutMs);
+    r.retries++;
+    this.opts.metrics.delivery.retries += due.length;
+    for (const e of due) this.opts.delivery.sendTo(r, outboundOf(decodeFrame(e.frame).payload));
+    r.nextRetryAt = now + retryDelay(r.retries, this.opts.ackTimeoutMs);
   }
 
-  /** Unacknowledged messages over all reliable connections (for /metrics). */
+  /** Unacknowledged messages over all reliable recipients (for /metrics). */
   unacked(): number {
     let n = 0;
-    for (const c of this.#reliable) n += Math.max(0, c.room.seq - c.acked);
+    for (const r of this.#tracked) n += r.ackEpoch === r.room.epoch ? Math.max(0, r.room.seq - r.acked) : 0;
     return n;
   }
 }

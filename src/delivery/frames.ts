@@ -5,13 +5,17 @@
  * For a protobuf recipient the payload of a log entry is already the frame to send.
  * @module
  */
+import { VarintReader, varintLength, writeVarint } from "../lib/varint.ts";
 import { Outbound } from "../protocol/codec.ts";
 import { decodeBinary } from "../protocol/proto.ts";
 
 const RELIABLE = 1;
 const KIND_SHIFT = 4;
-/** What a bus/log frame carries. */
-export const FrameKind = { Typed: 0, RawText: 1 } as const;
+/**
+ * What a bus/log frame carries: a typed message, relayed raw text, or a control notice between
+ * instances (its payload is UTF-8 JSON, see core/remote.ts).
+ */
+export const FrameKind = { Typed: 0, RawText: 1, Control: 2 } as const;
 
 /** Routing facts of a broadcast, kept with it. */
 export interface FrameMeta {
@@ -26,45 +30,37 @@ export interface FrameMeta {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-function putString(out: number[], s: string): void {
-  const b = enc.encode(s);
-  let n = b.length;
-  while (n > 0x7f) out.push((n & 0x7f) | 0x80), (n >>>= 7);
-  out.push(n);
-  for (const x of b) out.push(x);
-}
-
 /** `header ‖ payload` for the log or the bus. */
 export function encodeFrame(meta: FrameMeta, payload: Uint8Array): Uint8Array {
-  const head: number[] = [(meta.reliable ? RELIABLE : 0) | (meta.kind << KIND_SHIFT)];
-  putString(head, meta.sender);
-  putString(head, meta.only);
-  const out = new Uint8Array(head.length + payload.length);
-  out.set(head, 0);
-  out.set(payload, head.length);
+  const sender = enc.encode(meta.sender);
+  const only = enc.encode(meta.only);
+  const head = 1 + varintLength(sender.length) + sender.length + varintLength(only.length) + only.length;
+  const out = new Uint8Array(head + payload.length);
+  out[0] = (meta.reliable ? RELIABLE : 0) | (meta.kind << KIND_SHIFT);
+  let at = writeVarint(out, 1, sender.length);
+  out.set(sender, at);
+  at = writeVarint(out, at + sender.length, only.length);
+  out.set(only, at);
+  out.set(payload, head);
   return out;
 }
 
 /** Splits a frame into its meta and payload (a view, no copy). @throws on a truncated frame */
 export function decodeFrame(frame: Uint8Array): FrameMeta & { payload: Uint8Array } {
-  let i = 1;
+  const r = new VarintReader(frame);
+  r.pos = 1;
   const str = (): string => {
-    let n = 0, shift = 0, b: number;
-    do {
-      if (i >= frame.length) throw new Error("Truncated frame header");
-      b = frame[i++];
-      n |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80);
-    if (i + n > frame.length) throw new Error("Truncated frame header");
-    const s = dec.decode(frame.subarray(i, i + n));
-    i += n;
+    const n = r.read();
+    if (n < 0 || r.pos + n > frame.length) throw new Error("Truncated frame header");
+    const s = dec.decode(frame.subarray(r.pos, r.pos + n));
+    r.pos += n;
     return s;
   };
-  const flags = frame[0];
+  if (frame.length === 0) throw new Error("Empty frame");
+  const flags = frame[0]!;
   const sender = str();
   const only = str();
-  return { reliable: (flags & RELIABLE) !== 0, kind: flags >> KIND_SHIFT, sender, only, payload: frame.subarray(i) };
+  return { reliable: (flags & RELIABLE) !== 0, kind: flags >> KIND_SHIFT, sender, only, payload: frame.subarray(r.pos) };
 }
 
 /**

@@ -1,16 +1,19 @@
 /**
- * Reliable messages leave each instance in room-sequence order. With several instances an
- * instance learns of the room's entries on two paths — replies to its own appends and the
- * other instances' publications — which can arrive out of order; clients, though, acknowledge
- * cumulatively and de-duplicate by `seq`, so a message delivered after a later one would be
- * dropped as a duplicate. Entries that arrive early wait here until the gap before them fills;
- * a gap that stays open is filled from the room log (or skipped if the log no longer has it).
- * With one instance entries always arrive in order and pass straight through.
+ * Reliable entries leave each instance in room-sequence order. An instance learns of a room's
+ * entries on two paths — replies to its own appends and the other instances' publications —
+ * which can arrive out of order; clients, though, acknowledge cumulatively and de-duplicate by
+ * `seq`, so an entry delivered after a later one would be dropped as a duplicate. Entries that
+ * arrive early wait here until the gap before them fills; a gap that stays open is filled from
+ * the room log (or skipped if the log no longer has it).
+ *
+ * A new epoch (the log forgot the room: idle expiry, or Redis lost its data) starts counting
+ * from 0, so its entries, too, are released from seq 1 in order — gaps filled from the log.
+ * Entries of an epoch the room has left are dropped.
  * @module
  */
 import type { LogEntry, RoomLog } from "../cluster/types.ts";
-import type { Clock } from "../core/clock.ts";
-import type { Room } from "../core/room.ts";
+import type { Clock } from "../lib/clock.ts";
+import type { RoomChannel } from "./recipient.ts";
 
 /** How long an entry waits for the ones before it before the log is asked. */
 export const GAP_WAIT_MS = 250;
@@ -20,58 +23,68 @@ export class InOrder {
   constructor(
     readonly log: RoomLog,
     readonly clock: Clock,
-    /** Delivers an entry the log had to fill in (the sender is unknown then). */
-    readonly fill: (room: Room, entry: LogEntry) => void,
+    /** Handles an entry the log had to fill in (its effect and delivery, as for a remote one). */
+    readonly fill: (ch: RoomChannel, entry: LogEntry) => void,
   ) {}
 
-  /** Runs `deliver` for entry (`epoch`, `seq`) in order; drops duplicates. */
-  accept(room: Room, epoch: number, seq: number, deliver: () => void): void {
-    if (epoch !== room.epoch) {
-      // A new epoch (first use, the log expired, or Redis lost its data): start counting there.
-      room.epoch = epoch;
-      room.seq = seq - 1;
-      room.early.clear();
+  /** Runs `deliver` for entry (`epoch`, `seq`) in order; drops duplicates and entries of past epochs. */
+  accept(ch: RoomChannel, epoch: number, seq: number, deliver: () => void): void {
+    if (epoch !== ch.epoch) {
+      if (ch.pastEpochs.has(epoch)) return;
+      this.newEpoch(ch, epoch);
     }
-    if (seq <= room.seq) return;
-    if (seq !== room.seq + 1) {
-      room.early.set(seq, deliver);
-      this.#arm(room);
+    if (seq <= ch.seq) return;
+    if (seq !== ch.seq + 1) {
+      ch.early.set(seq, deliver);
+      this.#arm(ch);
       return;
     }
-    room.seq = seq;
+    ch.seq = seq;
     deliver();
-    this.#drain(room);
+    this.#drain(ch);
   }
 
-  #drain(room: Room): void {
-    for (let next = room.early.get(room.seq + 1); next; next = room.early.get(room.seq + 1)) {
-      room.early.delete(room.seq + 1);
-      room.seq++;
+  /** Moves the room to `epoch`, counting from 0 (the new epoch's entries all come in order). */
+  newEpoch(ch: RoomChannel, epoch: number): void {
+    if (ch.epoch !== 0) ch.pastEpochs.add(ch.epoch);
+    if (ch.pastEpochs.size > 16) ch.pastEpochs.delete(ch.pastEpochs.values().next().value!);
+    ch.epoch = epoch;
+    ch.seq = 0;
+    ch.early.clear();
+  }
+
+  #drain(ch: RoomChannel): void {
+    for (let next = ch.early.get(ch.seq + 1); next; next = ch.early.get(ch.seq + 1)) {
+      ch.early.delete(ch.seq + 1);
+      ch.seq++;
       next();
     }
   }
 
-  #arm(room: Room): void {
-    if (room.gapTimer !== undefined) return;
-    room.gapTimer = this.clock.setTimeout(() => {
-      room.gapTimer = undefined;
-      if (room.early.size > 0) void this.#fill(room);
+  #arm(ch: RoomChannel): void {
+    if (ch.gapTimer !== undefined) return;
+    ch.gapTimer = this.clock.setTimeout(() => {
+      ch.gapTimer = undefined;
+      if (ch.early.size > 0) void this.#fill(ch);
     }, GAP_WAIT_MS);
   }
 
-  async #fill(room: Room): Promise<void> {
-    const first = Math.min(...room.early.keys());
-    const epoch = room.epoch;
+  async #fill(ch: RoomChannel): Promise<void> {
+    const first = Math.min(...ch.early.keys());
+    const epoch = ch.epoch;
     let got: LogEntry[] | null = null;
     try {
-      got = await this.log.read(room.id, epoch, room.seq, first - room.seq - 1);
+      got = await this.log.read(ch.id, epoch, ch.seq, first - ch.seq - 1);
     } catch {
-      // the log is unreachable: skip the gap below
+      // the log is unreachable: try again later (below)
+      if (ch.epoch === epoch && ch.early.size > 0) this.#arm(ch);
+      return;
     }
-    if (room.epoch !== epoch) return;
-    for (const e of got ?? []) if (e.seq === room.seq + 1) room.seq = e.seq, this.fill(room, e);
-    if (room.early.size > 0 && !room.early.has(room.seq + 1)) room.seq = Math.min(...room.early.keys()) - 1; // give up on the rest
-    this.#drain(room);
-    if (room.early.size > 0) this.#arm(room);
+    if (ch.epoch !== epoch) return;
+    for (const e of got ?? []) if (e.seq === ch.seq + 1) (ch.seq = e.seq), this.fill(ch, e);
+    // What the log no longer has cannot come: skip to the first entry that is here.
+    if (ch.early.size > 0 && !ch.early.has(ch.seq + 1) && got === null) ch.seq = Math.min(...ch.early.keys()) - 1;
+    this.#drain(ch);
+    if (ch.early.size > 0) this.#arm(ch);
   }
 }

@@ -1,14 +1,16 @@
+/** The HTTP app: the WebSocket upgrade, stats, metrics, dashboard, health and readiness routes. @module */
 import { Hono, type Context } from "hono";
 import type { UpgradeWebSocket, WSContext, WSEvents } from "hono/ws";
 import type { Identity } from "../core/connection.ts";
-import type { Hub } from "../core/hub.ts";
-import { metricsJson, metricsText } from "../core/metrics-view.ts";
-import { globalStats, roomStats } from "../core/stats.ts";
-import type { ConnectionHandle, Transport } from "../core/transport.ts";
+import { metricsJson, metricsText, type MetricsSource } from "../core/metrics-view.ts";
+import { globalStats, roomStatsWithModeration, type StatsSource } from "../core/stats.ts";
+import type { ConnectionHandle, Transport } from "../lib/transport.ts";
 import { dashboardHtml } from "../observability/dashboard.ts";
 import { CONTENT_TYPES, negotiateMetricsFormat } from "../observability/prometheus.ts";
 import { SERVER_VERSION } from "../version.ts";
-import { admit } from "./admission.ts";
+import { admit, type Gateway } from "./admission.ts";
+import { moderationRoutes, type ModerationServer } from "./moderation.ts";
+import { mountDemo } from "./demo.ts";
 import { checkRoomId } from "./validate.ts";
 
 /** The WebSocket events the app hands to Hono, plus the connection's handle once open. */
@@ -17,10 +19,22 @@ export interface CoreEvents extends WSEvents<unknown> {
   handle?: ConnectionHandle;
 }
 
+/** What the app needs of the server: admission, the stats and metrics sources, health. */
+export interface AppServer extends Gateway, ModerationServer {
+  readonly stats: StatsSource;
+  readonly metricsSource: MetricsSource;
+  /** Liveness facts for `/health`. */
+  health(): { uptime_s: number; connections: number };
+  /** Why the server is not ready (draining, cluster unreachable), or undefined. */
+  notReady(): string | undefined;
+  /** Takes an upgraded socket; returns its handle. */
+  open(identity: Identity, transport: Transport): ConnectionHandle;
+}
+
 /** What the app needs from the runtime adapter. */
 export interface AppOptions {
-  hub: Hub;
-  /** Hono's upgrade helper for this runtime (`hono/bun`, `hono/deno`, `@hono/node-ws`). */
+  server: AppServer;
+  /** Hono's upgrade helper for this runtime (`hono/bun`, `hono/deno`, adapters/node-ws.ts). */
   upgradeWebSocket: UpgradeWebSocket<unknown>;
   /** Makes the one {@link Transport} of a raw socket (`WSContext.raw`). Called once per socket. */
   transportOf: (raw: unknown) => Transport;
@@ -39,7 +53,7 @@ const jsonError = (c: Context, status: number, error: string, message: string) =
  * METRICS_TOKEN: stats reveal user ids, so they need the bearer token when one is set.
  * Returns the 401 response, or undefined when the request may go on.
  */
-function denied(hub: Hub, c: Context, allowQuery = false): Response | undefined {
+function denied(hub: AppServer, c: Context, allowQuery = false): Response | undefined {
   const token = hub.config.metricsToken;
   if (!token) return undefined;
   const given = c.req.header("authorization")?.replace(/^Bearer\s+/i, "") ?? (allowQuery ? c.req.query("token") : undefined);
@@ -50,21 +64,21 @@ function denied(hub: Hub, c: Context, allowQuery = false): Response | undefined 
 
 /** Builds the Hono app: WebSocket upgrade, stats, metrics, dashboard, health and readiness. */
 export function createApp(opts: AppOptions): Hono {
-  const { hub } = opts;
+  const hub = opts.server;
   const app = new Hono();
 
   app.get("/health", (c) =>
     c.json({
       status: "healthy",
-      uptime_s: Math.round((hub.clock.now() - hub.metrics.startedAt) / 1000),
+      uptime_s: hub.health().uptime_s,
       version: SERVER_VERSION,
       runtime: opts.runtime,
       auth: hub.auth.mode,
-      connections: hub.connections.size,
+      connections: hub.health().connections,
     }));
 
   app.get("/ready", (c) => {
-    const reason = hub.draining ? "draining" : hub.link.notReady();
+    const reason = hub.notReady();
     if (reason) return c.json({ status: "not_ready", reason }, 503);
     return c.json({ status: "ready" });
   });
@@ -73,11 +87,12 @@ export function createApp(opts: AppOptions): Hono {
     const no = denied(hub, c);
     if (no) return no;
     const format = negotiateMetricsFormat(c.req.header("accept"), c.req.query("format"), "json");
-    if (format === "json") return c.json(metricsJson(hub));
-    return c.body(metricsText(hub, format), 200, { "Content-Type": CONTENT_TYPES[format] });
+    if (format === "json") return c.json(metricsJson(hub.metricsSource));
+    return c.body(metricsText(hub.metricsSource, format), 200, { "Content-Type": CONTENT_TYPES[format] });
   });
 
   app.get("/dashboard", (c) => denied(hub, c, true) ?? c.html(dashboardHtml()));
+  mountDemo(app);
 
   app.get("/ws/:room/stats", async (c) => {
     const no = denied(hub, c);
@@ -85,22 +100,25 @@ export function createApp(opts: AppOptions): Hono {
     const room = c.req.param("room");
     const bad = checkRoomId(room);
     if (bad) return jsonError(c, 400, "bad_request", bad);
-    return c.json(await roomStats(hub, room));
+    return c.json(await roomStatsWithModeration(hub.stats, room));
   });
 
   app.get("/ws/:room", async (c): Promise<Response> => {
     const room = c.req.param("room");
     const upgrade = c.req.header("upgrade")?.toLowerCase() === "websocket";
     // `/ws/stats` is the global stats endpoint for plain GETs; an upgrade joins a room named "stats".
-    if (room === "stats" && !upgrade) return denied(hub, c) ?? c.json(await globalStats(hub));
+    if (room === "stats" && !upgrade) return denied(hub, c) ?? c.json(await globalStats(hub.stats));
     if (!upgrade) return jsonError(c, 426, "upgrade_required", "This endpoint only accepts WebSocket upgrades");
-    const identity = await admit(c, room, { hub, remoteAddress: opts.remoteAddress });
+    const identity = await admit(c, room, { gateway: hub, remoteAddress: opts.remoteAddress });
     if ("status" in identity) {
       hub.log.info("upgrade_rejected", { room, status: identity.status, reason: identity.message });
       return c.json({ error: identity.error, message: identity.message }, identity.status as 400, identity.headers);
     }
     return opts.upgradeWebSocket(c, new ConnectionEvents(opts, identity), opts.upgradeOptions as never);
   });
+
+  // compat (issue 15): GraphWiz-XR's moderation API and GET /rooms/{id}/clients.
+  moderationRoutes(app, hub, { guard: (c) => denied(hub, c) });
 
   app.notFound((c) => jsonError(c, 404, "not_found", `No route for ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {
@@ -119,7 +137,7 @@ class ConnectionEvents implements CoreEvents {
   constructor(readonly opts: AppOptions, public identity: Identity | undefined) {}
   onOpen(_evt: Event, ws: WSContext<unknown>): void {
     const transport = this.opts.transportOf(ws.raw);
-    this.handle = this.opts.hub.open(this.identity!, transport);
+    this.handle = this.opts.server.open(this.identity!, transport);
     this.identity = undefined; // settled into the connection; not kept twice
     // The runtimes' contexts live as long as the socket and each holds a parsed URL we never read.
     (ws as { url: URL | null }).url = null;

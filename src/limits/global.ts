@@ -3,12 +3,15 @@
  *
  * ## Policy
  * Time is cut into windows of `windowMs` aligned to `floor(t / windowMs)`. In each window:
- * 1. **Hard cap.** At most `limit` messages are accepted, whoever sends them.
- * 2. **Fair share.** Each connection's share is `floor(limit / N)` (at least 1), where N is the
- *    larger of the number of connections that have sent in this window and in the previous one
- *    (the previous window stands in for senders that have not spoken yet this window). A
- *    connection's first `share` messages of the window are "within share" and are accepted
- *    while the hard cap allows. (Shares count messages sent, accepted or not.)
+ * 1. **Fair share, never dropped.** Each connection's share is `floor(limit / N)` (at least 1),
+ *    where N is the larger of the number of connections that have sent in this window and in
+ *    the previous one (the previous window stands in for senders that have not spoken yet this
+ *    window). A connection's first `share` messages of the window are "within share" and are
+ *    always accepted — in the first window, and whatever the others did or however many
+ *    senders came along (up to a ceiling of 2 × `limit` per window, a bound no realistic mix
+ *    reaches: see below). (Shares count messages sent, accepted or not.)
+ * 2. **Cap on excess.** Messages beyond their sender's share are accepted only while the
+ *    window has accepted fewer than `limit`.
  * 3. **Spare, not reserve.** A message beyond its sender's share ("excess") is accepted only
  *    from the spare: the budget that within-share traffic is not expected to need. The
  *    expectation is the larger of the within-share messages seen so far in this window and in
@@ -16,18 +19,13 @@
  *    cap still counts, so the next window reserves room for it). Excess is served first come,
  *    first served among the connections over their share.
  *
- * So a flooder gets its share plus what the others did not need last window, and its excess
- * is what gets dropped when the budget is tight; senders within their share keep going. In a
- * steady state (the same demand as the previous window) a connection within its share loses
- * nothing to others' excess. What the policy cannot foresee:
- * - The first window after an idle one (no history) lends no spare at all (a flooder gets just
- *   its share). In that window a sender is judged against the senders seen so far, so one that
- *   floods before anybody else has spoken counts as the only sender and may take the budget
- *   for that one window (at the defaults the per-connection limit, 120/s against 50,000/s,
- *   makes that impossible for a single connection).
- * - When within-share demand grows over the previous window, excess already granted is not
- *   taken back: late within-share messages can meet the hard cap, losing at most the growth,
- *   and the next window reserves for the new demand.
+ * So a flooder gets its share plus what the others did not need last window, and only its
+ * excess is ever dropped; a sender within its share loses nothing. What that costs: excess
+ * already granted is not taken back, so when within-share demand grows over the expectation
+ * (senders arriving, or speaking more than last window) the window accepts more than `limit`
+ * — by at most that growth. The first window after an idle one (no history) lends no spare at
+ * all (a flooder gets just its share). A burst of many new senders at once (each's share
+ * floors at 1) is bounded by the ceiling of 2 × `limit`.
  *
  * The windows are fixed, not sliding: the instance budget is a capacity valve, and an arbitrary
  * `windowMs` interval straddling a boundary can see up to 2 × `limit`. The precise per-client
@@ -100,12 +98,13 @@ export class GlobalLimiter {
     const share = Math.max(1, Math.floor(this.limit / senders));
     const within = state.globalCount++ < share;
     if (within) this.#withinSeen++;
-    if (this.#total < this.limit) {
-      if (within) {
+    if (within) {
+      if (this.#total < 2 * this.limit) {
         this.#within++;
         this.#total++;
         return Decision.Accept;
       }
+    } else if (this.#total < this.limit) {
       const expected = this.#withinSeen > this.#expected ? this.#withinSeen : this.#expected;
       if (expected + (this.#total - this.#within) < this.limit) {
         this.#total++;

@@ -6,7 +6,8 @@
  */
 import { DecodeError, decodeBinary, encodeBinary } from "./proto.ts";
 import { objectIn, objectOut, payloadType } from "./json.ts";
-import { MessageType, PAYLOAD_OF_TYPE, PresenceEventType, TYPE_NAME, type Envelope, type PayloadCase } from "./types.ts";
+import { MessageType, PAYLOAD_OF_TYPE, PresenceEventType, TYPE_NAME, type Envelope, type PayloadCase, type Format } from "./types.ts";
+import { encodeXr, isXrFrame, parseXr } from "./xr.ts";
 
 /** What a text frame turned out to be. */
 export type TextFrame =
@@ -76,8 +77,15 @@ function fromJsonObject(type: number, o: Record<string, unknown>): Envelope {
   return { type, message_id: (id as string) ?? "", timestamp, payload: kase, [kase]: payload } as Envelope;
 }
 
-/** Decodes a binary frame, or says why not. Never throws. */
-export function parseBinary(bytes: Uint8Array): { msg: Envelope } | { error: DecodeError } {
+/**
+ * Decodes a binary frame, or says why not. Never throws. A frame with the xr layout (see
+ * {@link isXrFrame}) is an xr frame, any other a protobuf `Message`; `xr` says which.
+ */
+export function parseBinary(bytes: Uint8Array): { msg: Envelope; xr?: boolean } | { error: DecodeError; ref?: string } {
+  if (isXrFrame(bytes)) {
+    const r = parseXr(bytes);
+    return "msg" in r ? { msg: r.msg, xr: true } : r;
+  }
   try {
     return { msg: decodeBinary(bytes) };
   } catch (e) {
@@ -86,7 +94,7 @@ export function parseBinary(bytes: Uint8Array): { msg: Envelope } | { error: Dec
 }
 
 /** Types whose JSON form is flat (`{"type":"ERROR","code":…}`) rather than under `payload`. */
-const FLAT = new Set<PayloadCase>(["error", "pong"]);
+const FLAT = new Set<PayloadCase>(["error", "pong", "accepted"]);
 
 /** The JSON text of an envelope: `{"type","message_id","timestamp",["seq","epoch"],"payload":{…}}`. */
 export function toJsonText(msg: Envelope): string {
@@ -105,7 +113,7 @@ export function toJsonText(msg: Envelope): string {
 }
 
 /** How many times each encoder ran (for the encode-once test and metrics). */
-export const encodeCounts = { json: 0, protobuf: 0 };
+export const encodeCounts = { json: 0, protobuf: 0, xr: 0 };
 
 /**
  * One outgoing message, encoded lazily and at most once per format, however many recipients.
@@ -113,6 +121,7 @@ export const encodeCounts = { json: 0, protobuf: 0 };
 export class Outbound {
   #json?: string;
   #protobuf?: Uint8Array;
+  #xr?: string | Uint8Array;
   constructor(readonly msg: Envelope) {}
 
   /** An Outbound whose protobuf bytes were made by stamping the client's (counted as the one protobuf encode). */
@@ -141,8 +150,16 @@ export class Outbound {
     }
     return this.#protobuf;
   }
+  /** The xr frame (binary; a PONG is text, see xr.ts). */
+  xr(): string | Uint8Array {
+    if (this.#xr === undefined) {
+      encodeCounts.xr++;
+      this.#xr = encodeXr(this.msg);
+    }
+    return this.#xr;
+  }
   /** The frame for a recipient of `format`. */
-  frame(format: "json" | "protobuf"): string | Uint8Array {
-    return format === "json" ? this.json() : this.protobuf();
+  frame(format: Format): string | Uint8Array {
+    return format === "json" ? this.json() : format === "protobuf" ? this.protobuf() : this.xr();
   }
 }

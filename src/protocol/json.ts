@@ -22,7 +22,8 @@ interface TypeInfo {
 }
 
 const infos = new Map<protobuf.Type, TypeInfo>();
-const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+/** snake_case → camelCase. */
+export const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
 function info(type: protobuf.Type): TypeInfo {
   let ti = infos.get(type);
@@ -113,29 +114,48 @@ export function objectIn(type: protobuf.Type, obj: unknown, path = type.name): R
   return out;
 }
 
-function valueOut(fi: FieldInfo, v: unknown): unknown {
-  if (fi.kind === "message") return objectOut(fi.type!, v as Record<string, unknown>);
-  if (fi.kind === "enum") return fi.enumType!.valuesById[v as number] ?? v;
+/**
+ * How {@link objectOut} writes: the JSON format's snake_case with enum names (the default), or
+ * the xr format's camelCase with enum numbers (see xr.ts).
+ */
+export interface OutStyle {
+  /** camelCase field names. @default false */
+  camel?: boolean;
+  /** Enums as numbers instead of names. @default false */
+  enumNumbers?: boolean;
+  /** Message fields written (as an object of defaults) even when unset; top level only. @default none */
+  always?: readonly string[];
+}
+const SNAKE: OutStyle = {};
+
+function valueOut(fi: FieldInfo, v: unknown, style: OutStyle): unknown {
+  if (fi.kind === "message") return objectOut(fi.type!, v as Record<string, unknown>, undefined, style.always ? { ...style, always: undefined } : style);
+  if (fi.kind === "enum") return style.enumNumbers ? v : fi.enumType!.valuesById[v as number] ?? v;
   if (fi.kind === "bytes") return toBase64(v as Uint8Array);
   return v;
 }
 
-/** Converts an in-memory message of `type` to its JSON form (snake_case, enum names, base64). */
-export function objectOut(type: protobuf.Type, msg: Record<string, unknown>, skip?: Set<string>): Record<string, unknown> {
+/**
+ * Converts an in-memory message of `type` to its JSON form: snake_case, enum names, base64 bytes,
+ * unset messages omitted — or as `style` says.
+ */
+export function objectOut(type: protobuf.Type, msg: Record<string, unknown>, skip?: Set<string>, style: OutStyle = SNAKE): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const fi of info(type).fields) {
     const name = fi.field.name;
     if (skip?.has(name) || fi.field.partOf) continue;
+    const key = style.camel ? camel(name) : name;
     const v = msg[name];
     if (fi.field.map) {
       if (!v) continue;
       const m: Record<string, unknown> = {};
-      for (const k in v as Record<string, unknown>) m[k] = valueOut(fi, (v as Record<string, unknown>)[k]);
-      out[name] = m;
-    } else if (fi.field.repeated) out[name] = ((v as unknown[]) ?? []).map((x) => valueOut(fi, x));
+      for (const k in v as Record<string, unknown>) m[k] = valueOut(fi, (v as Record<string, unknown>)[k], style);
+      out[key] = m;
+    } else if (fi.field.repeated) out[key] = ((v as unknown[]) ?? []).map((x) => valueOut(fi, x, style));
     else if (v === null || v === undefined) {
-      if (fi.kind !== "message") out[name] = valueOut(fi, fi.field.typeDefault);
-    } else out[name] = valueOut(fi, v);
+      if (fi.kind !== "message") out[key] = valueOut(fi, fi.field.typeDefault, style);
+      else if (style.always?.includes(name)) out[key] = objectOut(fi.type!, {}, undefined, { ...style, always: undefined });
+    } else out[key] = valueOut(fi, v, style);
   }
   return out;
 }

@@ -4,6 +4,14 @@
  * @module
  */
 
+/**
+ * A wire format: what a connection receives typed messages as. `xr` is GraphWiz-XR's own binary
+ * frame layout (see xr.ts).
+ */
+export type Format = "json" | "protobuf" | "xr";
+/** Every format, in counting order (metrics columns). */
+export const FORMATS: readonly Format[] = ["json", "protobuf", "xr"];
+
 /** `MessageType` values. */
 export const MessageType = {
   UNKNOWN: 0,
@@ -15,12 +23,17 @@ export const MessageType = {
   ENTITY_UPDATE: 21,
   ENTITY_DESPAWN: 22,
   CHAT_MESSAGE: 30,
+  EMOJI_REACTION: 31,
+  OBJECT_GRAB: 32,
+  OBJECT_RELEASE: 33,
   PRESENCE_JOIN: 40,
   PRESENCE_LEAVE: 41,
   PRESENCE_UPDATE: 42,
   ERROR: 50,
   ACK: 51,
   REFRESH: 52,
+  ACCEPTED: 53,
+  MODERATION: 54,
   PONG: 254,
   PING: 255,
 } as const;
@@ -31,6 +44,8 @@ export type MessageTypeName = keyof typeof MessageType;
 export const ChatType = { NORMAL: 0, WHISPER: 1, SHOUT: 2 } as const;
 /** `PresenceEventType` values. */
 export const PresenceEventType = { JOIN: 0, LEAVE: 1, UPDATE: 2 } as const;
+/** `ModerationAction` values. */
+export const ModerationAction = { KICK: 0, MUTE: 1, UNMUTE: 2, LOCK: 3, UNLOCK: 4 } as const;
 
 export interface Vector3 { x?: number; y?: number; z?: number }
 export interface Quaternion { x?: number; y?: number; z?: number; w?: number }
@@ -54,6 +69,7 @@ export interface PresenceData {
   rotation?: Quaternion;
   avatar_config?: AvatarConfig;
   host_client_id?: string;
+  joined_at?: number;
 }
 export interface PresenceEvent { client_id?: string; event_type?: number; data?: PresenceData }
 export interface ClientHello {
@@ -81,6 +97,8 @@ export interface PlayerSnapshot {
   rotation?: Quaternion;
   avatar_config?: AvatarConfig;
   user_id?: string;
+  joined_at?: number;
+  holding?: ObjectGrab[];
 }
 export interface WorldState { entities?: EntitySnapshot[]; players?: PlayerSnapshot[]; last_update?: number }
 export interface ServerHello {
@@ -94,12 +112,18 @@ export interface ServerHello {
   last_seq?: number;
   epoch?: number;
   user_id?: string;
+  host_client_id?: string;
 }
 export interface ErrorPayload { code?: string; message?: string; ref_message_id?: string; retry_after_ms?: number; close_code?: number }
-export interface Ack { seq?: number }
+export interface Ack { seq?: number; epoch?: number }
+export interface Accepted { ref_message_id?: string; seq?: number; epoch?: number }
 export interface Refresh { token?: string }
 export interface Ping { client_time?: number }
 export interface Pong { client_time?: number; server_time?: number }
+export interface EmojiReaction { from_client_id?: string; emoji?: string; position?: Vector3; timestamp?: number; reaction_id?: string }
+export interface ObjectGrab { entity_id?: string; client_id?: string; position?: Vector3; timestamp?: number }
+export interface ObjectRelease { entity_id?: string; client_id?: string; position?: Vector3; velocity?: Vector3; timestamp?: number }
+export interface ModerationEvent { action?: number; target_client_id?: string; by_client_id?: string; reason?: string }
 
 /** Payload field name → payload shape (the `oneof payload`). */
 export interface Payloads {
@@ -117,6 +141,11 @@ export interface Payloads {
   refresh: Refresh;
   ping: Ping;
   pong: Pong;
+  accepted: Accepted;
+  emoji_reaction: EmojiReaction;
+  object_grab: ObjectGrab;
+  object_release: ObjectRelease;
+  moderation: ModerationEvent;
 }
 /** The name of a payload field. */
 export type PayloadCase = keyof Payloads;
@@ -130,7 +159,7 @@ export type Envelope = {
   epoch?: number;
   /** Which payload field is set (protobufjs' virtual oneof property). */
   payload?: PayloadCase;
-  /** Not a protobuf field: the client's bytes when it arrived in a binary frame (see patch.ts). */
+  /** Not a protobuf field: the client's bytes when it arrived in a binary frame (see stamp.ts). */
   raw?: Uint8Array;
 } & { [K in PayloadCase]?: Payloads[K] };
 
@@ -144,6 +173,10 @@ export const PAYLOAD_OF_TYPE: Partial<Record<number, PayloadCase>> = {
   [MessageType.ENTITY_UPDATE]: "entity_update",
   [MessageType.ENTITY_DESPAWN]: "entity_despawn",
   [MessageType.CHAT_MESSAGE]: "chat_message",
+  [MessageType.EMOJI_REACTION]: "emoji_reaction",
+  [MessageType.OBJECT_GRAB]: "object_grab",
+  [MessageType.OBJECT_RELEASE]: "object_release",
+  [MessageType.MODERATION]: "moderation",
   [MessageType.PRESENCE_JOIN]: "presence_event",
   [MessageType.PRESENCE_LEAVE]: "presence_event",
   [MessageType.PRESENCE_UPDATE]: "presence_event",
@@ -152,6 +185,7 @@ export const PAYLOAD_OF_TYPE: Partial<Record<number, PayloadCase>> = {
   [MessageType.REFRESH]: "refresh",
   [MessageType.PING]: "ping",
   [MessageType.PONG]: "pong",
+  [MessageType.ACCEPTED]: "accepted",
 };
 
 /** `MessageType` number → name. */

@@ -1,12 +1,11 @@
 /**
- * Browser test helpers: Debian's Chromium driven by playwright-core, and the client SDK bundled
- * for the browser with esbuild. Needs `/usr/bin/chromium` (CI: `apt-get install -y chromium`);
+ * Browser test helpers: Debian's Chromium driven by playwright-core, and the client SDK's
+ * browser build (client/build.ts). Needs `/usr/bin/chromium` (CI: `apt-get install -y chromium`);
  * a missing browser fails the test with that command in the message, it never skips.
  */
 import { existsSync } from "node:fs";
-import { build } from "esbuild";
 import { chromium, type Browser } from "playwright-core";
-import { ROOT } from "../helpers/server.ts";
+import { buildJs } from "../../client/build.ts";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -19,37 +18,38 @@ export async function launch(): Promise<Browser> {
   });
 }
 
-let sdkBundle: Promise<string> | undefined;
-/** `src/client/index.ts` bundled for browsers (ES module), built once per run. */
-export function sdkForBrowser(): Promise<string> {
-  return (sdkBundle ??= build({
-    entryPoints: [`${ROOT}/src/client/index.ts`],
-    bundle: true,
-    platform: "browser",
-    format: "esm",
-    target: "es2022",
-    write: false,
-    logLevel: "warning",
-  }).then((r) => r.outputFiles[0]!.text));
+let sdkBundle: Promise<Record<string, string>> | undefined;
+/** The SDK's browser build (`browser.js`, and `protobuf.js` it loads on demand), as client/build.ts makes it; once per run. */
+export function sdkForBrowser(): Promise<Record<string, string>> {
+  return (sdkBundle ??= buildJs(["browser.js", "protobuf.js"]));
 }
 
-/**
- * Serves a page on 127.0.0.1 (its own origin, not the server's) that imports the SDK as
- * `/sdk.js` and exposes it as `window.sdk`; `window.sdkReady` turns true once loaded.
- */
-export async function servePage(): Promise<{ url: string; stop(): void }> {
-  const js = await sdkForBrowser();
-  const html = `<!doctype html><meta charset="utf-8"><title>SDK in Chromium</title>
-<script type="module">import * as sdk from "/sdk.js"; window.sdk = sdk; window.sdkReady = true;</script>`;
+/** A static server on 127.0.0.1 (its own origin): `route` answers a path or not (404); `requests` lists every path asked for. */
+export function serveStatic(route: (path: string) => Response | undefined): { url: string; requests: string[]; stop(): void } {
+  const requests: string[] = [];
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     fetch(req) {
       const path = new URL(req.url).pathname;
-      if (path === "/sdk.js") return new Response(js, { headers: { "Content-Type": "text/javascript; charset=utf-8" } });
-      if (path === "/") return new Response(html, { headers: { "Content-Type": "text/html; charset=utf-8" } });
-      return new Response("not found", { status: 404 });
+      requests.push(path);
+      return route(path) ?? new Response("not found", { status: 404 });
     },
   });
-  return { url: `http://127.0.0.1:${server.port}/`, stop: () => server.stop(true) };
+  return { url: `http://127.0.0.1:${server.port}/`, requests, stop: () => server.stop(true) };
+}
+
+/**
+ * Serves a page that imports the SDK as `/browser.js` (which loads `/protobuf.js` when asked
+ * for protobuf) and exposes it as `window.sdk`; `window.sdkReady` turns true once loaded.
+ */
+export async function servePage(): Promise<{ url: string; requests: string[]; stop(): void }> {
+  const js = await sdkForBrowser();
+  const html = `<!doctype html><meta charset="utf-8"><title>SDK in Chromium</title>
+<script type="module">import * as sdk from "/browser.js"; window.sdk = sdk; window.sdkReady = true;</script>`;
+  return serveStatic((path) => {
+    const file = js[path.slice(1)];
+    if (file !== undefined) return new Response(file, { headers: { "Content-Type": "text/javascript; charset=utf-8" } });
+    if (path === "/") return new Response(html, { headers: { "Content-Type": "text/html; charset=utf-8" } });
+  });
 }

@@ -5,7 +5,7 @@
  * drive real servers unchanged.
  * @module
  */
-import type { Frame } from "../../src/core/transport.ts";
+import type { Frame } from "../../src/lib/transport.ts";
 import { CutProxy } from "../helpers/proxy.ts";
 import type { ClientLink, Opener } from "../model/client.ts";
 import type { SimIdentity } from "../model/sim-node.ts";

@@ -113,7 +113,8 @@ export function verdicts(o: ChaosObservations): Verdict[] {
       }
     }
   }
-  const sequencedIds = new Set([...entries.values()].map((e) => e.id));
+  const sequencedKeys = new Set<string>();
+  for (const c of o.clients) for (const a of c.lives.flatMap((l) => l.raw.flat())) sequencedKeys.add(a.key);
 
   for (const c of o.clients) {
     c.lives.forEach((life, i) => {
@@ -142,7 +143,9 @@ export function verdicts(o: ChaosObservations): Verdict[] {
     });
     const cuts = o.timeline.filter((e) => e.id === c.id && e.ev === "drop").map((e) => e.t);
     for (const [id, s] of c.sent) {
-      if (s.kind !== "chat_message" || sequencedIds.has(id) || c.refused.has(id)) continue;
+      if (s.kind !== "chat_message" || sequencedKeys.has(s.key) || c.refused.has(id) || c.accepts.has(id)) continue;
+      // Lost with its sender's connection or instance and seen by nobody: allowed (nobody could tell it).
+      if (s.conn !== c.conn && !o.clients.some((x) => x.unsequenced.some((a) => a.key === s.key))) continue;
       // Sent just before its connection was cut: it may never have reached the server.
       if (cuts.some((t) => t >= s.at && t - s.at < 500)) continue;
       add(unlogged, 1, `${c.id}'s chat ${id} at ${new Date(s.at).toISOString()}`);

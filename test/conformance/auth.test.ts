@@ -2,17 +2,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { GraphwizClient } from "../../src/client/index.ts";
 import { TestClient } from "../helpers/client.ts";
-import { RawWs } from "../helpers/raw-ws.ts";
+import { upgradeStatus } from "../helpers/raw-ws.ts";
 import { RUNTIMES, startServer, type RunningServer } from "../helpers/server.ts";
 import { keyPair, mint, nowS, SECRET, serveJwks } from "../helpers/tokens.ts";
 
-const status = async (s: RunningServer, path: string, headers: Record<string, string> = {}) => {
-  const raw = RawWs.open(s.port, path, headers);
-  const code = await raw.ready;
-  const body = raw.response.slice(raw.response.indexOf("\r\n\r\n") + 4);
-  raw.destroy();
-  return { code, body: body ? JSON.parse(body) : undefined };
-};
+const status = (s: RunningServer, path: string, headers: Record<string, string> = {}) => upgradeStatus(s.port, path, headers);
 const hello = async (url: string) => {
   const c = new TestClient(url);
   const [first] = await c.frames(1);

@@ -6,7 +6,7 @@
  */
 import { expect, test } from "bun:test";
 import { decodeServerFrame } from "../../src/client/decode.ts";
-import { ManualClock } from "../../src/core/clock.ts";
+import { ManualClock } from "../../src/lib/clock.ts";
 import { toJsonText } from "../../src/protocol/codec.ts";
 import { MessageType } from "../../src/protocol/types.ts";
 import { mint, SECRET } from "../helpers/tokens.ts";

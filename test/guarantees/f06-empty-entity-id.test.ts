@@ -6,7 +6,7 @@
  */
 import { expect, test } from "bun:test";
 import { decodeServerFrame } from "../../src/client/decode.ts";
-import { ManualClock } from "../../src/core/clock.ts";
+import { ManualClock } from "../../src/lib/clock.ts";
 import { root } from "../../src/protocol/proto.ts";
 import { MessageType, type Envelope } from "../../src/protocol/types.ts";
 import { simBroker, SimNode, type SimConn } from "../model/sim-node.ts";

@@ -8,7 +8,7 @@ import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { decodeServerFrame } from "../../src/client/decode.ts";
-import { ManualClock } from "../../src/core/clock.ts";
+import { ManualClock } from "../../src/lib/clock.ts";
 import { toJsonText } from "../../src/protocol/codec.ts";
 import { MessageType, type Envelope } from "../../src/protocol/types.ts";
 import { simBroker, SimNode, type SimConn } from "../model/sim-node.ts";

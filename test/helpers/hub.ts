@@ -1,10 +1,11 @@
-/** An in-memory hub for unit tests: real core, MemoryTransport sockets, manual clock. */
+/** An in-memory server for unit tests: the real core, MemoryTransport sockets, a manual clock. */
+import type { ClusterBackend } from "../../src/cluster/types.ts";
 import { defaultConfig, type Config } from "../../src/config.ts";
-import { ManualClock } from "../../src/core/clock.ts";
 import type { Connection } from "../../src/core/connection.ts";
-import { Hub } from "../../src/core/hub.ts";
-import { LoopFanout } from "../../src/core/loop-fanout.ts";
-import type { Format } from "../../src/core/room.ts";
+import { Server } from "../../src/core/server.ts";
+import { ManualClock } from "../../src/lib/clock.ts";
+import { LoopFanout } from "../../src/lib/loop-fanout.ts";
+import type { Format } from "../../src/protocol/types.ts";
 import { decodeServerFrame } from "../../src/client/decode.ts";
 import type { Envelope } from "../../src/protocol/types.ts";
 import { MemoryTransport } from "./memory.ts";
@@ -28,13 +29,14 @@ export interface OpenOptions {
   resume?: { sessionId: string; lastSeq: number; epoch?: number };
 }
 
-export function memoryHub(config: Partial<Config> = {}) {
-  const clock = new ManualClock();
+/** A server on memory sockets (`cluster`: a shared broker's node, as in the model tests). */
+export function memoryHub(config: Partial<Config> = {}, opts: { clock?: ManualClock; cluster?: ClusterBackend } = {}) {
+  const clock = opts.clock ?? new ManualClock();
   const fanout = new LoopFanout();
-  const hub = new Hub({ config: defaultConfig(config), fanout, clock });
-  const open = (roomId: string, clientId: string = crypto.randomUUID(), opts: OpenOptions = {}): TestConn => {
+  const hub = new Server({ config: defaultConfig(config), fanout, clock, cluster: opts.cluster });
+  const open = (roomId: string, clientId: string = crypto.randomUUID(), o: OpenOptions = {}): TestConn => {
     const t = new MemoryTransport();
-    const conn = hub.open({ roomId, clientId, userId: opts.userId ?? null, format: opts.format ?? "json", displayName: opts.displayName, reliable: opts.reliable, resume: opts.resume }, t);
+    const conn = hub.open({ roomId, clientId, userId: o.userId ?? null, format: o.format ?? "json", displayName: o.displayName, reliable: o.reliable, resume: o.resume }, t);
     const decoded = () => t.sent.map(decodeServerFrame);
     const messages = () => decoded().flatMap((f) => (f.kind === "message" ? [f.msg] : []));
     return {
@@ -45,5 +47,12 @@ export function memoryHub(config: Partial<Config> = {}) {
       raws: () => decoded().flatMap((f) => (f.kind === "raw" ? [f.data] : [])),
     };
   };
-  return { hub, clock, fanout, open };
+  /** One delivery sweep (resends, outbox, expired holds) at the clock's time. */
+  const sweep = () => {
+    const now = clock.now();
+    hub.acks.sweep(now);
+    hub.sequencer.retry(now);
+    hub.sessions.expire(now);
+  };
+  return { hub, clock, fanout, open, sweep };
 }

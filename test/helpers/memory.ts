@@ -1,5 +1,5 @@
 /** An in-memory Transport for unit tests of the core: records frames, never touches a network. */
-import { SendResult, type Frame, type Transport } from "../../src/core/transport.ts";
+import { SendResult, type Frame, type Transport } from "../../src/lib/transport.ts";
 
 export class MemoryTransport implements Transport {
   readonly sent: Frame[] = [];

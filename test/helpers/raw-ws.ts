@@ -108,3 +108,12 @@ export class RawWs {
     this.sock.destroy();
   }
 }
+
+/** The HTTP status (and JSON body) an upgrade of `path` gets; the socket is closed after. */
+export async function upgradeStatus(port: number, path: string, headers: Record<string, string> = {}): Promise<{ code: number; body: any }> {
+  const raw = RawWs.open(port, path, headers);
+  const code = await raw.ready;
+  const body = code === 101 ? "" : raw.response.slice(raw.response.indexOf("\r\n\r\n") + 4);
+  raw.destroy();
+  return { code, body: body ? JSON.parse(body) : undefined };
+}

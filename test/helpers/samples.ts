@@ -10,5 +10,8 @@ export const SAMPLES: Envelope[] = [
   { type: MessageType.ENTITY_DESPAWN, payload: "entity_despawn", entity_despawn: { entity_id: "box" } },
   { type: MessageType.CHAT_MESSAGE, payload: "chat_message", chat_message: { from_client_id: "c", message: "hi ✓", timestamp: 1700000000000, type: 1, to_client_id: "d" } },
   { type: MessageType.PRESENCE_UPDATE, payload: "presence_event", presence_event: { client_id: "c", event_type: 2, data: { display_name: "Ann", avatar_config: { body_type: "robot", height: 1.75 } } } },
+  { type: MessageType.EMOJI_REACTION, payload: "emoji_reaction", emoji_reaction: { from_client_id: "c", emoji: "🎉", position: { x: 1, y: 2, z: 3 }, timestamp: 1700000000000, reaction_id: "r1" } },
+  { type: MessageType.OBJECT_GRAB, payload: "object_grab", object_grab: { entity_id: "cube", client_id: "c", position: { x: 0, y: 1, z: 0 }, timestamp: 1700000000000 } },
+  { type: MessageType.OBJECT_RELEASE, payload: "object_release", object_release: { entity_id: "cube", client_id: "c", position: { x: 0, y: 1, z: 0 }, velocity: { x: 0, y: -1, z: 0.5 }, timestamp: 1700000000000 } },
   { type: MessageType.PING, payload: "ping", ping: { client_time: 42 } },
 ];

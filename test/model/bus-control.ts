@@ -5,8 +5,8 @@
  * the shared backend (the broker unavailable; frames in flight optionally lost).
  * @module
  */
-import type { MemoryBroker } from "../../src/cluster/memory.ts";
-import type { Clock } from "../../src/core/clock.ts";
+import type { MemoryBroker, PendingFrame } from "../../src/cluster/memory.ts";
+import type { Clock } from "../../src/lib/clock.ts";
 
 /** A small deterministic PRNG (mulberry32). */
 export function prng(seed: number): () => number {
@@ -44,7 +44,7 @@ export class BusControl {
   outage(ms: number, lose: boolean, nodeIds: string[]): void {
     this.broker.setAvailable(false, "Simulated outage");
     this.#outageUntil = Math.max(this.#outageUntil, this.clock.now() + ms);
-    if (lose) for (const id of nodeIds) this.broker.discardHeld(id);
+    if (lose) for (const id of nodeIds) this.broker.dropPending(id);
   }
 
   /** Ends an outage whose time has come. */
@@ -63,16 +63,22 @@ export class BusControl {
     this.due();
   }
 
-  /** Delivers the frames that may go now; returns whether any did. */
+  /** Delivers the frames that may go now (the broker keeps each sender→receiver lane in order); returns whether any did. */
   release(): boolean {
     const now = this.clock.now();
     if (now < this.#outageUntil || now < this.#stallUntil) return false;
+    const open = (f: PendingFrame) => now >= (this.#holdUntil.get(f.to.nodeId) ?? 0);
     let moved = false;
     for (let guard = 0; guard < 10_000; guard++) {
-      const held = this.broker.held().filter((h) => now >= (this.#holdUntil.get(h.to) ?? 0));
-      if (held.length === 0) break;
-      const pick = now < this.#shuffleUntil ? held[Math.floor(this.rand() * held.length)]! : held[0]!;
-      this.broker.releaseHeld(pick.to, pick.from);
+      // Shuffling: pick one of the deliverable frames at random (a lane's head only), else the oldest.
+      let pick = open;
+      if (now < this.#shuffleUntil) {
+        const heads = new Set<PendingFrame>();
+        this.broker.deliver((f) => (open(f) && heads.add(f), false));
+        const chosen = [...heads][Math.floor(this.rand() * heads.size)];
+        pick = (f) => f === chosen;
+      }
+      if (!this.broker.deliver(pick)) break;
       moved = true;
     }
     return moved;

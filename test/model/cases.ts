@@ -119,4 +119,35 @@ export const FIXED_CASES: FixedCase[] = [
     finding: "4",
     scenario: s(1500, [{ k: "conn", c: 4, n: 1 }, { k: "drop", c: 4, late: 100 }, { k: "conn", c: 4, n: 0 }]),
   },
+  // Found by the model on the reshaped core (main after the issue 13/14 work), not in the issue:
+  {
+    name: "an ACCEPTED overtakes entries still on their way to the sender's instance: the SDK takes its seq as seen and drops them (resends too)",
+    finding: "model (new)",
+    scenario: s(1500, [{ k: "conn", c: 4, n: 1 }, { k: "hold", n: 0, ms: 50 }, { k: "conn", c: 0, n: 0 }, { k: "leave", c: 4 }, { k: "chat", c: 0 }, { k: "tick", ms: 10 }]),
+  },
+  {
+    name: "a deliberate close during an outage: the other instances' stats list the client for good",
+    finding: "model (new)",
+    scenario: s(1500, [{ k: "conn", c: 1, n: 0 }, { k: "outage", ms: 100, lose: false }, { k: "leave", c: 1 }, { k: "entity", c: 0, op: 0, p: 0 }]),
+  },
+  {
+    name: "a join lost on the bus during an outage, nothing after it: a fresh joiner on that instance misses the player",
+    finding: "model (new)",
+    scenario: s(1500, [{ k: "hold", n: 0, ms: 50 }, { k: "conn", c: 0, n: 0 }, { k: "conn", c: 1, n: 1 }, { k: "outage", ms: 100, lose: true }, { k: "step", q: true }]),
+  },
+  {
+    name: "a client whose join never reached the log (its instance died first) is announced leaving",
+    finding: "model (new)",
+    scenario: s(1500, [{ k: "conn", c: 0, n: 0 }, { k: "conn", c: 1, n: 0, q: true }, { k: "kill", n: 0 }, { k: "slow", c: 0, on: false }], true),
+  },
+  {
+    name: "a resume on an instance that has not yet seen the session's join: the client gets its own PRESENCE_JOIN, the room a second one",
+    finding: "model (new)",
+    scenario: s(1500, [{ k: "conn", c: 1, n: 2 }, { k: "hold", n: 2, ms: 50 }, { k: "conn", c: 0, n: 0 }, { k: "kill", n: 0 }, { k: "conn", c: 0, n: 2 }, { k: "chat", c: 0 }]),
+  },
+  {
+    name: "closed and rejoined on an instance that lags behind: the old session's late leave despawns the new session's entity there",
+    finding: "model (new)",
+    scenario: s(1500, [{ k: "conn", c: 0, n: 1 }, { k: "hold", n: 0, ms: 50 }, { k: "conn", c: 1, n: 0 }, { k: "leave", c: 0 }, { k: "conn", c: 0, n: 0 }, { k: "entity", c: 0, op: 0, p: 0 }, { k: "chat", c: 0 }]),
+  },
 ];

@@ -4,7 +4,8 @@
  * wire shape the tests assume for the outcome of a reliable message ({@link parseAccept}).
  * @module
  */
-import type { Frame } from "../../src/core/transport.ts";
+import type { Frame } from "../../src/lib/transport.ts";
+import type { Envelope } from "../../src/protocol/types.ts";
 import type { SimIdentity } from "./sim-node.ts";
 
 /**
@@ -39,6 +40,8 @@ export interface Arrival {
   at: number;
   /** A chat's text. */
   text?: string;
+  /** What identifies the message whoever stamped its id ({@link keyOf}). */
+  key: string;
 }
 
 /** A session as the client lived it: from a fresh hello to a deliberate close, expiry or the end of the run. */
@@ -71,21 +74,33 @@ export interface EntityOp {
 export type ClientState = "idle" | "connecting" | "connected" | "dropped";
 
 /**
- * The outcome of a reliable message, as the tests assume the server will tell an acknowledging
- * sender (issue 13, finding 11) — JSON:
- * `{"type":"ACCEPT","message_id":"<server id>","timestamp":<ms>,"payload":{"ref_message_id":"<the sender's message_id>","seq":<room seq>,"epoch":<room epoch>}}`;
- * protobuf: `MessageType.ACCEPT = 53`, `Message.accept = 65` of
- * `message Accept { string ref_message_id = 1; uint64 seq = 2; uint32 epoch = 3; }`. The
- * envelope's own `seq`/`epoch` stay 0: an ACCEPT is not a room entry (not resent, not replayed,
- * not fed to the de-duplication). Returns the ACCEPT in a JSON text frame, or undefined.
+ * The outcome of a reliable message for an acknowledging sender (issue 13, finding 11), as
+ * docs/delivery.md specifies it: JSON `{"type":"ACCEPTED","ref_message_id":"<its id>","seq":N,"epoch":E}`,
+ * protobuf `Message{type: ACCEPTED (53), accepted: {ref_message_id, seq, epoch}}` (field 80).
+ * Decoded frames of that type are handled by the client; this reads one from raw JSON text
+ * (for decoders that do not know the type). Returns undefined for anything else.
  */
 export function parseAccept(frame: string | Uint8Array): { ref: string; seq: number; epoch: number } | undefined {
-  if (typeof frame !== "string" || !frame.includes('"ACCEPT"')) return undefined;
+  if (typeof frame !== "string" || !frame.includes('"ACCEPTED"')) return undefined;
   try {
-    const o = JSON.parse(frame) as { type?: string; payload?: { ref_message_id?: string; seq?: number | string; epoch?: number | string } };
-    if (o.type !== "ACCEPT" || !o.payload?.ref_message_id) return undefined;
-    return { ref: o.payload.ref_message_id, seq: Number(o.payload.seq ?? 0), epoch: Number(o.payload.epoch ?? 0) };
+    const o = JSON.parse(frame) as { type?: string; ref_message_id?: string; seq?: number | string; epoch?: number | string };
+    if (o.type !== "ACCEPTED" || !o.ref_message_id) return undefined;
+    return { ref: o.ref_message_id, seq: Number(o.seq ?? 0), epoch: Number(o.epoch ?? 0) };
   } catch {
     return undefined;
   }
 }
+
+/**
+ * What identifies a reliable message a client sent, in whatever form it comes back (the server
+ * stamps its own message id): a chat by its text, an entity op by its entity (and value).
+ */
+export function keyOf(msg: Envelope): string {
+  if (msg.chat_message) return `chat:${msg.chat_message.message ?? ""}`;
+  if (msg.entity_spawn) return `spawn:${msg.entity_spawn.entity_id ?? ""}`;
+  if (msg.entity_update) return `update:${msg.entity_update.entity_id ?? ""}:${componentValue(msg.entity_update.components?.v)}`;
+  if (msg.entity_despawn) return `despawn:${msg.entity_despawn.entity_id ?? ""}`;
+  return `${msg.type ?? 0}:${msg.message_id ?? ""}`;
+}
+
+const componentValue = (v: Uint8Array | string | undefined) => (v === undefined ? "" : typeof v === "string" ? v : new TextDecoder().decode(v));

@@ -9,9 +9,9 @@ import { decodeServerFrame, type HelloInfo } from "../../src/client/decode.ts";
 import { toJsonText } from "../../src/protocol/codec.ts";
 import { encodeBinary } from "../../src/protocol/proto.ts";
 import { ChatType, MessageType, type Envelope, type PayloadCase, type Payloads } from "../../src/protocol/types.ts";
-import { parseAccept, type Arrival, type ClientLink, type ClientState, type EntityOp, type Life, type Opener } from "./client-link.ts";
+import { keyOf, parseAccept, type Arrival, type ClientLink, type ClientState, type EntityOp, type Life, type Opener } from "./client-link.ts";
 
-export { parseAccept, type Arrival, type ClientLink, type ClientState, type EntityOp, type Life, type Opener } from "./client-link.ts";
+export { keyOf, parseAccept, type Arrival, type ClientLink, type ClientState, type EntityOp, type Life, type Opener } from "./client-link.ts";
 /** How often an acknowledging client sends its cumulative ACK (the SDK batches every 100 ms). */
 export const ACK_EVERY_MS = 100;
 
@@ -41,7 +41,7 @@ export class ModelClient {
   /** Every ERROR this client got. */
   readonly errors: { code: string; ref: string; at: number }[] = [];
   /** Reliable messages this client sent after its hello on a live connection: id → what. */
-  readonly sent = new Map<string, { at: number; kind: string }>();
+  readonly sent = new Map<string, { at: number; kind: string; key: string; conn: ClientLink }>();
   /** Message ids of every entity op this client ever sent. */
   readonly entityOpsEver = new Set<string>();
   /** Entity ops of the current life. */
@@ -81,14 +81,15 @@ export class ModelClient {
   }
 
   /** Opens a connection: fresh, or resuming the session when the client has one. */
-  connect(node: Opener): void {
+  connect(node: Opener): ClientLink {
     this.lastNode = node;
     const resume = this.reliable && this.sessionId ? { sessionId: this.sessionId, lastSeq: this.lastSeq, epoch: this.epoch } : undefined;
     this.state = "connecting";
-    this.conn = node.open({ room: this.room, clientId: this.id, format: this.format, reliable: this.reliable, resume, displayName: `name-${this.id}` });
+    const link = (this.conn = node.open({ room: this.room, clientId: this.id, format: this.format, reliable: this.reliable, resume, displayName: `name-${this.id}` }));
     this.life?.raw.push([]);
     this.#pendingAsk = resume?.lastSeq ?? 0;
-    this.read(true);
+    this.read(true); // the server may have closed it already
+    return link;
   }
   #pendingAsk = 0;
 
@@ -155,8 +156,21 @@ export class ModelClient {
       this.errors.push({ code: msg.error.code ?? "", ref, at: this.now() });
       if (ref) this.refused.set(ref, msg.error.code ?? "");
     }
+    if (msg.type === MessageType.ACCEPTED) {
+      // The outcome of one of its own messages. The SDK passes a JSON ACCEPTED (its `seq` and
+      // `epoch` sit where an entry's do) through its de-duplication like any sequenced message:
+      // so does this client — an ACCEPTED that overtakes an earlier entry makes that entry look
+      // like a duplicate, which the oracle then reports as lost.
+      const seq = Number(msg.accepted?.seq || msg.seq || 0), epoch = Number(msg.accepted?.epoch || msg.epoch || 0);
+      this.accepts.set(msg.accepted?.ref_message_id ?? "", { seq, epoch, at: this.now() });
+      if (msg.seq) {
+        if ((msg.epoch ?? 0) !== this.epoch) (this.epoch = msg.epoch ?? 0), (this.lastSeq = 0);
+        if (msg.seq > this.lastSeq) this.lastSeq = msg.seq;
+      }
+      return;
+    }
     if (!msg.seq) return this.#unsequenced(msg);
-    const a: Arrival = { epoch: msg.epoch ?? 0, seq: msg.seq, id: msg.message_id ?? "", type: msg.type ?? 0, about: aboutOf(msg), at: this.now(), text: msg.chat_message?.message };
+    const a: Arrival = { epoch: msg.epoch ?? 0, seq: msg.seq, id: msg.message_id ?? "", type: msg.type ?? 0, about: aboutOf(msg), at: this.now(), text: msg.chat_message?.message, key: keyOf(msg) };
     const life = this.life;
     life?.raw.at(-1)?.push(a);
     // The SDK's #fresh: a new epoch restarts the count; a seq not above the last is a duplicate.
@@ -173,7 +187,7 @@ export class ModelClient {
   readonly unsequenced: Arrival[] = [];
   #unsequenced(msg: Envelope): void {
     if (msg.type === MessageType.POSITION_UPDATE || msg.type === MessageType.VOICE_DATA || msg.type === MessageType.PONG) return;
-    this.unsequenced.push({ epoch: 0, seq: 0, id: msg.message_id ?? "", type: msg.type ?? 0, about: aboutOf(msg), at: this.now(), text: msg.chat_message?.message });
+    this.unsequenced.push({ epoch: 0, seq: 0, id: msg.message_id ?? "", type: msg.type ?? 0, about: aboutOf(msg), at: this.now(), text: msg.chat_message?.message, key: keyOf(msg) });
   }
 
   #hello(h: HelloInfo): void {
@@ -209,7 +223,7 @@ export class ModelClient {
   #send<K extends PayloadCase>(type: number, kind: K, payload: Payloads[K], reliable = false): string {
     const message_id = `${this.id}-${++this.#msgSeq}`;
     const msg = { type, message_id, timestamp: this.now(), payload: kind, [kind]: payload } as Envelope;
-    if (reliable && this.state === "connected" && this.conn?.serverOpen) this.sent.set(message_id, { at: this.now(), kind });
+    if (reliable && this.state === "connected" && this.conn?.serverOpen) this.sent.set(message_id, { at: this.now(), kind, key: keyOf(msg), conn: this.conn });
     this.conn?.send(this.format === "protobuf" ? encodeBinary(msg) : toJsonText(msg));
     return message_id;
   }
@@ -251,6 +265,14 @@ export class ModelClient {
       this.entityOps.push({ id, entity: e, kind: "despawn" });
       this.entityOpsEver.add(id);
     }
+  }
+
+  /**
+   * Entities with an op whose outcome this client could not learn: neither ACCEPTED nor refused,
+   * and the connection it went out on is gone (it may or may not have reached the log).
+   */
+  uncertainEntities(): string[] {
+    return this.entityOps.filter((op) => !this.accepts.has(op.id) && !this.refused.has(op.id) && this.sent.get(op.id)?.conn !== this.conn).map((op) => op.entity);
   }
 
   /**

@@ -7,7 +7,7 @@
  * fresh probe joins each instance. The result is everything the oracle needs.
  * @module
  */
-import { ManualClock } from "../../src/core/clock.ts";
+import { ManualClock } from "../../src/lib/clock.ts";
 import type { MemoryBroker } from "../../src/cluster/memory.ts";
 import { MessageType } from "../../src/protocol/types.ts";
 import { BusControl, prng } from "./bus-control.ts";
@@ -164,9 +164,9 @@ export class Sim {
   }
 
   #connect(c: ModelClient, node: SimNode): void {
-    c.connect(node);
+    const link = c.connect(node) as SimConn;
     const list = this.#conns.get(c.id) ?? [];
-    list.push(c.conn as SimConn);
+    list.push(link);
     this.#conns.set(c.id, list);
   }
 

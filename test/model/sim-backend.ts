@@ -7,9 +7,10 @@
  * port this file with sim-node.ts.
  * @module
  */
-import type { ClusterBackend, PresenceStore, RoomLog } from "../../src/cluster/types.ts";
+import type { ClusterBackend } from "../../src/cluster/types.ts";
 import { MemoryBroker, type MemoryNode } from "../../src/cluster/memory.ts";
-import type { Clock, ManualClock, TimerHandle } from "../../src/core/clock.ts";
+import { ClusterUnavailableError } from "../../src/cluster/shared.ts";
+import type { Clock, ManualClock, TimerHandle } from "../../src/lib/clock.ts";
 import { decodeFrame } from "../../src/delivery/frames.ts";
 import { decodeBinary } from "../../src/protocol/proto.ts";
 import type { Envelope } from "../../src/protocol/types.ts";
@@ -116,25 +117,25 @@ export class ReplyQueue {
  */
 export function freezable(node: MemoryNode, replies?: ReplyQueue): { backend: ClusterBackend; freeze(): void } {
   let frozen = false;
-  const gate = <T extends object>(target: T, log: boolean): T =>
+  // The memory log, world, claims and control answer synchronously (and throw while the broker
+  // is "down"); the member store and node registry return promises.
+  const gate = <T extends object>(target: T, sync: boolean): T =>
     new Proxy(target, {
       get(t, key, recv) {
         const v = Reflect.get(t, key, recv);
         if (typeof v !== "function") return v;
-        if (key === "status" || key === "onStatus" || key === "onFrame" || key === "publish") {
-          return (...args: unknown[]) => (frozen && key === "publish" ? undefined : v.apply(t, args));
-        }
+        if (key === "onFrame" || key === "publish") return (...args: unknown[]) => (frozen && key === "publish" ? undefined : v.apply(t, args));
         return (...args: unknown[]) => {
           if (frozen) {
-            if (log && !replies) throw new Error("This instance is dead");
+            if (sync && !replies) throw new ClusterUnavailableError("This instance is dead");
             return never();
           }
           let r: unknown;
           try {
             r = v.apply(t, args);
           } catch (e) {
-            // The memory log throws while the broker is "down"; Redis rejects. Reject, as Redis does.
-            if (!log) throw e;
+            // The memory backend throws while the broker is "down"; Redis rejects. The interfaces
+            // allow either (a value or a promise of it): the simulation rejects, as Redis does.
             r = Promise.reject(e);
           }
           if (!(r instanceof Promise)) return replies ? replies.hold(r).then((x) => (frozen ? never() : x)) : r;
@@ -148,15 +149,23 @@ export function freezable(node: MemoryNode, replies?: ReplyQueue): { backend: Cl
     });
   const backend: ClusterBackend = {
     kind: "memory",
+    nodeId: node.nodeId,
     bus: gate(node.bus, false),
-    log: gate(node.log as RoomLog, true),
-    presence: gate(node.presence as PresenceStore, false),
+    log: gate(node.log, true),
+    world: gate(node.world, true),
+    claims: gate(node.claims, true),
+    members: gate(node.members, false),
+    nodes: gate(node.nodes, false),
+    control: gate(node.control, true),
+    status: () => node.status(),
+    onStatus: (cb) => node.onStatus(cb),
     close: () => node.close(),
   };
   return {
     backend,
     freeze() {
       frozen = true;
+      node.broker.dropPending(node.nodeId); // what was on the wire to or from it is gone
       void node.bus.close(); // its subscriptions die with its Redis connection
     },
   };

@@ -14,13 +14,13 @@
 import { AuthPolicy } from "../../src/auth/policy.ts";
 import type { MemoryBroker } from "../../src/cluster/memory.ts";
 import { defaultConfig, type Config } from "../../src/config.ts";
-import type { ManualClock } from "../../src/core/clock.ts";
 import type { Connection } from "../../src/core/connection.ts";
-import { Hub } from "../../src/core/hub.ts";
 import { Keepalive } from "../../src/core/keepalive.ts";
-import { LoopFanout } from "../../src/core/loop-fanout.ts";
+import { Server } from "../../src/core/server.ts";
 import { roomStats } from "../../src/core/stats.ts";
-import { SendResult, type Frame, type Transport } from "../../src/core/transport.ts";
+import type { ManualClock } from "../../src/lib/clock.ts";
+import { LoopFanout } from "../../src/lib/loop-fanout.ts";
+import { SendResult, type Frame, type Transport } from "../../src/lib/transport.ts";
 import { freezable, NodeClock, type ReplyQueue } from "./sim-backend.ts";
 
 export { logEntries, logHead, ReplyQueue, simBroker, type LogRecord } from "./sim-backend.ts";
@@ -147,7 +147,7 @@ export interface SimNodeOptions {
 
 /** One instance of the cluster, in process. */
 export class SimNode {
-  readonly hub: Hub;
+  readonly server: Server;
   readonly nodeId: string;
   readonly #clock: NodeClock;
   readonly #keepalive: Keepalive;
@@ -159,20 +159,23 @@ export class SimNode {
     this.nodeId = opts.nodeId;
     this.#clock = new NodeClock(opts.clock);
     this.#backend = freezable(opts.broker.node(opts.nodeId), opts.replies);
-    const config = defaultConfig({ pingIntervalMs: 3_600_000, rateLimitMessages: 0, globalRateLimitMessages: 0, connectRateLimit: 0, ...opts.config });
+    const config = defaultConfig({ pingIntervalMs: 3_600_000, rateLimitMessages: 0, globalRateLimitMessages: 0, connectRateLimit: 0, ...opts.config, nodeId: opts.nodeId });
     const auth = AuthPolicy.fromConfig(config); // JWT_SECRET in `config` → real token checks
     if (typeof auth === "string") throw new Error(auth);
     const cluster = opts.standalone ? undefined : this.#backend.backend;
-    this.hub = new Hub({ config, fanout: new LoopFanout(), clock: this.#clock, cluster, auth, nodeId: opts.nodeId, runtime: "sim" });
-    this.#keepalive = new Keepalive(this.hub);
+    const server = (this.server = new Server({ config, fanout: new LoopFanout(), clock: this.#clock, cluster, auth, runtime: "sim" }));
+    this.#keepalive = new Keepalive({
+      connections: server.connections, rooms: server.rooms, clock: this.#clock, pingIntervalMs: config.pingIntervalMs, pongTimeoutMs: config.pongTimeoutMs,
+      leewayMs: auth.leewaySec * 1000, out: server.out, delivery: server.delivery, acks: server.acks, sequencer: server.sequencer, sessions: server.sessions, replication: server.replication,
+    });
     this.#keepalive.start();
-    this.hub.link.start();
+    server.start();
   }
 
   /** An admitted upgrade: the hub takes the socket (SERVER_HELLO may already be on the wire). */
   open(id: SimIdentity): SimConn {
     const socket = new SimSocket();
-    const handle = this.hub.open({
+    const handle = this.server.open({
       roomId: id.room,
       clientId: id.clientId,
       claimedClientId: id.clientId,
@@ -205,14 +208,14 @@ export class SimNode {
 
   /** `/ws/{room}/stats`: every connection of the room on every instance, as this one lists them. */
   async roomStats(room: string): Promise<{ client_id: string; node_id: string }[]> {
-    const s = await roomStats(this.hub, room);
+    const s = await roomStats(this.server.stats, room);
     return s.connections.map((c) => ({ client_id: c.client_id, node_id: c.node_id }));
   }
 
   /** A graceful stop (SIGTERM after the drain): timers stop and the backend closes. */
   async stop(): Promise<void> {
     this.#keepalive.stop();
-    this.hub.link.stop();
+    this.server.stop();
     this.#clock.kill();
     this.alive = false;
     await this.#backend.backend.close();

@@ -3,7 +3,7 @@ import { globalStats, roomStats } from "../../src/core/stats.ts";
 import { MessageType } from "../../src/protocol/types.ts";
 import { memoryHub } from "../helpers/hub.ts";
 
-describe("Hub", () => {
+describe("Server", () => {
   test("sends SERVER_HELLO first with ids and unix-second timestamp", () => {
     const { open, clock } = memoryHub();
     const { t, conn } = open("r1", "c1", { userId: "u1" });
@@ -37,7 +37,7 @@ describe("Hub", () => {
     b.conn.closed(1006, "");
     a.conn.message("after");
     expect(b.t.sent.length).toBe(before);
-    expect((await roomStats(hub, "r1")).connection_count).toBe(1);
+    expect((await roomStats(hub.stats, "r1")).connection_count).toBe(1);
     expect(hub.metrics.connectionErrors).toBe(1);
     expect(a.ofType(MessageType.PRESENCE_LEAVE).length).toBe(1);
     a.conn.closed(1000, "");
@@ -65,10 +65,10 @@ describe("Hub", () => {
     a.conn.message("hello"); // 5 bytes to 2 peers
     expect(hub.metrics.messagesReceived).toBe(1);
     expect(hub.metrics.messagesSent - sentBefore).toBe(2);
-    const stats = await roomStats(hub, "r1");
+    const stats = await roomStats(hub.stats, "r1");
     expect(stats.connection_count).toBe(3);
     expect(stats.connections[0]).toMatchObject({ room_id: "r1", user_id: "u1", client_id: "c1" });
-    expect(await roomStats(hub, "none")).toEqual({ room_id: "none", connection_count: 0, connections: [] });
-    expect((await globalStats(hub))).toMatchObject({ total_connections: 3, rooms: 1 });
+    expect(await roomStats(hub.stats, "none")).toEqual({ room_id: "none", connection_count: 0, connections: [] });
+    expect((await globalStats(hub.stats))).toMatchObject({ total_connections: 3, rooms: 1 });
   });
 });

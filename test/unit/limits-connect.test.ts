@@ -1,7 +1,7 @@
 /** Connection attempts per IP (src/limits/connect.ts): 429 + Retry-After, bounded table, sweeping. */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { ManualClock } from "../../src/core/clock.ts";
+import { ManualClock } from "../../src/lib/clock.ts";
 import { ConnectLimiter, type ConnectLimitOptions } from "../../src/limits/index.ts";
 
 function setup(opts: ConnectLimitOptions = {}) {

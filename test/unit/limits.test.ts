@@ -1,7 +1,7 @@
 /** The per-connection sliding-window limiter (src/limits/message.ts). No sleeping: time is a variable. */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { ManualClock } from "../../src/core/clock.ts";
+import { ManualClock } from "../../src/lib/clock.ts";
 import { Decision, LimiterState, MessageLimiter, type SlidingWindowOptions } from "../../src/limits/index.ts";
 
 /** A limiter on a settable time, starting at 0 (aligned to every window). */

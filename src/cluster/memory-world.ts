@@ -1,0 +1,135 @@
+/**
+ * The memory backend's world store and client claims over the broker's shared room state, and
+ * {@link applyChange}, the room change of a log append (the Redis scripts do the same).
+ * @module
+ */
+import type { MemoryBroker } from "./memory-broker.ts";
+import { dueKey, parseDueKey } from "./shared.ts";
+import type { Claim, ClientClaims, DueHold, Holder, RoomChange, RoomSnapshot, WorldStore } from "./types.ts";
+
+/**
+ * Applies the change of an append to the room's state: `null` (nothing changed) when the guard
+ * does not hold, else the entities a release removed that `change.despawn` did not name.
+ */
+export function applyChange(broker: MemoryBroker, room: string, change: RoomChange): string[] | null {
+  const r = broker.room(room);
+  const g = change.guard;
+  if (g) {
+    const h = r.holders.get(g.clientId);
+    if (!h || h.token !== g.token || (g.detached && h.detachedUntil === undefined) || (g.conn !== undefined && h.conn !== g.conn)) return null;
+  }
+  const orphans: string[] = [];
+  if (g && change.release) {
+    r.holders.delete(g.clientId);
+    if (r.sessions.get(g.token) === g.clientId) r.sessions.delete(g.token);
+    r.players.delete(g.clientId);
+    broker.due.delete(dueKey(room, g.clientId, g.token));
+    const named = new Set(change.despawn);
+    for (const [id, e] of r.entities) {
+      if (e.owner !== g.clientId) continue;
+      r.entities.delete(id);
+      if (!named.has(id)) orphans.push(id);
+    }
+  }
+  for (const [id, snap] of change.players ?? []) r.players.set(id, snap.slice());
+  for (const [id, owner, snap] of change.entities ?? []) r.entities.set(id, { owner, snapshot: snap.slice() });
+  for (const id of change.despawn ?? []) r.entities.delete(id);
+  return orphans;
+}
+
+/** The world store over the broker's shared state. */
+export class MemoryWorld implements WorldStore {
+  constructor(readonly broker: MemoryBroker) {}
+
+  load(room: string): RoomSnapshot {
+    this.broker.check();
+    const s = this.broker.logs.state(room, true)!;
+    const r = this.broker.rooms.get(room);
+    const holders = new Map<string, Holder>();
+    for (const [id, h] of r?.holders ?? []) holders.set(id, { ...h });
+    return {
+      epoch: s.epoch,
+      seq: s.seq,
+      players: [...(r?.players.values() ?? [])],
+      entities: [...(r?.entities.values() ?? [])].map((e) => e.snapshot),
+      holders,
+    };
+  }
+
+  async setPose(room: string, kind: "player" | "entity", id: string, snapshot: Uint8Array): Promise<void> {
+    this.broker.check();
+    const r = this.broker.rooms.get(room);
+    if (!r) return;
+    if (kind === "player") {
+      if (r.players.has(id)) r.players.set(id, snapshot.slice());
+    } else {
+      const e = r.entities.get(id);
+      if (e) e.snapshot = snapshot.slice();
+    }
+  }
+}
+
+/** Client claims over the broker's shared state. */
+export class MemoryClaims implements ClientClaims {
+  constructor(readonly broker: MemoryBroker) {}
+
+  claim(room: string, clientId: string, holder: Holder, sessionId?: string): Claim {
+    this.broker.check();
+    const r = this.broker.room(room);
+    const cur = r.holders.get(clientId);
+    if (cur && !mayTake(cur, holder)) return { ok: false, holder: { ...cur } };
+    if (cur && cur.token !== holder.token) {
+      // The old hold (and its session) ends.
+      if (r.sessions.get(cur.token) === clientId) r.sessions.delete(cur.token);
+    }
+    if (cur) this.broker.due.delete(dueKey(room, clientId, cur.token));
+    const next: Holder = { user: holder.user, token: holder.token, node: holder.node };
+    if (holder.conn !== undefined) next.conn = holder.conn;
+    r.holders.set(clientId, next);
+    if (sessionId !== undefined) r.sessions.set(sessionId, clientId);
+    this.broker.touchNodeRoom(holder.node, room);
+    const previous = cur && (cur.token !== holder.token || cur.detachedUntil === undefined) ? { ...cur } : undefined;
+    return previous ? { ok: true, previous } : { ok: true };
+  }
+
+  sessionClient(room: string, sessionId: string): string | undefined {
+    this.broker.check();
+    const r = this.broker.rooms.get(room);
+    const clientId = r?.sessions.get(sessionId);
+    return clientId !== undefined && r!.holders.get(clientId)?.token === sessionId ? clientId : undefined;
+  }
+
+  detach(room: string, clientId: string, token: string, conn: string, until: number): void {
+    this.broker.check();
+    const h = this.broker.rooms.get(room)?.holders.get(clientId);
+    if (!h || h.token !== token || h.conn !== conn) return;
+    h.detachedUntil = until;
+    delete h.conn;
+    this.broker.due.set(dueKey(room, clientId, token), until);
+  }
+
+  due(now: number, limit: number): DueHold[] {
+    this.broker.check();
+    const out: [number, DueHold][] = [];
+    for (const [key, until] of this.broker.due) {
+      const d = until <= now ? parseDueKey(key) : undefined;
+      if (d) out.push([until, d]);
+    }
+    return out.sort((a, b) => a[0] - b[0]).slice(0, limit).map(([, d]) => d);
+  }
+
+  done(hold: DueHold): void {
+    this.broker.check();
+    this.broker.due.delete(dueKey(hold.room, hold.clientId, hold.token));
+  }
+}
+
+/**
+ * Whether `next` may take a client id `cur` holds: the same session (its token is the secret;
+ * the same user too), the same user (never two anonymous connections), or the same connection
+ * moving its hold to a new session. The Redis claim script decides the same way.
+ */
+export function mayTake(cur: Holder, next: Holder): boolean {
+  if (cur.token === next.token) return cur.user === next.user;
+  return (cur.user !== null && cur.user === next.user) || (cur.conn !== undefined && cur.conn === next.conn);
+}

@@ -1,0 +1,84 @@
+/**
+ * The Redis backend's world store and client claims (room hashes; see the layout in `redis.ts`).
+ * @module
+ */
+import { randomEpoch } from "../lib/ids.ts";
+import { CLUSTER_DEFAULTS, decodeHolder, dueKey, encodeHolder, parseDueKey } from "./shared.ts";
+import { asBuffer } from "./redis-keys.ts";
+import type { RedisLink } from "./redis-link.ts";
+import type { Claim, ClientClaims, DueHold, Holder, RoomSnapshot, WorldStore } from "./types.ts";
+
+/** Rooms' shared world in Redis hashes. */
+export class RedisWorld implements WorldStore {
+  constructor(readonly link: RedisLink) {}
+
+  async load(room: string): Promise<RoomSnapshot> {
+    const { link } = this;
+    const k = link.keys.room(room);
+    const ttl = link.opts.historyTtlMs ?? CLUSTER_DEFAULTS.historyTtlMs;
+    const [head, players, entities, holds] = await link.run("load room", () => link.scripts.gwLoadBuffer(k.log, k.hist, k.players, k.entities, k.holders, randomEpoch(), ttl));
+    const holders = new Map<string, Holder>();
+    for (let i = 0; i + 1 < holds.length; i += 2) {
+      const h = decodeHolder(holds[i + 1]!.toString());
+      if (h) holders.set(holds[i]!.toString(), h);
+      else link.counters.errors++;
+    }
+    return { epoch: Number(head[0]?.toString() ?? 0), seq: Number(head[1]?.toString() ?? 0), players, entities, holders };
+  }
+
+  async setPose(room: string, kind: "player" | "entity", id: string, snapshot: Uint8Array): Promise<void> {
+    const k = this.link.keys.room(room);
+    await this.link.run("set pose", () => this.link.scripts.gwSetIfExists(kind === "player" ? k.players : k.entities, id, asBuffer(snapshot)));
+  }
+}
+
+/** Client claims in each room's `holders` and `sessions` hashes, due holds in one sorted set. */
+export class RedisClaims implements ClientClaims {
+  constructor(readonly link: RedisLink) {}
+
+  async claim(room: string, clientId: string, holder: Holder, sessionId?: string): Promise<Claim> {
+    const { link } = this;
+    const k = link.keys.room(room);
+    const ttl = link.opts.presenceTtlMs ?? CLUSTER_DEFAULTS.presenceTtlMs;
+    const next: Holder = { user: holder.user, token: holder.token, node: holder.node, conn: holder.conn };
+    const r = await link.run("claim client id", () => link.scripts.gwClaim(k.holders, k.sessions, clientId, encodeHolder(next), holder.token, holder.user ?? "", sessionId ?? "", ttl, holder.conn ?? ""));
+    // The node's room set (its own hash tag) tells a survivor where to look if this node dies.
+    const mine = link.keys.nodeRooms(holder.node);
+    void link.exec("add room to node", link.cmd.pipeline().sadd(mine, room).pexpire(mine, ttl)).catch(() => {});
+    const other = r[1] === undefined ? undefined : decodeHolder(r[1]);
+    if (r[0] === "no") return { ok: false, holder: other ?? { user: null, token: "", node: "" } };
+    return other ? { ok: true, previous: other } : { ok: true };
+  }
+
+  async sessionClient(room: string, sessionId: string): Promise<string | undefined> {
+    const { link } = this;
+    const k = link.keys.room(room);
+    const clientId = await link.run("find session", () => link.cmd.hget(k.sessions, sessionId));
+    if (clientId === null) return undefined;
+    const h = await link.run("find session holder", () => link.cmd.hget(k.holders, clientId));
+    return h !== null && decodeHolder(h)?.token === sessionId ? clientId : undefined;
+  }
+
+  async detach(room: string, clientId: string, token: string, conn: string, until: number): Promise<void> {
+    const { link } = this;
+    // The due entry first: if the detach then fails, the entry finds the hold attached and is dropped.
+    await link.run("schedule hold expiry", () => link.cmd.zadd(link.keys.due, until, dueKey(room, clientId, token)));
+    await link.run("detach hold", () => link.scripts.gwDetach(link.keys.room(room).holders, clientId, token, conn, until));
+  }
+
+  async due(now: number, limit: number): Promise<DueHold[]> {
+    const { link } = this;
+    const keys = await link.run("due holds", () => link.cmd.zrangebyscore(link.keys.due, "-inf", now, "LIMIT", 0, limit));
+    const out: DueHold[] = [];
+    for (const key of keys) {
+      const d = parseDueKey(key);
+      if (d) out.push(d);
+      else await link.run("drop bad due hold", () => link.cmd.zrem(link.keys.due, key));
+    }
+    return out;
+  }
+
+  async done(hold: DueHold): Promise<void> {
+    await this.link.run("drop due hold", () => this.link.cmd.zrem(this.link.keys.due, dueKey(hold.room, hold.clientId, hold.token)));
+  }
+}

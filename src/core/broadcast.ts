@@ -1,0 +1,154 @@
+/**
+ * Sending: every message the server sends goes out through a {@link Broadcaster}, which stamps
+ * the server-owned fields (`message_id`, `timestamp`; `seq`/`epoch` come from the room log)
+ * and picks the path — reliable through the room log, unreliable straight to the members here
+ * and to the other instances over the bus, or to one connection alone.
+ * @module
+ */
+import type { RoomChange } from "../cluster/types.ts";
+import type { Delivery } from "../delivery/deliver.ts";
+import { encodeFrame, FrameKind, type FrameMeta } from "../delivery/frames.ts";
+import type { Sequencer } from "../delivery/sequencer.ts";
+import { ErrorCode } from "../errors.ts";
+import type { Clock } from "../lib/clock.ts";
+import type { MessageIds } from "../lib/ids.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import { Outbound } from "../protocol/codec.ts";
+import { stampPosition } from "../protocol/stamp.ts";
+import { MessageType, type Envelope, type Format } from "../protocol/types.ts";
+import type { Connection } from "./connection.ts";
+import type { Replication } from "./replication.ts";
+import type { Room } from "./room.ts";
+
+/** How a reliable message is broadcast. */
+export interface ReliableOptions {
+  /** The sender, who never receives its own message. */
+  sender?: Connection;
+  /** The client's own message id (named in its ACCEPTED and errors). */
+  ref?: string;
+  /** Only this client id receives it (whispers, errors). */
+  only?: string;
+  /** The room change that goes with it (atomic with the append). */
+  change?: RoomChange;
+  /** Runs once the log answered (before local delivery): the entries' first seq, or undefined when refused. */
+  done?(seq: number | undefined, orphans: string[]): void;
+}
+
+/** How an unreliable message is broadcast. */
+export interface UnreliableOptions {
+  sender?: Connection;
+  /** Latest-wins key: a slow recipient keeps only the newest message per key. */
+  key?: string;
+  /** The position update's entity id the server filled in (written into the stamped bytes). */
+  entityStamped?: boolean;
+}
+
+/** What a {@link Broadcaster} needs. */
+export interface BroadcasterOptions {
+  sequencer: Sequencer;
+  delivery: Delivery;
+  replication: Replication;
+  ids: MessageIds;
+  clock: Clock;
+  metrics: Metrics;
+  /** The hold of a connection was refused by the log (another connection took its client id): close it. */
+  lostHold(conn: Connection): void;
+}
+
+const utf8 = new TextEncoder();
+
+/** Stamps and sends. */
+export class Broadcaster {
+  constructor(readonly opts: BroadcasterOptions) {}
+
+  #stamp(msg: Envelope): void {
+    msg.message_id = this.opts.ids.next();
+    msg.timestamp = this.opts.clock.now();
+  }
+
+  /**
+   * A reliable message: sequenced through the room log and delivered to every member (here
+   * after the log answered). A client's message is guarded by its hold on its client id; an
+   * acknowledging sender learns its seq (ACCEPTED) or that it reached nobody (NOT_DELIVERED).
+   */
+  reliable(room: Room, msg: Envelope, opts: ReliableOptions = {}): void {
+    this.#stamp(msg);
+    const sender = opts.sender;
+    const meta: FrameMeta = { reliable: true, kind: FrameKind.Typed, sender: sender?.clientId ?? "", only: opts.only ?? "" };
+    let change = opts.change;
+    if (sender && !change?.guard) change = { ...change, guard: { clientId: sender.clientId, token: sender.token } };
+    this.opts.sequencer.append(room, {
+      frames: [encodeFrame(meta, new Outbound(msg).protobuf())], // the one protobuf encode (log entries carry it)
+      msgs: [msg],
+      metas: [meta],
+      change,
+      sender,
+      done: (r) => {
+        if (!r) {
+          if (sender && !sender.isClosed) this.opts.lostHold(sender);
+          return opts.done?.(undefined, []);
+        }
+        const e = r.entries[0];
+        if (sender?.reliable && e && opts.ref) {
+          this.send(sender, { type: MessageType.ACCEPTED, payload: "accepted", accepted: { ref_message_id: opts.ref, seq: e.seq, epoch: e.epoch } });
+        }
+        opts.done?.(e?.seq, r.orphans);
+      },
+      failed: (err) => {
+        if (sender && !sender.isClosed) this.error(sender, ErrorCode.NOT_DELIVERED, `Not delivered: ${err.message}; resend it`, opts.ref);
+      },
+    });
+  }
+
+  /** An unreliable message (positions, voice): to the members here and over the bus, never retried. */
+  unreliable(room: Room, msg: Envelope, opts: UnreliableOptions = {}): void {
+    this.#stamp(msg);
+    const meta: FrameMeta = { reliable: false, kind: FrameKind.Typed, sender: opts.sender?.clientId ?? "", only: "" };
+    // A binary position update is stamped into the client's bytes, not re-encoded (the hot path).
+    const stamped = msg.raw && msg.payload === "position_update"
+      ? stampPosition(msg.raw, msg.message_id!, msg.timestamp!, opts.entityStamped ? msg.position_update!.entity_id : undefined)
+      : undefined;
+    const out = stamped ? Outbound.stamped(msg, stamped) : new Outbound(msg);
+    this.opts.replication.publish(room.id, encodeFrame(meta, out.protobuf()));
+    this.opts.sequencer.ordered(room, () => this.opts.delivery.deliver(room, out, meta, opts.sender, opts.key));
+  }
+
+  /** Text that is not a typed message: relayed as is, here and on the other instances. */
+  raw(conn: Connection, text: string): void {
+    const room = conn.room as Room;
+    const meta: FrameMeta = { reliable: false, kind: FrameKind.RawText, sender: conn.clientId, only: "" };
+    this.opts.replication.publish(room.id, encodeFrame(meta, utf8.encode(text)));
+    this.opts.sequencer.ordered(room, () => this.opts.delivery.deliver(room, text, meta, conn));
+  }
+
+  /** One message to one connection, in `format` (default: its own), unsequenced. */
+  send(conn: Connection, msg: Envelope, format: Format = conn.format): void {
+    this.#stamp(msg);
+    this.opts.delivery.sendTo(conn, new Outbound(msg), undefined, format);
+  }
+
+  /**
+   * Tells `conn` that one of its messages was refused; the connection stays up. Reliable (in
+   * the room log, whispered) for acknowledging clients that are members.
+   */
+  error(conn: Connection, code: string, message: string, ref?: string, extra: { retry_after_ms?: number; close_code?: number } = {}): void {
+    this.opts.metrics.countError(code);
+    const msg: Envelope = { type: MessageType.ERROR, payload: "error", error: { code, message, ref_message_id: ref ?? "", ...extra } };
+    if (conn.reliable && conn.joined && code !== ErrorCode.NOT_DELIVERED) this.reliable(conn.room as Room, msg, { only: conn.clientId });
+    else this.send(conn, msg);
+  }
+
+  /**
+   * Closes `conn` for a reason of ours: first an ERROR frame carrying the same code and reason
+   * (so clients that cannot read close frames still learn why), then the close itself. The
+   * frame goes straight to the socket: the connection is ending, nothing is queued or resent.
+   */
+  closeWith(conn: Connection, closeCode: number, errorCode: string, message: string): void {
+    if (conn.isClosed) return;
+    this.opts.metrics.countError(errorCode);
+    const msg: Envelope = { type: MessageType.ERROR, payload: "error", error: { code: errorCode, message, close_code: closeCode } };
+    this.#stamp(msg);
+    conn.transport.send(new Outbound(msg).frame(conn.format));
+    conn.close(closeCode, message.slice(0, 120));
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Joining a room: the room opens here (its shared state loaded), the connection claims its
+ * client id (or resumes its session), and then — in one synchronous step — it becomes a member:
+ * SERVER_HELLO first, a resumed session's missed messages, then the live room. The room sees
+ * PRESENCE_JOIN unless the client was already there (a resume, or a takeover by its own user).
+ * Synchronous with the memory backend; with Redis, frames the client sends meanwhile wait.
+ * @module
+ */
+import type { LogEntry, RoomLog } from "../cluster/types.ts";
+import type { Acks } from "../delivery/acks.ts";
+import { owed } from "../delivery/acks.ts";
+import type { Delivery } from "../delivery/deliver.ts";
+import { decodeFrame, outboundOf } from "../delivery/frames.ts";
+import { CloseCode, ErrorCode } from "../errors.ts";
+import type { Clock } from "../lib/clock.ts";
+import type { MessageIds } from "../lib/ids.ts";
+import { then, type Maybe } from "../lib/maybe.ts";
+import type { Frame } from "../lib/transport.ts";
+import type { Logger } from "../log.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import { MessageType } from "../protocol/types.ts";
+import type { Broadcaster } from "./broadcast.ts";
+import type { Connection } from "./connection.ts";
+import { helloFrames } from "./hello.ts";
+import { joinEvent, joinTime } from "./host.ts";
+import type { Replication } from "./replication.ts";
+import type { Room } from "./room.ts";
+import type { Rooms } from "./rooms.ts";
+import type { Admission, Sessions } from "./sessions.ts";
+
+/** What {@link Joiner} needs. */
+export interface JoinerOptions {
+  rooms: Rooms;
+  sessions: Sessions;
+  replication: Replication;
+  delivery: Delivery;
+  acks: Acks;
+  log: RoomLog;
+  out: Broadcaster;
+  ids: MessageIds;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  /** HISTORY_SIZE: the most a resume can replay. */
+  historySize: number;
+  /** Handles a frame (or a deferred step) that arrived while the join was in progress. */
+  handle(conn: Connection, item: Frame | (() => void)): void;
+}
+
+/** A resume's replay: the entries read from the log (null: that history is gone). */
+type Replay = { admission: Admission; got?: LogEntry[] | null };
+
+/** Joins connections to their rooms. */
+export class Joiner {
+  constructor(readonly opts: JoinerOptions) {}
+
+  /** Joins an admitted connection (its `room` names the room to join). */
+  join(conn: Connection): void {
+    const room = this.opts.rooms.acquire(conn.room.id);
+    conn.room = room;
+    room.joining++;
+    const ready = then(then(room.opening as Maybe<void>, () => this.opts.sessions.admit(conn)), (a) => this.#read(room, a));
+    if (!(ready instanceof Promise)) return this.#joined(conn, ready);
+    conn.early ??= [];
+    ready.then((r) => this.#joined(conn, r), (e: Error) => {
+      this.opts.logger.error("join_failed", { room: room.id, connection: conn.id, message: e.message });
+      room.joining--;
+      conn.slot?.release();
+      this.opts.out.closeWith(conn, CloseCode.INTERNAL, ErrorCode.DISCONNECT, "Could not join the room; try again");
+      this.opts.rooms.release(room);
+    });
+  }
+
+  /** A resume reads what the client missed before it becomes a member (the rest comes live). */
+  #read(room: Room, admission: Admission): Maybe<Replay> {
+    if (admission.kind !== "resumed") return { admission };
+    const sameEpoch = admission.epoch === undefined || admission.epoch === room.epoch;
+    const after = sameEpoch ? admission.lastSeq : 0;
+    let got;
+    try {
+      got = this.opts.log.read(room.id, room.epoch, after, this.opts.historySize);
+    } catch {
+      return { admission, got: null };
+    }
+    return then(got, (g) => ({ admission, got: g }));
+  }
+
+  #joined(conn: Connection, { admission, got }: Replay): void {
+    const room = conn.room as Room;
+    room.joining--;
+    conn.slot?.release();
+    const { opts } = this;
+    if (conn.isClosed) return opts.rooms.release(room);
+    if (admission.kind === "conflict") {
+      opts.out.closeWith(conn, CloseCode.CLIENT_ID_CONFLICT, ErrorCode.UNAUTHORIZED, `Client id ${conn.clientId} is held by another user in this room`);
+      return opts.rooms.release(room);
+    }
+    const now = opts.clock.now();
+    const world = room.world;
+    room.ghosts.delete(conn.clientId);
+    const existing = world.players.get(conn.clientId);
+    if (existing) existing.token = conn.token;
+    else world.join({ client_id: conn.clientId, user_id: conn.userId ?? undefined, display_name: conn.displayName, token: conn.token, joined_at: joinTime(world, now) }, now);
+
+    // Membership, hello and replay in one synchronous step: nothing can slip between them.
+    const resumed = admission.kind === "resumed";
+    const replay = resumed ? this.#replay(conn, room, admission.lastSeq, admission.epoch, got) : undefined;
+    if (resumed) opts.metrics.delivery[replay?.complete ? "resumes" : "resume_misses"]++;
+    room.members.add(conn);
+    conn.joined = true;
+    opts.delivery.subscribe(conn);
+    for (const frame of helloFrames(conn, opts.ids.next(), now, replay?.complete ?? false)) opts.delivery.sendTo(conn, frame, undefined, conn.format, false);
+    for (const e of replay?.entries ?? []) opts.delivery.sendTo(conn, outboundOf(decodeFrame(e.frame).payload));
+    // What the resumed client has not acknowledged yet is resent if it goes unacknowledged.
+    if (conn.reliable) opts.acks.track(conn, room.epoch, replay && got ? Math.min(replay.from, room.seq) : room.seq);
+    opts.replication.joined(conn);
+    if (!existing) {
+      const player = world.players.get(conn.clientId)!;
+      opts.out.reliable(room, { type: MessageType.PRESENCE_JOIN, payload: "presence_event", presence_event: joinEvent(world, conn.clientId) }, {
+        sender: conn,
+        change: { players: opts.replication.players([player]) },
+      });
+    }
+    opts.logger.info("connection_open", { room: room.id, connection: conn.id, user: conn.userId, client: conn.clientId, format: conn.format, resumed: resumed || undefined });
+    const early = conn.early;
+    conn.early = undefined;
+    if (early) for (const item of early) if (!conn.isClosed) opts.handle(conn, item);
+  }
+
+  /**
+   * The entries a resuming client missed: those read from the log after its `last_seq` up to
+   * where this room stands, completed from the room's recent entries; only those owed to it.
+   * `complete` when nothing is missing (then the hello says `resumed: true`). After a new epoch
+   * the client gets the new epoch's entries from its start, but not `complete`: what it missed
+   * of the old epoch is gone.
+   */
+  #replay(conn: Connection, room: Room, lastSeq: number, epoch: number | undefined, got: LogEntry[] | null | undefined): { entries: LogEntry[]; complete: boolean; from: number } {
+    const sameEpoch = epoch === undefined || epoch === room.epoch;
+    const from = sameEpoch ? lastSeq : 0;
+    if (got === null || got === undefined) return { entries: [], complete: false, from };
+    const entries = got.filter((e) => e.seq <= room.seq);
+    let end = Math.max(from, entries.at(-1)?.seq ?? from);
+    for (const e of room.recent) if (e.epoch === room.epoch && e.seq === end + 1 && e.seq <= room.seq) entries.push(e), end++;
+    const complete = sameEpoch && end >= room.seq;
+    return { entries: entries.filter((e) => owed(e, conn.clientId)), complete, from };
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The reliable path: every reliable message goes through the room log, which gives it the
+ * room's next `seq` inside the bytes — the same bytes for every recipient, so fan-out stays
+ * native — keeps it for resends and resume, and publishes it to the other instances. A
+ * reliable message is either in the log and delivered to every member, or its sender hears
+ * that it was not:
+ *
+ * - The memory log answers at once; an asynchronous log (Redis) answers later, and this
+ *   room's later local deliveries wait for it, so everyone here sees the room's messages in
+ *   the order they were handled.
+ * - While the log is unreachable, reliable messages wait in the room's **outbox** (bounded),
+ *   in order, and are retried one at a time; nobody receives them meanwhile (not even here).
+ *   One that cannot be appended within OUTBOX_TIMEOUT_MS is given up: its `failed` callback
+ *   tells the sender. Unreliable messages are not held behind an outbox.
+ * @module
+ */
+import { ClusterUnavailableError } from "../cluster/shared.ts";
+import type { Appended, RoomChange, RoomLog } from "../cluster/types.ts";
+import type { Clock } from "../lib/clock.ts";
+import type { Logger } from "../log.ts";
+import type { Metrics } from "../observability/metrics.ts";
+import { Outbound } from "../protocol/codec.ts";
+import type { Envelope } from "../protocol/types.ts";
+import type { Delivery } from "./deliver.ts";
+import { decodeFrame, type FrameMeta } from "./frames.ts";
+import type { InOrder } from "./in-order.ts";
+import type { Recipient, RoomChannel } from "./recipient.ts";
+
+/** One append: its frames (each `header ‖ message`), their decoded messages and metas, and the room change. */
+export interface AppendRequest {
+  frames: Uint8Array[];
+  msgs: Envelope[];
+  metas: FrameMeta[];
+  change?: RoomChange;
+  /** Never receives these messages. */
+  sender?: Recipient;
+  /** Runs once the log answered, before local delivery: the entries, or `null` when the guard refused. */
+  done?(r: Appended | null): void;
+  /** The log could not take it in time (or refused it for good): the messages reached nobody. */
+  failed?(err: Error): void;
+  /** Set when it entered the outbox: when it is given up. */
+  deadline?: number;
+}
+
+/** What a {@link Sequencer} needs. */
+export interface SequencerOptions {
+  log: RoomLog;
+  clock: Clock;
+  delivery: Delivery;
+  inOrder: InOrder;
+  metrics: Metrics;
+  logger: Logger;
+  /** How long a reliable message may wait in the outbox (OUTBOX_TIMEOUT_MS). */
+  outboxTimeoutMs: number;
+  /** Most reliable messages waiting in every outbox together (OUTBOX_MAX_MESSAGES). */
+  outboxMax: number;
+  /** Whether the log may take appends now (false while the cluster restores what it lost: they wait in the outbox). */
+  ready(): boolean;
+}
+
+/** Appends reliable messages to the room log and delivers them here in room order. */
+export class Sequencer {
+  /** Rooms with a non-empty outbox. */
+  readonly #waiting = new Set<RoomChannel>();
+  readonly #retrying = new Set<RoomChannel>();
+  #outboxSize = 0;
+
+  constructor(readonly opts: SequencerOptions) {}
+
+  /** Sequences the messages through the log, then delivers them here (in order, after the log answered). */
+  append(ch: RoomChannel, req: AppendRequest): void {
+    if (ch.outbox.length > 0 || !this.opts.ready()) return this.#enqueue(ch, req);
+    this.#try(ch, req, false);
+  }
+
+  /** Runs `fn` now, or after the room's reliable messages still waiting for the log's answer. */
+  ordered(ch: RoomChannel, fn: () => void): void {
+    if (ch.deferred.length === 0) fn();
+    else ch.deferred.push({ run: fn });
+  }
+
+  /** Reliable messages waiting in outboxes (for /metrics). */
+  get outboxSize(): number {
+    return this.#outboxSize;
+  }
+
+  /** The outbox pass of the sweep: give up what is overdue, retry each room's outbox in order. */
+  retry(now: number): void {
+    if (!this.opts.ready()) {
+      // Still unreachable: only give up what is overdue.
+      for (const ch of this.#waiting) this.#drain(ch, now, true);
+      return;
+    }
+    for (const ch of this.#waiting) this.#drain(ch, now);
+  }
+
+  /** Retries the room's outbox from its head, one append at a time, until one waits or fails. */
+  #drain(ch: RoomChannel, now = this.opts.clock.now(), expireOnly = false): void {
+    while (ch.outbox.length > 0 && !this.#retrying.has(ch)) {
+      const head = ch.outbox[0]!;
+      if (head.deadline! <= now) {
+        this.#giveUp(this.#shift(ch), new ClusterUnavailableError(`The room log stayed unreachable for ${this.opts.outboxTimeoutMs} ms`));
+        continue;
+      }
+      if (expireOnly || !this.#try(ch, head, true)) return;
+    }
+    if (ch.outbox.length === 0) this.#waiting.delete(ch);
+  }
+
+  /**
+   * Appends `req`; `fromOutbox` when it is the head of the room's outbox (retried serially).
+   * Returns false when the log refused to take it now (the room's outbox keeps it).
+   */
+  #try(ch: RoomChannel, req: AppendRequest, fromOutbox: boolean): boolean {
+    let r;
+    try {
+      r = this.opts.log.append(ch.id, req.frames, req.change);
+    } catch (e) {
+      return this.#failed(ch, req, e as Error, fromOutbox);
+    }
+    if (!(r instanceof Promise)) {
+      this.#appended(ch, req, r, fromOutbox);
+      return true;
+    }
+    if (fromOutbox) {
+      this.#retrying.add(ch);
+      this.opts.metrics.delivery.outbox_retries++;
+      r.then(
+        (res) => {
+          this.#retrying.delete(ch);
+          this.#appended(ch, req, res, true);
+          this.#drain(ch); // the log is back: go on with the next one
+        },
+        (e) => {
+          this.#retrying.delete(ch);
+          if (this.#failed(ch, req, e as Error, true)) this.#drain(ch); // else: the next sweep tries again
+        },
+      );
+      return true;
+    }
+    // The log answers later (Redis): hold this room's later local deliveries until it has.
+    const slot: { run?: () => void } = {};
+    ch.deferred.push(slot);
+    r.then(
+      (res) => (slot.run = () => this.#appended(ch, req, res, false)),
+      (e) => (slot.run = () => void this.#failed(ch, req, e as Error, false)),
+    ).finally(() => this.#release(ch));
+    return true;
+  }
+
+  #release(ch: RoomChannel): void {
+    while (ch.deferred.length > 0 && ch.deferred[0]!.run) ch.deferred.shift()!.run!();
+  }
+
+  #appended(ch: RoomChannel, req: AppendRequest, res: Appended | null, fromOutbox: boolean): void {
+    if (fromOutbox && ch.outbox[0] === req) this.#shift(ch);
+    req.done?.(res);
+    if (!res || ch.ephemeral) return;
+    res.entries.forEach((e, i) => {
+      const msg = req.msgs[i]!;
+      const meta = req.metas[i]!;
+      this.opts.inOrder.accept(ch, e.epoch, e.seq, () => {
+        ch.remember(e);
+        msg.seq = e.seq;
+        msg.epoch = e.epoch;
+        this.opts.delivery.deliver(ch, Outbound.fromProtobuf(msg, decodeFrame(e.frame).payload), meta, req.sender);
+      });
+    });
+  }
+
+  /** Handles a failed append; returns true when the request is done with (given up), false when it waits in the outbox. */
+  #failed(ch: RoomChannel, req: AppendRequest, err: Error, fromOutbox: boolean): boolean {
+    if (!(err instanceof ClusterUnavailableError)) {
+      if (fromOutbox && ch.outbox[0] === req) this.#shift(ch);
+      this.opts.logger.error("room_log_failed", { room: ch.id, message: err.message });
+      this.#giveUp(req, err);
+      return true;
+    }
+    if (!fromOutbox) this.#enqueue(ch, req);
+    return false;
+  }
+
+  #enqueue(ch: RoomChannel, req: AppendRequest): void {
+    if (this.#outboxSize >= this.opts.outboxMax) {
+      return this.#giveUp(req, new ClusterUnavailableError(`The room log is unreachable and ${this.opts.outboxMax} messages already wait for it`));
+    }
+    if (ch.outbox.length === 0) this.opts.logger.warn("room_log_unavailable", { room: ch.id });
+    req.deadline ??= this.opts.clock.now() + this.opts.outboxTimeoutMs;
+    ch.outbox.push(req);
+    this.#outboxSize++;
+    this.#waiting.add(ch);
+  }
+
+  #shift(ch: RoomChannel): AppendRequest {
+    this.#outboxSize--;
+    return ch.outbox.shift()!;
+  }
+
+  #giveUp(req: AppendRequest, err: Error): void {
+    this.opts.metrics.delivery.not_delivered += req.frames.length;
+    req.failed?.(err);
+  }
+}

@@ -1,9 +1,0 @@
-import type { MessageHandler } from "../router.ts";
-
-/** ACK (`{"type":"ACK","seq":N}`): everything up to N arrived. Cumulative; never relayed. */
-export const ackHandler: MessageHandler<"ack"> = {
-  kind: "ack",
-  handle(ctx, _msg, ack) {
-    if (ctx.conn.reliable) ctx.hub.acks.ack(ctx.conn, ack.seq ?? 0);
-  },
-};
