@@ -96,6 +96,7 @@ export class RealNode implements Opener {
 
   open(id: SimIdentity): RealConn {
     const q = new URLSearchParams({ client_id: id.clientId, format: id.format ?? "json" });
+    if (id.userId) q.set("user_id", id.userId);
     if (id.displayName) q.set("display_name", id.displayName);
     if (id.reliable) q.set("ack", "1");
     if (id.resume) {

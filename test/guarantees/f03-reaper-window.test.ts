@@ -68,5 +68,5 @@ test("[finding 3] docs/delivery.md and docs/config.md state the same leave rule 
   const ttlRow = config.split("\n").find((l) => l.startsWith("| `NODE_TTL_MS`"))!;
   expect(ttlRow).toContain("RESUME_WINDOW_MS");
   const delivery = readFileSync(resolve(import.meta.dir, "../../docs/delivery.md"), "utf8");
-  expect(delivery).toMatch(/instance (that )?(died|dies)|dead instance/i);
+  expect(delivery).toMatch(/instance (that )?\**(died|dies)\**|dead instance/i);
 });

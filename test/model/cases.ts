@@ -146,7 +146,7 @@ export const FIXED_CASES: FixedCase[] = [
     scenario: s(1500, [{ k: "conn", c: 1, n: 2 }, { k: "hold", n: 2, ms: 50 }, { k: "conn", c: 0, n: 0 }, { k: "kill", n: 0 }, { k: "conn", c: 0, n: 2 }, { k: "chat", c: 0 }]),
   },
   {
-    name: "closed and rejoined on an instance that lags behind: the old session's late leave despawns the new session's entity there",
+    name: "closed and rejoined on an instance that lags behind: the new session is never announced (missing everywhere), its entity despawned there",
     finding: "model (new)",
     scenario: s(1500, [{ k: "conn", c: 0, n: 1 }, { k: "hold", n: 0, ms: 50 }, { k: "conn", c: 1, n: 0 }, { k: "leave", c: 0 }, { k: "conn", c: 0, n: 0 }, { k: "entity", c: 0, op: 0, p: 0 }, { k: "chat", c: 0 }]),
   },

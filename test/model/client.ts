@@ -53,6 +53,9 @@ export class ModelClient {
   /** Close codes the server sent. */
   readonly serverCloses: { code: number; at: number }[] = [];
 
+  /** Whether a JSON ACCEPTED's seq counts as seen, as in the SDK (switch off to tell its effect apart). */
+  static acceptedFeedsDedup = process.env.MODEL_ACCEPTED_DEDUP !== "0";
+
   constructor(
     readonly id: string,
     readonly room: string,
@@ -85,7 +88,7 @@ export class ModelClient {
     this.lastNode = node;
     const resume = this.reliable && this.sessionId ? { sessionId: this.sessionId, lastSeq: this.lastSeq, epoch: this.epoch } : undefined;
     this.state = "connecting";
-    const link = (this.conn = node.open({ room: this.room, clientId: this.id, format: this.format, reliable: this.reliable, resume, displayName: `name-${this.id}` }));
+    const link = (this.conn = node.open({ room: this.room, clientId: this.id, userId: `u-${this.id}`, format: this.format, reliable: this.reliable, resume, displayName: `name-${this.id}` }));
     this.life?.raw.push([]);
     this.#pendingAsk = resume?.lastSeq ?? 0;
     this.read(true); // the server may have closed it already
@@ -163,7 +166,7 @@ export class ModelClient {
       // like a duplicate, which the oracle then reports as lost.
       const seq = Number(msg.accepted?.seq || msg.seq || 0), epoch = Number(msg.accepted?.epoch || msg.epoch || 0);
       this.accepts.set(msg.accepted?.ref_message_id ?? "", { seq, epoch, at: this.now() });
-      if (msg.seq) {
+      if (msg.seq && ModelClient.acceptedFeedsDedup) {
         if ((msg.epoch ?? 0) !== this.epoch) (this.epoch = msg.epoch ?? 0), (this.lastSeq = 0);
         if (msg.seq > this.lastSeq) this.lastSeq = msg.seq;
       }

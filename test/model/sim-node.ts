@@ -91,16 +91,18 @@ export class SimSocket implements Transport {
 
 /** One client connection as the tests hold it. */
 export class SimConn {
-  constructor(readonly node: SimNode, readonly socket: SimSocket, readonly handle: Connection) {
+  /** `handle` is absent for an upgrade the admission refused. */
+  constructor(readonly node: SimNode, readonly socket: SimSocket, readonly handle: Connection | undefined) {
     socket.handle = handle;
+    this.#serverOpen = handle !== undefined;
   }
   /** Whether the server still counts it open. */
-  #serverOpen = true;
+  #serverOpen: boolean;
 
   /** The client sends a frame (ignored once the connection is gone or the instance dead). */
   send(frame: Frame): void {
     if (this.socket.cut || this.socket.closedByServer || !this.node.alive || !this.#serverOpen) return;
-    this.handle.message(frame);
+    this.handle!.message(frame);
   }
 
   /** A deliberate close by the client (close frame 1000, or another code). */
@@ -124,7 +126,7 @@ export class SimConn {
   serverNotices(code = 1006): void {
     if (!this.#serverOpen || !this.node.alive) return;
     this.#serverOpen = false;
-    this.handle.closed(code, "");
+    this.handle!.closed(code, "");
   }
 
   /** After the server closed it: the runtime reports the close back (as Bun/ws/Deno do). */
@@ -175,6 +177,12 @@ export class SimNode {
   /** An admitted upgrade: the hub takes the socket (SERVER_HELLO may already be on the wire). */
   open(id: SimIdentity): SimConn {
     const socket = new SimSocket();
+    // What the HTTP admission refuses before the upgrade (409: the client id is held by another
+    // user here). The client sees a connection that closes at once.
+    if (!id.resume && !id.pendingAuth && this.server.heldByOther(id.room, id.clientId, id.userId ?? null)) {
+      socket.close(4409, "client_id is held by another user (HTTP 409 at the upgrade)");
+      return new SimConn(this, socket, undefined);
+    }
     const handle = this.server.open({
       roomId: id.room,
       clientId: id.clientId,
