@@ -8,7 +8,8 @@ import type { Logger } from "../log.ts";
 import { CLUSTER_DEFAULTS, ClusterUnavailableError, envelopeHeader, StatusCell } from "./shared.ts";
 import { openClients, type RedisBackendOptions } from "./redis-connect.ts";
 import { RedisKeys } from "./redis-keys.ts";
-import { APPEND_LUA, CLAIM_LUA, DETACH_LUA, DUE_FIX_LUA, HEAD_LUA, HEARTBEAT_LUA, LOAD_LUA, NODES_LUA, READ_LUA, REAP_ROOM_LUA, REBASE_LUA, SET_IF_EXISTS_LUA } from "./redis-scripts.ts";
+import { APPEND_LUA, HEAD_LUA, LOAD_LUA, READ_LUA, REBASE_LUA, SET_IF_EXISTS_LUA } from "./redis-scripts.ts";
+import { CLAIM_LUA, DETACH_LUA, DUE_FIX_LUA, HEARTBEAT_LUA, NODES_LUA, REAP_ROOM_LUA } from "./redis-scripts-claims.ts";
 import { endConnection, type Subscriptions } from "./redis-subscriber.ts";
 
 export type { RedisBackendOptions } from "./redis-connect.ts";

@@ -1,0 +1,153 @@
+/**
+ * Fixed cases: counterexamples the model found (shrunk by fast-check, then trimmed by hand to
+ * show one mechanism each), kept as explicit command lists. Each fails on the code of issue
+ * 13's filing for the reason named; after the fixes every one must run clean. Add new ones
+ * from `bun test/model/hunt.ts` or from a failing random run's printed scenario.
+ * @module
+ */
+import type { Scenario } from "./commands.ts";
+
+/** A named fixed case. */
+export interface FixedCase {
+  name: string;
+  /** Issue 13's finding it shows (or "model" for one the model found beyond the thirteen). */
+  finding: string;
+  scenario: Scenario;
+}
+
+const s = (windowMs: number, cmds: Scenario["cmds"], async = false): Scenario => ({ windowMs, seed: 0, async, cmds });
+
+export const FIXED_CASES: FixedCase[] = [
+  {
+    name: "an acknowledging join moves the room's cursor past an entry still on its way: an existing member loses it",
+    finding: "1",
+    scenario: s(4000, [
+      { k: "conn", c: 0, n: 0 }, { k: "conn", c: 1, n: 1 }, { k: "tick", ms: 300 },
+      { k: "hold", n: 0, ms: 500 }, { k: "chat", c: 1 }, { k: "conn", c: 2, n: 0 }, { k: "tick", ms: 1000 },
+    ]),
+  },
+  {
+    name: "the cursor moves backwards after a skipped gap: a member gets seq 3 after seq 5",
+    finding: "1",
+    scenario: s(1500, [
+      { k: "conn", c: 2, n: 0 }, { k: "hold", n: 0, ms: 50 }, { k: "conn", c: 1, n: 1 },
+      { k: "conn", c: 4, n: 0 }, { k: "conn", c: 0, n: 0 }, { k: "leave", c: 0 },
+    ]),
+  },
+  {
+    name: "a resume loses the entry that arrives while it reads the log (the lost seq is the hello's last_seq)",
+    finding: "2",
+    scenario: s(4000, [
+      { k: "conn", c: 1, n: 1 }, { k: "conn", c: 2, n: 2 }, { k: "conn", c: 0, n: 0 }, { k: "tick", ms: 300 },
+      { k: "drop", c: 0, late: 0 }, { k: "conn", c: 0, n: 1, q: true }, { k: "step", q: true },
+      { k: "chat", c: 2, q: true }, { k: "step", q: true }, { k: "tick", ms: 200 }, { k: "chat", c: 2 }, { k: "tick", ms: 1000 },
+    ], true),
+  },
+  {
+    name: "the dead-node reaper announces a leave for a client inside its resume window",
+    finding: "3",
+    scenario: s(10_000, [{ k: "conn", c: 1, n: 1 }, { k: "tick", ms: 100 }, { k: "conn", c: 0, n: 0 }, { k: "tick", ms: 300 }, { k: "kill", n: 0 }, { k: "tick", ms: 6000 }]),
+  },
+  {
+    name: "resumed on a live instance, dropped again inside the window: the reaper of the dead one announces its leave",
+    finding: "3",
+    scenario: s(10_000, [
+      { k: "conn", c: 1, n: 1 }, { k: "tick", ms: 100 }, { k: "conn", c: 0, n: 0 }, { k: "tick", ms: 300 },
+      { k: "kill", n: 0 }, { k: "conn", c: 0, n: 1 }, { k: "tick", ms: 300 }, { k: "drop", c: 0, late: 0 }, { k: "tick", ms: 5000 },
+    ]),
+  },
+  {
+    name: "a dropped client's detached session dies with its instance: nobody ever announces its leave",
+    finding: "3",
+    scenario: s(4000, [
+      { k: "conn", c: 1, n: 1 }, { k: "tick", ms: 100 }, { k: "conn", c: 0, n: 0 }, { k: "tick", ms: 300 },
+      { k: "drop", c: 0, late: 0 }, { k: "tick", ms: 100 }, { k: "kill", n: 0 }, { k: "tick", ms: 1000 },
+    ]),
+  },
+  {
+    name: "an expired stale session copy departs the client's current connection (closed, rejoined elsewhere)",
+    finding: "4",
+    scenario: s(4000, [
+      { k: "conn", c: 1, n: 1 }, { k: "tick", ms: 100 }, { k: "conn", c: 0, n: 0 }, { k: "tick", ms: 300 },
+      { k: "drop", c: 0, late: 0 }, { k: "conn", c: 0, n: 1 }, { k: "tick", ms: 300 }, { k: "leave", c: 0 }, { k: "conn", c: 0, n: 2 }, { k: "tick", ms: 4500 },
+    ]),
+  },
+  {
+    name: "the room's first client joins B while A's first player is not in the store yet: B never has A's player",
+    finding: "10",
+    scenario: s(1500, [{ k: "conn", c: 0, n: 0 }, { k: "conn", c: 1, n: 1 }]),
+  },
+  {
+    name: "a chat while the shared log is unreachable reaches only the sender's instance, and the sender hears nothing",
+    finding: "11",
+    scenario: s(1500, [{ k: "conn", c: 0, n: 0 }, { k: "conn", c: 1, n: 1 }, { k: "tick", ms: 300 }, { k: "outage", ms: 100, lose: false }, { k: "chat", c: 0 }]),
+  },
+  {
+    name: "a resume window that closes during an outage: the leave and the despawn never reach the log",
+    finding: "11",
+    scenario: s(1500, [
+      { k: "conn", c: 1, n: 1 }, { k: "tick", ms: 100 }, { k: "conn", c: 0, n: 0 }, { k: "entity", c: 0, op: 0, p: 0 }, { k: "tick", ms: 300 },
+      { k: "drop", c: 0, late: 0 }, { k: "outage", ms: 2000, lose: false }, { k: "tick", ms: 2500 },
+    ]),
+  },
+  {
+    name: "an outage longer than NODE_TTL_MS: the instances declare each other dead and announce leaves for connected clients",
+    finding: "12",
+    scenario: s(10_000, [{ k: "conn", c: 0, n: 0 }, { k: "tick", ms: 100 }, { k: "conn", c: 1, n: 1 }, { k: "tick", ms: 300 }, { k: "outage", ms: 6000, lose: false }, { k: "tick", ms: 8000 }]),
+  },
+  {
+    name: "a client that joins during an outage is never listed by the other instances (member and player never stored)",
+    finding: "model",
+    scenario: s(1500, [{ k: "outage", ms: 100, lose: false }, { k: "conn", c: 4, n: 0 }, { k: "chat", c: 0 }]),
+  },
+  {
+    name: "a room opened during an outage never loads the shared world: the owner's update after a resume there gets NOT_FOUND",
+    finding: "model",
+    scenario: s(4000, [
+      { k: "conn", c: 1, n: 1 }, { k: "tick", ms: 100 }, { k: "entity", c: 1, op: 0, p: 0 }, { k: "tick", ms: 100 },
+      { k: "outage", ms: 300, lose: false }, { k: "conn", c: 2, n: 0 }, { k: "tick", ms: 500 },
+      { k: "drop", c: 1, late: 0 }, { k: "conn", c: 1, n: 0 }, { k: "entity", c: 1, op: 1, p: 0 }, { k: "tick", ms: 500 },
+    ]),
+  },
+  {
+    name: "an entry filled in from the log after a gap reaches its own sender too (a client gets its own PRESENCE_JOIN)",
+    finding: "model",
+    scenario: s(1500, [{ k: "conn", c: 0, n: 0, q: true }, { k: "conn", c: 4, n: 1 }, { k: "conn", c: 1, n: 0 }, { k: "tick", ms: 400 }], true),
+  },
+  {
+    name: "a plain client back on another instance before the old one noticed its drop: the old one announces its leave",
+    finding: "4",
+    scenario: s(1500, [{ k: "conn", c: 4, n: 1 }, { k: "drop", c: 4, late: 100 }, { k: "conn", c: 4, n: 0 }]),
+  },
+  // Found by the model on the reshaped core (main after the issue 13/14 work), not in the issue:
+  {
+    name: "an ACCEPTED overtakes entries still on their way to the sender's instance: the SDK takes its seq as seen and drops them (resends too)",
+    finding: "model (new)",
+    scenario: s(1500, [{ k: "conn", c: 4, n: 1 }, { k: "hold", n: 0, ms: 50 }, { k: "conn", c: 0, n: 0 }, { k: "leave", c: 4 }, { k: "chat", c: 0 }, { k: "tick", ms: 10 }]),
+  },
+  {
+    name: "a deliberate close during an outage: the other instances' stats list the client for good",
+    finding: "model (new)",
+    scenario: s(1500, [{ k: "conn", c: 1, n: 0 }, { k: "outage", ms: 100, lose: false }, { k: "leave", c: 1 }, { k: "entity", c: 0, op: 0, p: 0 }]),
+  },
+  {
+    name: "a join lost on the bus during an outage, nothing after it: a fresh joiner on that instance misses the player",
+    finding: "model (new)",
+    scenario: s(1500, [{ k: "hold", n: 0, ms: 50 }, { k: "conn", c: 0, n: 0 }, { k: "conn", c: 1, n: 1 }, { k: "outage", ms: 100, lose: true }, { k: "step", q: true }]),
+  },
+  {
+    name: "a client whose join never reached the log (its instance died first) is announced leaving",
+    finding: "model (new)",
+    scenario: s(1500, [{ k: "conn", c: 0, n: 0 }, { k: "conn", c: 1, n: 0, q: true }, { k: "kill", n: 0 }, { k: "slow", c: 0, on: false }], true),
+  },
+  {
+    name: "a resume on an instance that has not yet seen the session's join: the client gets its own PRESENCE_JOIN, the room a second one",
+    finding: "model (new)",
+    scenario: s(1500, [{ k: "conn", c: 1, n: 2 }, { k: "hold", n: 2, ms: 50 }, { k: "conn", c: 0, n: 0 }, { k: "kill", n: 0 }, { k: "conn", c: 0, n: 2 }, { k: "chat", c: 0 }]),
+  },
+  {
+    name: "closed and rejoined on an instance that lags behind: the new session is never announced (missing everywhere), its entity despawned there",
+    finding: "model (new)",
+    scenario: s(1500, [{ k: "conn", c: 0, n: 1 }, { k: "hold", n: 0, ms: 50 }, { k: "conn", c: 1, n: 0 }, { k: "leave", c: 0 }, { k: "conn", c: 0, n: 0 }, { k: "entity", c: 0, op: 0, p: 0 }, { k: "chat", c: 0 }]),
+  },
+];
