@@ -53,7 +53,7 @@ export const JSON_BYTES: Record<string, "value" | "map"> = {
 };
 
 /** Types whose JSON form is flat (`{"type":"ERROR","code":…}`) rather than under `payload`. */
-const FLAT = new Set<PayloadCase>(["error", "pong", "accepted"]);
+const FLAT = new Set<PayloadCase>(["error", "pong"]);
 const ENVELOPE_KEYS = new Set(["type", "message_id", "timestamp", "seq", "epoch"]);
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -122,8 +122,7 @@ export function decodeJson(data: string): ServerFrame {
   const body = kase && FLAT.has(kase) ? obj : obj.payload ?? {};
   if (!kase || typeof body !== "object" || body === null || Array.isArray(body)) return { kind: "raw", data };
   try {
-    // ACCEPTED is flat and unsequenced: its top-level seq/epoch are the accepted message's.
-    const own = kase !== "accepted";
+    const own = true;
     const msg = {
       type,
       message_id: typeof obj.message_id === "string" ? obj.message_id : "",

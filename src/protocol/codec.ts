@@ -94,7 +94,7 @@ export function parseBinary(bytes: Uint8Array): { msg: Envelope; xr?: boolean } 
 }
 
 /** Types whose JSON form is flat (`{"type":"ERROR","code":…}`) rather than under `payload`. */
-const FLAT = new Set<PayloadCase>(["error", "pong", "accepted"]);
+const FLAT = new Set<PayloadCase>(["error", "pong"]);
 
 /** The JSON text of an envelope: `{"type","message_id","timestamp",["seq","epoch"],"payload":{…}}`. */
 export function toJsonText(msg: Envelope): string {

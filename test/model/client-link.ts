@@ -75,7 +75,7 @@ export type ClientState = "idle" | "connecting" | "connected" | "dropped";
 
 /**
  * The outcome of a reliable message for an acknowledging sender (issue 13, finding 11), as
- * docs/delivery.md specifies it: JSON `{"type":"ACCEPTED","ref_message_id":"<its id>","seq":N,"epoch":E}`,
+ * docs/delivery.md specifies it: JSON `{"type":"ACCEPTED",…,"payload":{"ref_message_id":"<its id>","seq":N,"epoch":E}}`,
  * protobuf `Message{type: ACCEPTED (53), accepted: {ref_message_id, seq, epoch}}` (field 80).
  * Decoded frames of that type are handled by the client; this reads one from raw JSON text
  * (for decoders that do not know the type). Returns undefined for anything else.
@@ -83,9 +83,10 @@ export type ClientState = "idle" | "connecting" | "connected" | "dropped";
 export function parseAccept(frame: string | Uint8Array): { ref: string; seq: number; epoch: number } | undefined {
   if (typeof frame !== "string" || !frame.includes('"ACCEPTED"')) return undefined;
   try {
-    const o = JSON.parse(frame) as { type?: string; ref_message_id?: string; seq?: number | string; epoch?: number | string };
-    if (o.type !== "ACCEPTED" || !o.ref_message_id) return undefined;
-    return { ref: o.ref_message_id, seq: Number(o.seq ?? 0), epoch: Number(o.epoch ?? 0) };
+    const o = JSON.parse(frame) as { type?: string; payload?: { ref_message_id?: string; seq?: number | string; epoch?: number | string } };
+    const p = o.payload;
+    if (o.type !== "ACCEPTED" || !p?.ref_message_id) return undefined;
+    return { ref: p.ref_message_id, seq: Number(p.seq ?? 0), epoch: Number(p.epoch ?? 0) };
   } catch {
     return undefined;
   }

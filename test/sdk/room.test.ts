@@ -250,8 +250,8 @@ describe("JSON codec", () => {
     expect(chat).toEqual({ kind: "message", msg: { type: 30, message_id: "m", timestamp: 5, seq: 3, epoch: 9, payload: "chat_message", chat_message: { from_client_id: "a", message: "hi", type: 1, to_client_id: "b" } } as Envelope });
     const err = decodeJson('{"type":"ERROR","message_id":"x","timestamp":1,"code":"FORBIDDEN","message":"No","ref_message_id":"m1"}');
     expect(err.kind === "message" && err.msg.error).toEqual({ code: "FORBIDDEN", message: "No", ref_message_id: "m1" });
-    // ACCEPTED is unsequenced: its flat seq/epoch are the accepted message's, never the envelope's.
-    const accepted = decodeJson('{"type":"ACCEPTED","message_id":"a","timestamp":2,"ref_message_id":"m1","seq":41,"epoch":7}');
+    // ACCEPTED is unsequenced: its seq/epoch (under payload) are the accepted message's, never the envelope's.
+    const accepted = decodeJson('{"type":"ACCEPTED","message_id":"a","timestamp":2,"payload":{"ref_message_id":"m1","seq":41,"epoch":7}}');
     expect(accepted.kind === "message" && [accepted.msg.seq, accepted.msg.epoch, accepted.msg.accepted]).toEqual([0, 0, { ref_message_id: "m1", seq: 41, epoch: 7 }]);
     const voice = decodeJson('{"type":"VOICE_DATA","payload":{"audio_data":"AQL/","codec":"PCMU"}}');
     expect(voice.kind === "message" && voice.msg.voice_data).toEqual({ audio_data: new Uint8Array([1, 2, 255]), codec: 1 });
