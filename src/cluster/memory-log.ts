@@ -80,8 +80,10 @@ export class MemoryRoomLog implements RoomLog {
   /** @throws {ClusterUnavailableError} while the broker is marked unavailable. */
   append(room: string, frames: Uint8Array[], change?: RoomChange): Appended | null {
     this.broker.check();
-    const orphans = change ? applyChange(this.broker, room, change) : [];
-    if (orphans === null) return null;
+    const applied = change ? applyChange(this.broker, room, change) : { orphans: [], announce: true };
+    if (applied === null) return null;
+    const { orphans } = applied;
+    if (!applied.announce) frames = [];
     const logs = this.broker.logs;
     const s = logs.state(room, true)!;
     const n = logs.historySize;

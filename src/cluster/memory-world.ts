@@ -9,9 +9,10 @@ import type { Claim, ClientClaims, DueHold, Holder, RoomChange, RoomSnapshot, Wo
 
 /**
  * Applies the change of an append to the room's state: `null` (nothing changed) when the guard
- * does not hold, else the entities a release removed that `change.despawn` did not name.
+ * does not hold, else the entities a release removed that `change.despawn` did not name, and
+ * whether the frames are appended (see `RoomChange.presence`).
  */
-export function applyChange(broker: MemoryBroker, room: string, change: RoomChange): string[] | null {
+export function applyChange(broker: MemoryBroker, room: string, change: RoomChange): { orphans: string[]; announce: boolean } | null {
   const r = broker.room(room);
   const g = change.guard;
   if (g) {
@@ -20,11 +21,14 @@ export function applyChange(broker: MemoryBroker, room: string, change: RoomChan
     if (g.detached && (h.detachedUntil === undefined || h.detachedUntil > broker.clock.now())) return null;
   }
   const orphans: string[] = [];
-  if (g && change.release) {
-    r.holders.delete(g.clientId);
-    if (r.sessions.get(g.token) === g.clientId) r.sessions.delete(g.token);
+  const had = g ? r.players.has(g.clientId) : false;
+  if (g && (change.release || change.reset)) {
+    if (change.release) {
+      r.holders.delete(g.clientId);
+      if (r.sessions.get(g.token) === g.clientId) r.sessions.delete(g.token);
+      broker.due.delete(dueKey(room, g.clientId, g.token));
+    }
     r.players.delete(g.clientId);
-    broker.due.delete(dueKey(room, g.clientId, g.token));
     const named = new Set(change.despawn);
     for (const [id, e] of r.entities) {
       if (e.owner !== g.clientId) continue;
@@ -35,7 +39,7 @@ export function applyChange(broker: MemoryBroker, room: string, change: RoomChan
   for (const [id, snap] of change.players ?? []) r.players.set(id, snap.slice());
   for (const [id, owner, snap] of change.entities ?? []) r.entities.set(id, { owner, snapshot: snap.slice() });
   for (const id of change.despawn ?? []) r.entities.delete(id);
-  return orphans;
+  return { orphans, announce: !change.presence || had === (change.presence === "leave") };
 }
 
 /** The world store over the broker's shared state. */

@@ -38,7 +38,7 @@ export class RedisRoomLog implements RoomLog {
     const args: (string | number | Buffer)[] = [
       k.log, k.hist, k.players, k.entities, k.owners, k.holders, k.sessions,
       k.channel, link.header, randomEpoch(), this.#size, this.#ttl, link.publishCommand,
-      g?.clientId ?? "", g?.token ?? "", `${g?.detached ? "1" : "0"}${g?.conn ?? ""}`, change.release ? "1" : "0", this.#presenceTtl,
+      g?.clientId ?? "", g?.token ?? "", `${g?.detached ? "1" : "0"}${g?.conn ?? ""}`, `${change.release ? "1" : change.reset ? "2" : "0"}${change.presence === "join" ? "J" : change.presence === "leave" ? "L" : ""}`, this.#presenceTtl,
       players.length, entities.length, despawn.length, this.#clock.now(),
     ];
     for (const [id, snap] of players) args.push(id, asBuffer(snap));
@@ -52,6 +52,7 @@ export class RedisRoomLog implements RoomLog {
         link.counters.published += frames.length;
         const epoch = Number(r[0]!.toString());
         let seq = Number(r[1]!.toString());
+        if (seq === 0) return { entries: [], orphans: r.slice(2).map((b) => b.toString()) }; // a presence change that announced nothing
         const entries = frames.map((f) => ({ seq, epoch, frame: sequenced(f, seq++, epoch) }));
         return { entries, orphans: r.slice(2).map((b) => b.toString()) };
       },

@@ -30,12 +30,15 @@ end
  * of the log in ms, 6 `PUBLISH` or `SPUBLISH`, 7 guard client id (`""`: no guard), 8 guard
  * token, 9 `"1"` when the hold must be detached with its window closed by ARGV[15] else `"0"`,
  * followed by the connection that must hold it (or nothing), 10 `"1"` to release the hold,
+ * `"2"` to reset it (player and entities dropped, hold kept) else `"0"`, followed by `J` / `L` when the frames announce the guard's client joining /
+ * leaving (appended only if its stored player is absent / present; `RoomChange.presence`),
  * 11 presence expiry in ms, 12 number of players P, 13 number of entities E, 14 number of
  * despawns D, 15 now (ms, the caller's clock), then P × (client id, snapshot),
  * E × (entity id, owner, snapshot), D × entity id, and the frames.
  *
  * Returns `{"guard"}` when the guard does not hold (nothing changed), else
- * `{epoch, first seq, orphan entity ids…}` (each frame got the next seq, in order).
+ * `{epoch, first seq, orphan entity ids…}` (each frame got the next seq, in order; first seq
+ * `0` when no frame was appended).
  */
 export const APPEND_LUA = `${VARINT}
 local g = ARGV[7]
@@ -55,9 +58,17 @@ for i = 1, np do players[i] = {ARGV[at], ARGV[at + 1]}; at = at + 2 end
 for i = 1, ne do entities[i] = {ARGV[at], ARGV[at + 1], ARGV[at + 2]}; at = at + 3 end
 for i = 1, nd do despawn[i] = ARGV[at]; at = at + 1 end
 local orphans = {}
-if g ~= '' and ARGV[10] == '1' then
-  redis.call('HDEL', KEYS[6], g)
-  if redis.call('HGET', KEYS[7], ARGV[8]) == g then redis.call('HDEL', KEYS[7], ARGV[8]) end
+local release, presence = string.sub(ARGV[10], 1, 1), string.sub(ARGV[10], 2)
+local announce = true
+if presence ~= '' then
+  local had = redis.call('HEXISTS', KEYS[3], g) == 1
+  announce = had == (presence == 'L')
+end
+if g ~= '' and (release == '1' or release == '2') then
+  if release == '1' then
+    redis.call('HDEL', KEYS[6], g)
+    if redis.call('HGET', KEYS[7], ARGV[8]) == g then redis.call('HDEL', KEYS[7], ARGV[8]) end
+  end
   redis.call('HDEL', KEYS[3], g)
   local named = {}
   for _, id in ipairs(despawn) do named[id] = true end
@@ -89,7 +100,9 @@ if not epoch then
   redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', '0')
 end
 local first = nil
-for i = at, #ARGV do
+local last = #ARGV
+if not announce then last = at - 1 end
+for i = at, last do
   local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
   first = first or seq
   local seqs = string.format('%.0f', seq)

@@ -86,6 +86,18 @@ export interface RoomChange {
   guard?: { clientId: string; token: string; conn?: string; detached?: boolean };
   /** Departure: drops the guard's hold, its session index, its player and every entity it owns. */
   release?: boolean;
+  /**
+   * A session that ended unheard gives way to a new one of the same holder: drops the guard's
+   * player and every entity it owns, but keeps the hold (`release` wins if both are set).
+   */
+  reset?: boolean;
+  /**
+   * The frames announce the guard's client joining or leaving: they are appended only if the
+   * store's player of that client is absent (`"join"`) or present (`"leave"`) before the change;
+   * otherwise the change still applies and no entry is appended (`entries` is empty). So the
+   * log never announces a join twice, nor a leave for a join it never had.
+   */
+  presence?: "join" | "leave";
   /** Player snapshots (encoded `PlayerSnapshot`) to store, by client id. */
   players?: [clientId: string, snapshot: Uint8Array][];
   /** Entity snapshots (encoded `EntitySnapshot`) to store, with their owner. */

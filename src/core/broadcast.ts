@@ -30,8 +30,16 @@ export interface ReliableOptions {
   only?: string;
   /** The room change that goes with it (atomic with the append). */
   change?: RoomChange;
-  /** Runs once the log answered (before local delivery): the entries' first seq, or undefined when refused. */
-  done?(seq: number | undefined, orphans: string[]): void;
+  /**
+   * Runs once the log answered (before local delivery): the entries' first seq (undefined when
+   * nothing was appended), what a release removed, and whether the guard refused the change.
+   */
+  done?(seq: number | undefined, orphans: string[], refused: boolean): void;
+  /**
+   * Waits in the outbox as long as the log stays away, never given up after OUTBOX_TIMEOUT_MS
+   * (a departure: the room must hear it, however late; it is guarded, so a late one is safe).
+   */
+  patient?: boolean;
   /**
    * Takes back what the handler already applied to this instance's world, when the message
    * reached nobody (refused by the log, or given up after OUTBOX_TIMEOUT_MS) — each field only
@@ -89,17 +97,18 @@ export class Broadcaster {
       metas: [meta],
       change,
       sender,
+      deadline: opts.patient ? Infinity : undefined,
       done: (r) => {
         if (!r) {
           opts.undo?.();
           if (sender && !sender.isClosed) this.opts.lostHold(sender);
-          return opts.done?.(undefined, []);
+          return opts.done?.(undefined, [], true);
         }
         const e = r.entries[0];
         if (sender?.reliable && e && opts.ref) {
           this.send(sender, { type: MessageType.ACCEPTED, payload: "accepted", accepted: { ref_message_id: opts.ref, seq: e.seq, epoch: e.epoch } });
         }
-        opts.done?.(e?.seq, r.orphans);
+        opts.done?.(e?.seq, r.orphans, false);
       },
       failed: (err) => {
         opts.undo?.();

@@ -59,7 +59,12 @@ export class Joiner {
     const room = this.opts.rooms.acquire(conn.room.id);
     conn.room = room;
     room.joining++;
-    const ready = then(then(room.opening as Maybe<void>, () => this.opts.sessions.admit(conn)), (a) => this.#read(room, a));
+    let ready: Maybe<Replay>;
+    try {
+      ready = then(then(room.opening as Maybe<void>, () => this.opts.sessions.admit(conn)), (a) => this.#read(room, a));
+    } catch (e) {
+      ready = Promise.reject(e); // the store refused at once (unreachable): fails like a late refusal
+    }
     if (!(ready instanceof Promise)) return this.#joined(conn, ready);
     conn.early ??= [];
     ready.then((r) => this.#joined(conn, r), (e: Error) => {
@@ -90,11 +95,18 @@ export class Joiner {
     room.joining--;
     conn.slot?.release();
     const { opts } = this;
-    if (conn.isClosed) return opts.rooms.release(room);
+    if (conn.isClosed) {
+      // Closed while joining, after its claim: it holds the client id, so it ends as a dropped
+      // member would (a session keeps its window: the connection it replaced may still be on
+      // its way out, and the client never learned whether it got in).
+      if (admission.kind !== "conflict") opts.sessions.ended(conn, CloseCode.GOING_AWAY);
+      return opts.rooms.release(room);
+    }
     if (admission.kind === "conflict") {
       opts.out.closeWith(conn, CloseCode.CLIENT_ID_CONFLICT, ErrorCode.UNAUTHORIZED, `Client id ${conn.clientId} is held by another user in this room`);
       return opts.rooms.release(room);
     }
+    if (admission.kind === "fresh" && admission.restart) opts.sessions.restart(conn);
     const now = opts.clock.now();
     const world = room.world;
     room.ghosts.delete(conn.clientId);
@@ -106,7 +118,7 @@ export class Joiner {
     const resumed = admission.kind === "resumed";
     const replay = resumed ? this.#replay(conn, room, admission.lastSeq, admission.epoch, got) : undefined;
     if (resumed) opts.metrics.delivery[replay?.complete ? "resumes" : "resume_misses"]++;
-    room.members.add(conn);
+    room.admit(conn);
     conn.joined = true;
     opts.delivery.subscribe(conn);
     for (const frame of helloFrames(conn, opts.ids.next(), now, replay?.complete ?? false)) opts.delivery.sendTo(conn, frame, undefined, conn.format, false);
@@ -114,11 +126,14 @@ export class Joiner {
     // What the resumed client has not acknowledged yet is resent if it goes unacknowledged.
     if (conn.reliable) opts.acks.track(conn, room.epoch, replay && got ? Math.min(replay.from, room.seq) : room.seq);
     opts.replication.joined(conn);
-    if (!existing) {
+    // Shared rooms: the store decides whether this is news (this instance may lag behind a
+    // leave, or not have seen the join yet); alone, this world does.
+    const presence = opts.replication.presence("join");
+    if (!existing || presence) {
       const player = world.players.get(conn.clientId)!;
       opts.out.reliable(room, { type: MessageType.PRESENCE_JOIN, payload: "presence_event", presence_event: joinEvent(world, conn.clientId) }, {
         sender: conn,
-        change: { players: opts.replication.players([player]) },
+        change: { players: opts.replication.players([player]), presence },
       });
     }
     opts.logger.info("connection_open", { room: room.id, connection: conn.id, user: conn.userId, client: conn.clientId, format: conn.format, resumed: resumed || undefined });

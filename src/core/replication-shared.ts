@@ -40,7 +40,12 @@ export interface SharedOptions {
   connections(): number;
   /** A dead instance's plain clients: depart each (a guarded release). */
   departed(roomId: string, clientId: string, token: string): void;
+  /** The room log's head as read by a heartbeat (entries lost on the bus are fetched; InOrder.catchUp). */
+  head(room: Room, head: { epoch: number; seq: number }): void;
 }
+
+/** A member-list change not yet stored (retried after each successful heartbeat). */
+type MemberOp = { room: string; info?: MemberInfo };
 
 const encodePlayer = (p: Player) => PlayerProto.encode(playerSnapshot(p) as never).finish();
 const encodeEntity = (e: Entity) => EntityProto.encode(entitySnapshot(e) as never).finish();
@@ -56,6 +61,8 @@ export class SharedReplication implements Replication {
   /** The store is reachable and holds this instance's state (see {@link synced}). */
   #synced = true;
   #beating?: Promise<void>;
+  /** The latest member-list change per connection whose store call has not succeeded yet. */
+  readonly #memberOps = new Map<string, MemberOp>();
 
   constructor(readonly opts: SharedOptions) {
     this.nodeId = opts.backend.nodeId;
@@ -97,11 +104,26 @@ export class SharedReplication implements Replication {
   }
 
   joined(conn: Connection): void {
-    this.#quiet("add member", this.opts.backend.members.add(this.member(conn)));
+    this.#member(conn.id, { room: conn.room.id, info: this.member(conn) });
   }
 
   left(conn: Connection): void {
-    this.#quiet("remove member", this.opts.backend.members.remove(conn.room.id, conn.id));
+    this.#member(conn.id, { room: conn.room.id });
+  }
+
+  /**
+   * Stores a member-list change; one the store did not take (an outage) is kept and retried
+   * after each successful heartbeat, unless a newer change of that connection replaced it —
+   * else a client that left during an outage stays listed for good.
+   */
+  #member(connId: string, op: MemberOp): void {
+    const { members } = this.opts.backend;
+    this.#memberOps.set(connId, op);
+    const call = op.info ? members.add(op.info) : members.remove(op.room, connId);
+    call.then(
+      () => this.#memberOps.get(connId) === op && this.#memberOps.delete(connId),
+      (e: Error) => this.opts.logger.warn("cluster_call_failed", { what: op.info ? "add member" : "remove member", message: e.message }),
+    );
   }
 
   /** How the cluster lists a connection. */
@@ -128,6 +150,10 @@ export class SharedReplication implements Replication {
 
   entities(entities: Entity[]): RoomChange["entities"] {
     return entities.map((e) => [e.id, e.owner_id, encodeEntity(e)]);
+  }
+
+  presence(kind: "join" | "leave"): RoomChange["presence"] {
+    return kind;
   }
 
   pose(room: Room, kind: "player" | "entity", id: string): void {
@@ -194,9 +220,20 @@ export class SharedReplication implements Replication {
     this.#healthySince ??= now;
     if (beat.forgotten) await this.#restore();
     this.#synced = backend.status().healthy;
+    for (const [connId, op] of [...this.#memberOps]) this.#member(connId, op);
+    await this.#heads();
     if (now - this.#healthySince < this.opts.nodeTtlMs) return;
     const dead = await this.#quiet("reap dead nodes", backend.nodes.reap(this.opts.resumeWindowMs));
     for (const node of dead ?? []) this.#reaped(node);
+  }
+
+  /** Reads the log head of every room open here (see {@link SharedOptions.head}). */
+  async #heads(): Promise<void> {
+    const log = this.opts.backend.log;
+    await Promise.all([...this.opts.rooms()].filter((r) => !r.opening && !r.ephemeral).map(async (room) => {
+      const head = await this.#quiet("read log head", Promise.resolve().then(() => log.head(room.id)));
+      if (head) this.opts.head(room, head);
+    }));
   }
 
   #reaped(node: DeadNode): void {

@@ -26,6 +26,12 @@ export interface Replication {
   publish(roomId: string, frame: Uint8Array): void;
   /** The room change that stores these players' state (nothing when no one else reads it). */
   players(players: Player[]): RoomChange["players"];
+  /**
+   * How a join or leave announcement is conditioned on the shared store (`RoomChange.presence`):
+   * shared rooms let the store decide, so a join is announced once however many instances
+   * think the client new; undefined for a lone instance, whose world is the whole truth.
+   */
+  presence(kind: "join" | "leave"): RoomChange["presence"];
   /** The room change that stores these entities' state. */
   entities(entities: Entity[]): RoomChange["entities"];
   /** A player's or entity's pose changed here (written to the store now and then). */
@@ -66,6 +72,9 @@ export class LocalReplication implements Replication {
     return undefined;
   }
   entities(): undefined {
+    return undefined;
+  }
+  presence(): undefined {
     return undefined;
   }
   pose(): void {}

@@ -27,7 +27,7 @@ import { FirstAuth } from "./first-auth.ts";
 import { helloFrames } from "./hello.ts";
 import { Inbound } from "./inbound.ts";
 import { Joiner } from "./join.ts";
-import { Remote } from "./remote.ts";
+import { applyRemote, Remote } from "./remote.ts";
 import { LocalReplication, type Replication } from "./replication.ts";
 import { SharedReplication } from "./replication-shared.ts";
 import { Room } from "./room.ts";
@@ -108,6 +108,7 @@ export class Server implements ConnectionEvents {
         rooms: () => this.rooms.values(),
         connections: () => this.connections.size,
         departed: (room, clientId, token) => this.sessions.depart(room, clientId, token, false),
+        head: (room, h) => inOrder.catchUp(room, h.epoch, h.seq),
       })
       : new LocalReplication(backend.nodeId, backend.log));
     const rooms = (this.rooms = new Rooms(replication, clock, limits));
@@ -117,7 +118,9 @@ export class Server implements ConnectionEvents {
       tooSlow: (r) => this.out.closeWith(r as Connection, CloseCode.SLOW_CONSUMER, ErrorCode.DISCONNECT, `Send queue passed SLOW_CONSUMER_HARD_BYTES (${cfg.slowConsumerHardBytes})`),
     }));
     const inOrder = new InOrder(backend.log, clock, (ch, e) => this.remote.entry(ch as Room, e));
-    const sequencer = (this.sequencer = new Sequencer({ log: backend.log, clock, delivery, inOrder, metrics, logger: log, outboxTimeoutMs: cfg.outboxTimeoutMs, outboxMax: cfg.outboxMaxMessages, ready: () => this.replication.synced() }));
+    const sequencer = (this.sequencer = new Sequencer({ log: backend.log, clock, delivery, inOrder, metrics, logger: log, outboxTimeoutMs: cfg.outboxTimeoutMs, outboxMax: cfg.outboxMaxMessages, ready: () => this.replication.synced(),
+      apply: (ch, msg) => applyRemote((ch as Room).world, msg, clock.now()),
+    }));
     this.acks = new Acks({
       log: backend.log, delivery, metrics, ackTimeoutMs: cfg.ackTimeoutMs, maxRetries: cfg.maxRetries,
       unresponsive: (r, why) => this.out.closeWith(r as Connection, CloseCode.UNRESPONSIVE, ErrorCode.DISCONNECT, why),
@@ -126,6 +129,8 @@ export class Server implements ConnectionEvents {
     this.sessions = new Sessions({
       claims: backend.claims, out, clock, metrics, logger: log, nodeId: backend.nodeId, resumeWindowMs: cfg.resumeWindowMs,
       room: (id) => rooms.channel(id),
+      presence: replication.presence("leave") as "leave" | undefined,
+      live: (connId) => [...this.connections].some((c) => c.id === connId),
       hydrate: async (room) => {
         for (const p of await replication.storedPlayers(room.id)) {
           if (p.client_id) room.world.join({ ...(p as Player), token: "" }, clock.now());
@@ -258,7 +263,7 @@ export class Server implements ConnectionEvents {
     if (code === 1006 || code === 0 || code === 1011) m.connectionErrors++;
     const room = conn.room as Room;
     const fields = { room: room.id, connection: conn.id, user: conn.userId, code, reason: reason || undefined };
-    if (!conn.joined || !room.members.delete(conn)) return this.log.info("connection_close", { ...fields, pending: true });
+    if (!conn.joined || !room.remove(conn)) return this.log.info("connection_close", { ...fields, pending: true });
     this.delivery.forget(conn);
     this.acks.untrack(conn);
     this.replication.left(conn);

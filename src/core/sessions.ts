@@ -39,7 +39,7 @@ function replaced(room: Room, conn: Connection): boolean {
 
 /** How a joining connection got its client id. */
 export type Admission =
-  | { kind: "fresh" }
+  | { kind: "fresh"; /** It took over a hold of a connection that ended here unheard (its leave still waits): that session ends first. */ restart?: boolean }
   | { kind: "resumed"; /** Replay the room log after this point. */ epoch?: number; lastSeq: number }
   | { kind: "conflict"; holder: Holder };
 
@@ -57,6 +57,10 @@ export interface SessionsOptions {
   room(id: string): Room;
   /** Closes the connection of `holder` in `roomId` (replaced by a newer one), on whichever instance it is. */
   replace(roomId: string, holder: Holder, code: number, why: string): void;
+  /** Whether connection `connId` is open on this instance. */
+  live(connId: string): boolean;
+  /** How a leave is conditioned on the shared store (`Replication.presence("leave")`). */
+  presence?: "leave";
   /** Fills a room that is not open here with the players the cluster stores (to name its host). */
   hydrate(room: Room): Maybe<void>;
 }
@@ -98,6 +102,11 @@ export class Sessions {
     return then(this.opts.claims.claim(conn.room.id, conn.clientId, holder, resuming ? undefined : conn.session), (c): Admission => {
       if (!c.ok) return { kind: "conflict", holder: c.holder };
       const prev = c.previous;
+      // Our own connection, gone, whose departure has not reached the log (it waits for the store):
+      // its session ended, so the room hears it leave before this one joins.
+      if (!resuming && prev?.conn && prev.conn !== conn.id && prev.node === this.opts.nodeId && !this.opts.live(prev.conn)) {
+        return { kind: "fresh", restart: true };
+      }
       if (prev?.conn && prev.conn !== conn.id) {
         if (resuming) this.opts.replace(conn.room.id, prev, CloseCode.SESSION_REPLACED, "This session was resumed by a newer connection");
         else this.opts.replace(conn.room.id, prev, CloseCode.REPLACED, "A newer connection took this client id over");
@@ -144,7 +153,7 @@ export class Sessions {
    * ENTITY_DESPAWN for every entity it owned and — when it was the host — the new host, all in
    * the room log, so every instance and every resumed client hears it once.
    */
-  depart(roomId: string, clientId: string, token: string, detached: boolean, conn?: string): void {
+  depart(roomId: string, clientId: string, token: string, detached: boolean, conn?: string, after?: () => void, reset = false): void {
     const room = this.opts.room(roomId);
     void then(room.ephemeral ? this.opts.hydrate(room) : undefined, () => {
       const out = this.opts.out;
@@ -152,9 +161,13 @@ export class Sessions {
       const hostAfter = hostAmong([...room.world.players.values()].filter((p) => p.client_id !== clientId));
       const leave = { type: MessageType.PRESENCE_LEAVE, payload: "presence_event" as const, presence_event: { client_id: clientId, event_type: PresenceEventType.LEAVE, data: { host_client_id: hostAfter } } };
       out.reliable(room, leave, {
-        change: { guard: { clientId, token, detached, conn }, release: true },
-        done: (seq, orphans) => {
-          if (seq === undefined) return;
+        change: { guard: { clientId, token, detached, conn }, release: !reset, reset, presence: this.opts.presence },
+        patient: true,
+        done: (_seq, orphans, refused) => {
+          after?.();
+          if (refused) return;
+          // Released. The leave itself was not appended when the room never had the join (its
+          // instance died before appending it): then its state here goes quietly.
           const now = this.opts.clock.now();
           room.ghosts.delete(clientId);
           const player = room.world.players.get(clientId);
@@ -168,6 +181,14 @@ export class Sessions {
         },
       });
     });
+  }
+
+  /**
+   * The session `conn` took over had ended unheard (see {@link Admission}): its leave, despawns
+   * and host change now, guarded by `conn`'s own hold, which stays.
+   */
+  restart(conn: Connection): void {
+    this.depart(conn.room.id, conn.clientId, conn.token, false, conn.id, undefined, true);
   }
 
   #detach(d: Detach): void {
@@ -185,8 +206,8 @@ export class Sessions {
     for (const d of this.#detaches.splice(0)) this.#detach(d);
     this.#quiet("expire holds", () => then(this.opts.claims.due(now, 100), (due) => {
       for (const d of due) {
-        this.depart(d.room, d.clientId, d.token, true);
-        this.#quiet("forget due hold", () => this.opts.claims.done(d));
+        // Forgotten only once the departure was answered: an instance dying between the two leaves it due for another.
+        this.depart(d.room, d.clientId, d.token, true, undefined, () => this.#quiet("forget due hold", () => this.opts.claims.done(d)));
       }
     }));
   }

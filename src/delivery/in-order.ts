@@ -44,12 +44,28 @@ export class InOrder {
     this.#drain(ch);
   }
 
+  /**
+   * The room log's head was read as (`epoch`, `seq`): entries up to it that have still not
+   * arrived after {@link GAP_WAIT_MS} are read from the log — an entry lost on its way here
+   * (a bus message dropped in an outage) with nothing after it would otherwise never come.
+   */
+  catchUp(ch: RoomChannel, epoch: number, seq: number): void {
+    if (epoch !== ch.epoch) {
+      if (ch.pastEpochs.has(epoch) || seq === 0) return;
+      this.newEpoch(ch, epoch);
+    }
+    if (seq <= ch.seq) return;
+    ch.behind = Math.max(ch.behind, seq);
+    this.#arm(ch);
+  }
+
   /** Moves the room to `epoch`, counting from 0 (the new epoch's entries all come in order). */
   newEpoch(ch: RoomChannel, epoch: number): void {
     if (ch.epoch !== 0) ch.pastEpochs.add(ch.epoch);
     if (ch.pastEpochs.size > 16) ch.pastEpochs.delete(ch.pastEpochs.values().next().value!);
     ch.epoch = epoch;
     ch.seq = 0;
+    ch.behind = 0;
     ch.early.clear();
   }
 
@@ -65,19 +81,21 @@ export class InOrder {
     if (ch.gapTimer !== undefined) return;
     ch.gapTimer = this.clock.setTimeout(() => {
       ch.gapTimer = undefined;
-      if (ch.early.size > 0) void this.#fill(ch);
+      if (ch.early.size > 0 || ch.behind > ch.seq) void this.#fill(ch);
     }, GAP_WAIT_MS);
   }
 
   async #fill(ch: RoomChannel): Promise<void> {
-    const first = Math.min(...ch.early.keys());
+    const first = ch.early.size > 0 ? Math.min(...ch.early.keys()) : ch.behind + 1;
     const epoch = ch.epoch;
+    const from = ch.seq;
+    if (first - from - 1 <= 0) return void (ch.behind = 0);
     let got: LogEntry[] | null = null;
     try {
-      got = await this.log.read(ch.id, epoch, ch.seq, first - ch.seq - 1);
+      got = await this.log.read(ch.id, epoch, from, first - from - 1);
     } catch {
       // the log is unreachable: try again later (below)
-      if (ch.epoch === epoch && ch.early.size > 0) this.#arm(ch);
+      if (ch.epoch === epoch && (ch.early.size > 0 || ch.behind > ch.seq)) this.#arm(ch);
       return;
     }
     if (ch.epoch !== epoch) return;
@@ -85,6 +103,8 @@ export class InOrder {
     // What the log no longer has cannot come: skip to the first entry that is here.
     if (ch.early.size > 0 && !ch.early.has(ch.seq + 1) && got === null) ch.seq = Math.min(...ch.early.keys()) - 1;
     this.#drain(ch);
-    if (ch.early.size > 0) this.#arm(ch);
+    // A head that cannot be reached (history gone, or no progress) is given up: later entries move the room on.
+    if (ch.behind <= ch.seq || got === null || ch.seq === from) ch.behind = 0;
+    if (ch.early.size > 0 || ch.behind > ch.seq) this.#arm(ch);
   }
 }

@@ -42,6 +42,8 @@ export interface Recipient {
  */
 export class RoomChannel<R extends Recipient = Recipient> {
   readonly members = new Set<R>();
+  /** The member holding each client id (a message's sender is found here when only its id is known). */
+  readonly byClient = new Map<string, R>();
   /** Members currently served from their send queue instead of the topic. */
   readonly slow = new Set<R>();
   /** Fan-out topic per format. */
@@ -56,6 +58,8 @@ export class RoomChannel<R extends Recipient = Recipient> {
   /** Reliable entries that arrived before an earlier one, by seq (see in-order.ts). */
   readonly early = new Map<number, () => void>();
   gapTimer?: unknown;
+  /** The log's head as last read, when it was ahead of `seq` (see InOrder.catchUp); 0 when not. */
+  behind = 0;
   /** Local deliveries waiting behind reliable messages the room log has not answered yet. */
   readonly deferred: { run?: () => void }[] = [];
   /** Reliable messages waiting for the room log to come back (see sequencer.ts). */
@@ -69,6 +73,19 @@ export class RoomChannel<R extends Recipient = Recipient> {
   bytesIn = 0;
   bytesOut = 0;
   lastActivity: number;
+
+  /** Makes `m` a member. */
+  admit(m: R): void {
+    this.members.add(m);
+    this.byClient.set(m.clientId, m);
+  }
+
+  /** Removes `m`; false when it was not a member. */
+  remove(m: R): boolean {
+    if (!this.members.delete(m)) return false;
+    if (this.byClient.get(m.clientId) === m) this.byClient.delete(m.clientId);
+    return true;
+  }
 
   /** Keeps `entry` among the last {@link RECENT_ENTRIES} delivered here. */
   remember(entry: LogEntry): void {

@@ -56,6 +56,12 @@ export interface SequencerOptions {
   outboxMax: number;
   /** Whether the log may take appends now (false while the cluster restores what it lost: they wait in the outbox). */
   ready(): boolean;
+  /**
+   * Applies an entry of this instance's own to the room's state again as it is delivered, in
+   * room order: the handler applied it when it came, but an earlier entry from elsewhere
+   * (a leave of the same client, say) may have undone that since.
+   */
+  apply?(ch: RoomChannel, msg: Envelope): void;
 }
 
 /** Appends reliable messages to the room log and delivers them here in room order. */
@@ -96,6 +102,15 @@ export class Sequencer {
 
   /** Retries the room's outbox from its head, one append at a time, until one waits or fails. */
   #drain(ch: RoomChannel, now = this.opts.clock.now(), expireOnly = false): void {
+    // Overdue messages behind a patient one (a departure, never given up) are given up too.
+    if (expireOnly && ch.outbox.length > 1 && ch.outbox[0]!.deadline === Infinity) {
+      const overdue = ch.outbox.filter((r, i) => i > 0 && r.deadline! <= now);
+      if (overdue.length > 0) {
+        ch.outbox.splice(0, ch.outbox.length, ...ch.outbox.filter((r) => !overdue.includes(r)));
+        this.#outboxSize -= overdue.length;
+        for (const r of overdue) this.#giveUp(r, new ClusterUnavailableError(`The room log stayed unreachable for ${this.opts.outboxTimeoutMs} ms`));
+      }
+    }
     while (ch.outbox.length > 0 && !this.#retrying.has(ch)) {
       const head = ch.outbox[0]!;
       if (head.deadline! <= now) {
@@ -189,6 +204,7 @@ export class Sequencer {
         ch.remember(e);
         msg.seq = e.seq;
         msg.epoch = e.epoch;
+        this.opts.apply?.(ch, msg);
         this.opts.delivery.deliver(ch, Outbound.fromProtobuf(msg, decodeFrame(e.frame).payload), meta, req.sender);
       });
     });

@@ -41,6 +41,11 @@ export class BusControl {
   }
 
   /** The backend is unreachable for `ms`; with `lose`, frames in flight to `nodeIds` are lost. */
+  /** When the current (or last) outage ends. */
+  get outageUntil(): number {
+    return this.#outageUntil;
+  }
+
   outage(ms: number, lose: boolean, nodeIds: string[]): void {
     this.broker.setAvailable(false, "Simulated outage");
     this.#outageUntil = Math.max(this.#outageUntil, this.clock.now() + ms);

@@ -96,9 +96,19 @@ export class ModelClient {
   }
   #pendingAsk = 0;
 
+  /**
+   * Entities of an ended session whose leave may never have reached the log: it was handled by
+   * an instance in an outage that then died before it could append it (see the runner's kill).
+   * To the cluster that session simply lost its instance, so they may stay or go.
+   */
+  readonly lostLeaves: string[] = [];
+  /** The last deliberate leave, while its fate is open (its instance, when the log could take it again, its entities). */
+  leaveUnsure?: { node: Opener; until: number; entities: string[] };
+
   /** A deliberate close (1000): the session ends. */
   leave(): void {
     if (!this.conn) return;
+    this.leaveUnsure = this.lastNode ? { node: this.lastNode, until: 0, entities: [...this.expectedEntities().keys()] } : undefined;
     this.conn.close(1000);
     this.conn = undefined;
     this.state = "idle";
@@ -275,7 +285,8 @@ export class ModelClient {
    * and the connection it went out on is gone (it may or may not have reached the log).
    */
   uncertainEntities(): string[] {
-    return this.entityOps.filter((op) => !this.accepts.has(op.id) && !this.refused.has(op.id) && this.sent.get(op.id)?.conn !== this.conn).map((op) => op.entity);
+    const open = this.entityOps.filter((op) => !this.accepts.has(op.id) && !this.refused.has(op.id) && this.sent.get(op.id)?.conn !== this.conn).map((op) => op.entity);
+    return [...open, ...this.lostLeaves];
   }
 
   /**

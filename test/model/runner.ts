@@ -21,6 +21,8 @@ export { resultOf, runScenario, type Probe, type RunResult, type Snapshot } from
 export { ACK_TIMEOUT_MS, HEARTBEAT_MS, NODE_TTL_MS, ROOM, STEP_MS } from "./commands.ts";
 
 const settle = () => new Promise<void>((r) => setImmediate(r));
+/** How long after an outage a leave waiting in an outbox may still be unappended (the heartbeat that finds the store back, then a sweep). */
+const LEAVE_RETRY_MS = 1500;
 
 /** One simulated cluster and its clients. */
 export class Sim {
@@ -82,9 +84,14 @@ export class Sim {
     return undefined;
   }
 
-  /** Whether the room may hear `c` leave now: no connection the (live) server holds, and its session over. */
+  /**
+   * Whether the room may hear `c` leave now: its latest connection not open on a live server,
+   * and its session over. (A connection it abandoned — dropped, then replaced by a newer one —
+   * may stay open on its server a while; a leave after the client closed the newer one is its own.)
+   */
   leavable(c: ModelClient): boolean {
-    const held = (this.#conns.get(c.id) ?? []).some((k) => k.node.alive && k.serverOpen);
+    const k = (this.#conns.get(c.id) ?? []).at(-1);
+    const held = k !== undefined && k.node.alive && k.serverOpen;
     if (held) return false;
     if (c.state === "idle") return true;
     if (c.state !== "dropped") return false;
@@ -191,7 +198,13 @@ export class Sim {
         break;
       }
       case "leave":
-        if (cl!.state === "connected" || cl!.state === "connecting") cl!.leave();
+        if (cl!.state === "connected" || cl!.state === "connecting") {
+          cl!.leave();
+          // In an outage the leave waits in its instance's outbox until the log is back (and a sweep ran).
+          const until = this.bus.outageUntil + LEAVE_RETRY_MS;
+          if (cl!.leaveUnsure && this.clock.now() < this.bus.outageUntil) cl!.leaveUnsure.until = until;
+          else cl!.leaveUnsure = undefined;
+        }
         break;
       case "chat": {
         const to = cmd.w === undefined ? undefined : this.clients[cmd.w % CLIENTS]!.id;
@@ -206,10 +219,13 @@ export class Sim {
         break;
       case "drop": {
         if (cl!.state !== "connected" && cl!.state !== "connecting") break;
+        // A resume still connecting may or may not have reached the store: its window is the old one or this one, whichever ends first.
+        const keep = cl!.state === "connecting" && this.#windowFrom.has(cl!.id);
         const conn = cl!.drop(cmd.late === 0) as SimConn | undefined;
-        if (cmd.late === 0) this.#windowFrom.set(cl!.id, this.clock.now());
+        const from = (at: number) => this.#windowFrom.set(cl!.id, keep ? Math.min(at, this.#windowFrom.get(cl!.id)!) : at);
+        if (cmd.late === 0) from(this.clock.now());
         else if (conn) {
-          this.#windowFrom.set(cl!.id, this.clock.now() + cmd.late);
+          from(this.clock.now() + cmd.late);
           this.#events.push({ at: this.clock.now() + cmd.late, run: () => conn.serverNotices(1006) });
         }
         break;
@@ -219,9 +235,15 @@ export class Sim {
         if (!node?.alive || this.slots.filter((s) => s?.alive).length < 2) break; // one instance always lives
         node.kill();
         for (const c of this.clients) {
+          const u = c.leaveUnsure;
+          if (u && u.node === node && this.clock.now() < u.until) c.lostLeaves.push(...u.entities);
+        }
+        for (const c of this.clients) {
           if ((c.conn as SimConn | undefined)?.node !== node) continue;
+          // A resume still connecting may never have reached the store: its window may be the old one.
+          const connecting = c.state === "connecting" && this.#windowFrom.has(c.id);
           c.drop(false);
-          this.#windowFrom.set(c.id, this.clock.now());
+          this.#windowFrom.set(c.id, connecting ? Math.min(this.clock.now(), this.#windowFrom.get(c.id)!) : this.clock.now());
         }
         break;
       }

@@ -87,7 +87,7 @@ test("Redis away past OUTBOX_TIMEOUT_MS: each reliable send rejects with NOT_DEL
 // SERVER BUG: a change answered NOT_DELIVERED stays in the sender's instance's world (it is
 // applied before the append and not rolled back), and the instance writes it back to Redis
 // after the outage: the resend gets CONFLICT, late joiners see an entity nobody was told about.
-test.failing("a spawn answered NOT_DELIVERED is not in the room: resent after recovery, it is ACCEPTED", async () => {
+test("a spawn answered NOT_DELIVERED is not in the room: resent after recovery, it is ACCEPTED", async () => {
   const ann = await join(bun, "ghost", "ann");
   await redis.stop("kill");
   expect(await settled(ann.outcome(ann.spawnEntity({ entity_id: "ghost", template_id: "t" })))).toBe("REJECTED:NOT_DELIVERED");
@@ -102,7 +102,7 @@ test.failing("a spawn answered NOT_DELIVERED is not in the room: resent after re
 // require it) is stored without the field; another instance loading the room then throws in
 // entitySize (`e.template_id.length`) and every join there fails with 1011 "Could not join
 // the room; try again" — the room is unjoinable on every other instance.
-test.failing("an entity without template_id does not make the room unjoinable on another instance", async () => {
+test("an entity without template_id does not make the room unjoinable on another instance", async () => {
   const ann = await join(bun, "no-template", "ann");
   await ann.outcome(ann.spawnEntity({ entity_id: "plain" }));
   const late = await join(node, "no-template", "late");
