@@ -14,7 +14,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { FIXED_CASES } from "./cases.ts";
+import { FIXED_CASES, KNOWN_GAPS } from "./cases.ts";
 import { scenarioArb } from "./commands.ts";
 import { check, summary } from "./oracle.ts";
 import { runScenario } from "./runner.ts";
@@ -22,13 +22,24 @@ import { runScenario } from "./runner.ts";
 const long = process.env.MODEL_LONG === "1";
 const budgetMs = long ? Number(process.env.MODEL_SECONDS ?? 600) * 1000 : Number(process.env.MODEL_CI_MS ?? 20_000);
 const numRuns = Number(process.env.MODEL_RUNS ?? (long ? 2000 : 400));
-const seed = process.env.MODEL_SEED === undefined ? undefined : Number(process.env.MODEL_SEED);
+// Inside `npm test` the random runs are reproducible (one fixed seed: the same 400 scenarios on
+// every machine); `npm run test:model` explores new seeds.
+const CI_SEED = 3;
+const seed = process.env.MODEL_SEED === undefined ? (long ? undefined : CI_SEED) : Number(process.env.MODEL_SEED);
 
 describe("model: fixed cases (shrunk counterexamples)", () => {
   for (const c of FIXED_CASES) {
     test(`[finding ${c.finding}] ${c.name}`, async () => {
       const v = check(await runScenario(c.scenario));
       expect(summary(v)).toBe("");
+    });
+  }
+});
+
+describe("model: known gaps (open; each still breaks a guarantee)", () => {
+  for (const c of KNOWN_GAPS) {
+    test.failing(`[${c.finding}] ${c.name}`, async () => {
+      expect(summary(check(await runScenario(c.scenario)))).toBe("");
     });
   }
 });
