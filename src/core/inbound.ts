@@ -7,14 +7,14 @@
 import type { Config } from "../config.ts";
 import { CloseCode, ErrorCode } from "../errors.ts";
 import type { GlobalLimiter, MessageLimiter } from "../limits/index.ts";
-import { Decision } from "../limits/state.ts";
+import { Decision, periodOf, type LimiterState } from "../limits/state.ts";
 import { frameLength } from "../lib/bytes.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Frame } from "../lib/transport.ts";
 import { INVALID_SLOT, RAW_SLOT, slotOf, type Metrics } from "../observability/metrics.ts";
 import { parseBinary, parseText } from "../protocol/codec.ts";
 import { sanitizeInbound } from "../protocol/sanitize.ts";
-import type { Envelope, Format } from "../protocol/types.ts";
+import { MessageType, type Envelope, type Format } from "../protocol/types.ts";
 import type { Broadcaster } from "./broadcast.ts";
 import type { Connection } from "./connection.ts";
 import type { FirstAuth } from "./first-auth.ts";
@@ -25,6 +25,9 @@ import type { HandlerServices, Router } from "./router.ts";
 const MAX_AGE_MS = 60_000;
 /** Frames a connection may send while its join waits for the cluster; more is abuse. */
 const MAX_EARLY = 64;
+
+/** The messages that go through the room log (their senders track an outcome). */
+const RELIABLE_PAYLOADS = new Set<Envelope["payload"]>(["chat_message", "entity_spawn", "entity_update", "entity_despawn", "presence_event", "object_grab", "object_release", "emoji_reaction", "moderation"]);
 
 /** What {@link Inbound} needs. */
 export interface InboundOptions {
@@ -83,7 +86,7 @@ export class Inbound {
     room.messagesIn++;
     room.bytesIn += bytes;
     room.lastActivity = now;
-    if (!this.#admitRate(conn, now)) return;
+    if (!this.#admitRate(conn, now, frame)) return;
 
     let msg: Envelope;
     let ref = "";
@@ -124,7 +127,7 @@ export class Inbound {
   }
 
   /** The per-connection and global message limits. Returns whether the frame may go on. */
-  #admitRate(conn: Connection, now: number): boolean {
+  #admitRate(conn: Connection, now: number, frame: Frame): boolean {
     const { limits, metrics: m, out, config } = this.opts;
     const rate = (conn.rate ??= limits.messages.newState());
     let d = limits.messages.check(rate, now);
@@ -139,11 +142,32 @@ export class Inbound {
     if (d === Decision.Close) {
       m.rateLimited.closes++;
       out.closeWith(conn, CloseCode.RATE_LIMITED, ErrorCode.RATE_LIMITED, `Over the rate limit for ${config.rateLimitStrikes} windows in a row`);
-    } else if (d === Decision.Notify) {
+      return false;
+    }
+    const ref = conn.reliable ? this.#nameDrop(conn, rate, frame, now) : undefined;
+    if (d === Decision.Notify || ref) {
       const retry = byGlobal ? limits.global.retryAfterMs(now) : limits.messages.retryAfterMs(rate, now);
       const what = byGlobal ? "This server is over its message budget" : `Over ${config.rateLimitMessages} messages per ${config.rateLimitWindowMs} ms`;
-      out.error(conn, ErrorCode.RATE_LIMITED, `${what}; messages are dropped for ${retry} ms`, undefined, { retry_after_ms: retry });
+      const text = `${what}; messages are dropped for ${retry} ms`;
+      if (d === Decision.Notify) out.error(conn, ErrorCode.RATE_LIMITED, text, ref, { retry_after_ms: retry });
+      else out.send(conn, { type: MessageType.ERROR, payload: "error", error: { code: ErrorCode.RATE_LIMITED, message: text, ref_message_id: ref, retry_after_ms: retry } });
     }
     return false;
+  }
+
+  /**
+   * The message id of a dropped reliable message of an acknowledging client, so that its sender
+   * learns this message's outcome — at most RATE_LIMIT_MESSAGES named per window (the errors
+   * never outnumber what the client may send); undefined for anything else.
+   */
+  #nameDrop(conn: Connection, rate: LimiterState, frame: Frame, now: number): string | undefined {
+    const window = periodOf(now, this.opts.config.rateLimitWindowMs);
+    if (rate.namedWindow !== window) (rate.namedWindow = window), (rate.named = 0);
+    if (rate.named >= this.opts.config.rateLimitMessages) return undefined;
+    const parsed = typeof frame === "string" ? parseText(frame) : parseBinary(frame);
+    const msg = "msg" in parsed ? parsed.msg : undefined;
+    if (!msg?.message_id || !msg.payload || !RELIABLE_PAYLOADS.has(msg.payload)) return undefined;
+    rate.named++;
+    return msg.message_id;
   }
 }

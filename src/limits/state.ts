@@ -57,6 +57,9 @@ export class LimiterState {
   globalWindow = -Infinity;
   /** Messages this connection sent to the global limiter in `globalWindow`, accepted or not. */
   globalCount = 0;
+  /** The window (`floor(t / windowMs)`) of `named`, and dropped messages named back to the client in it. */
+  namedWindow = -Infinity;
+  named = 0;
 
   constructor(slots: number) {
     this.counts = new Uint32Array(slots);

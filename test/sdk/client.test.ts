@@ -185,10 +185,9 @@ describe("sending before connect, after close", () => {
     expect(await plain.outcome(plain.sendChat("hi")).catch((e: GraphwizError) => e.code)).toBe("NO_OUTCOME");
   });
 
-  // SERVER GAP: a reliable message dropped by the rate limiter is never named — the one
-  // RATE_LIMITED error has no ref_message_id and the rest are dropped silently — so its sender
-  // never learns its outcome (the SDK can only give up at the next close: OUTCOME_UNKNOWN).
-  test.failing("every reliable send learns its outcome, also when the rate limiter drops it", async () => {
+  // A reliable message the rate limiter drops is named in a RATE_LIMITED error (for an
+  // acknowledging client, up to RATE_LIMIT_MESSAGES per window), so its sender learns its outcome.
+  test("every reliable send learns its outcome, also when the rate limiter drops it", async () => {
     const c = await client("outcome-rate", "flood", { reliable: true });
     const outcomes = Array.from({ length: 200 }, (_, i) => c.outcome(c.sendChat(`${i}`)).then(() => "ACCEPTED", (e: GraphwizError) => e.serverError?.code ?? e.code));
     const answered = await Promise.race([Promise.all(outcomes), Bun.sleep(3000).then(() => "some never answered")]);
