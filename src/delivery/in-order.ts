@@ -89,7 +89,13 @@ export class InOrder {
     const first = ch.early.size > 0 ? Math.min(...ch.early.keys()) : ch.behind + 1;
     const epoch = ch.epoch;
     const from = ch.seq;
-    if (first - from - 1 <= 0) return void (ch.behind = 0);
+    if (first - from - 1 <= 0) {
+      // Nothing to read: the next entry is here already (it came while the room was opening).
+      ch.behind = 0;
+      this.#drain(ch);
+      if (ch.early.size > 0) this.#arm(ch);
+      return;
+    }
     let got: LogEntry[] | null = null;
     try {
       got = await this.log.read(ch.id, epoch, from, first - from - 1);

@@ -150,6 +150,11 @@ export const FIXED_CASES: FixedCase[] = [
     finding: "model (new)",
     scenario: s(1500, [{ k: "conn", c: 0, n: 1 }, { k: "hold", n: 0, ms: 50 }, { k: "conn", c: 1, n: 0 }, { k: "leave", c: 0 }, { k: "conn", c: 0, n: 0 }, { k: "entity", c: 0, op: 0, p: 0 }, { k: "chat", c: 0 }]),
   },
+  {
+    name: "a departure appended while the room was still opening on the reaper: its entry waits in early and, with nothing to read, was never drained (every member lost all later entries)",
+    finding: "model (new)",
+    scenario: s(10_000, [{"k": "tick", "ms": 1866}, {"k": "conn", "c": 0, "n": 2, "q": false}, {"k": "tick", "ms": 225}, {"k": "kill", "q": false, "n": 2}, {"k": "tick", "ms": 141}, {"k": "tick", "ms": 374}, {"k": "tick", "ms": 2528}, {"k": "tick", "ms": 3368}, {"k": "tick", "ms": 4146}, {"k": "tick", "ms": 1691}, {"k": "tick", "ms": 1138}, {"k": "tick", "ms": 311}, {"k": "kill", "q": false, "n": 2}, {"k": "tick", "ms": 359}, {"k": "leave", "q": false, "c": 5}, {"k": "conn", "c": 4, "n": 2, "q": true}, {"k": "tick", "ms": 170}, {"k": "chat", "q": false, "c": 0, "w": 4}, {"k": "conn", "c": 3, "n": 2, "q": true}, {"k": "kill", "q": true, "n": 0}, {"k": "move", "c": 5}, {"k": "drop", "q": false, "c": 3, "late": 0}, {"k": "conn", "c": 2, "n": 2, "q": true}, {"k": "conn", "c": 1, "n": 1, "q": true}, {"k": "tick", "ms": 631}, {"k": "hold", "n": 0, "ms": 617}, {"k": "shuffle", "ms": 2863}, {"k": "conn", "c": 0, "n": 0, "q": true}, {"k": "chat", "q": false, "c": 3, "w": 2}, {"k": "chat", "q": false, "c": 1, "w": 0}, {"k": "chat", "q": true, "c": 2, "w": 5}, {"k": "conn", "c": 0, "n": 2, "q": false}, {"k": "chat", "q": false, "c": 4, "w": 2}, {"k": "chat", "q": false, "c": 2, "w": 0}, {"k": "step", "q": true}, {"k": "chat", "q": false, "c": 1, "w": 1}, {"k": "drop", "q": false, "c": 5, "late": 0}, {"k": "chat", "q": false, "c": 2, "w": 5}, {"k": "move", "c": 4}, {"k": "entity", "q": false, "c": 2, "op": 0, "p": 4}, {"k": "chat", "q": false, "c": 0, "w": 5}, {"k": "hold", "n": 1, "ms": 1626}, {"k": "hold", "n": 2, "ms": 1581}, {"k": "step", "q": true}, {"k": "tick", "ms": 3225}]),
+  },
 ];
 
 /**
