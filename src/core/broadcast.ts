@@ -106,15 +106,30 @@ export class Broadcaster {
         }
         const e = r.entries[0];
         if (sender?.reliable && e && opts.ref) {
-          this.send(sender, { type: MessageType.ACCEPTED, payload: "accepted", accepted: { ref_message_id: opts.ref, seq: e.seq, epoch: e.epoch } });
+          this.#outcome(room, sender, { type: MessageType.ACCEPTED, payload: "accepted", accepted: { ref_message_id: opts.ref, seq: e.seq, epoch: e.epoch } });
         }
         opts.done?.(e?.seq, r.orphans, false);
       },
       failed: (err) => {
         opts.undo?.();
-        if (sender && !sender.isClosed && opts.ref) this.error(sender, ErrorCode.NOT_DELIVERED, `Not delivered: ${err.message}; resend it`, opts.ref);
+        if (!sender || !opts.ref) return;
+        const error = { code: ErrorCode.NOT_DELIVERED, message: `Not delivered: ${err.message}; resend it`, ref_message_id: opts.ref };
+        if (!sender.reliable) return void (!sender.isClosed && this.error(sender, error.code, error.message, error.ref_message_id));
+        this.opts.metrics.countError(error.code);
+        this.#outcome(room, sender, { type: MessageType.ERROR, payload: "error", error });
       },
     });
+  }
+
+  /**
+   * Tells a reliable sender the outcome of its message (ACCEPTED, or ERROR NOT_DELIVERED): on its
+   * connection, or — when that one dropped meanwhile — on the connection that resumed its session
+   * here; else it is kept for a resume here (bounded, see {@link Room.outcomes}).
+   */
+  #outcome(room: Room, sender: Connection, msg: Envelope): void {
+    const live = sender.isClosed ? room.byClient.get(sender.clientId) : sender;
+    if (live && !live.isClosed && live.session === sender.session) return this.send(live, msg);
+    if (sender.session) room.keepOutcome(sender.session, msg);
   }
 
   /** An unreliable message (positions, voice): to the members here and over the bus, never retried. */

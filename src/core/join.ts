@@ -123,6 +123,8 @@ export class Joiner {
     opts.delivery.subscribe(conn);
     for (const frame of helloFrames(conn, opts.ids.next(), now, replay?.complete ?? false)) opts.delivery.sendTo(conn, frame, undefined, conn.format, false);
     for (const e of replay?.entries ?? []) opts.delivery.sendTo(conn, outboundOf(decodeFrame(e.frame).payload));
+    // What the log answered for this session while it was away (see Broadcaster's outcomes).
+    if (resumed && conn.session) for (const msg of room.takeOutcomes(conn.session)) opts.out.send(conn, msg);
     // What the resumed client has not acknowledged yet is resent if it goes unacknowledged.
     if (conn.reliable) opts.acks.track(conn, room.epoch, replay && got ? Math.min(replay.from, room.seq) : room.seq);
     opts.replication.joined(conn);

@@ -4,7 +4,7 @@
  * @module
  */
 import { RoomChannel } from "../delivery/recipient.ts";
-import type { Format } from "../protocol/types.ts";
+import type { Envelope, Format } from "../protocol/types.ts";
 import type { Connection } from "./connection.ts";
 import { World, type WorldLimits } from "./world.ts";
 
@@ -30,6 +30,25 @@ export class Room extends RoomChannel<Connection> {
   constructor(id: string, now: number, limits: WorldLimits) {
     super(id, now);
     this.world = new World(limits);
+  }
+
+  /**
+   * Outcomes (ACCEPTED / NOT_DELIVERED) of messages whose sender's connection dropped before the
+   * log answered, kept for a resume of its session here (made on first use; the last 256).
+   */
+  outcomes?: { session: string; msg: Envelope }[];
+
+  /** Keeps an outcome for a resume of `session` here. */
+  keepOutcome(session: string, msg: Envelope): void {
+    if ((this.outcomes ??= []).push({ session, msg }) > 256) this.outcomes.shift();
+  }
+
+  /** Takes the outcomes kept for `session`. */
+  takeOutcomes(session: string): Envelope[] {
+    if (!this.outcomes) return [];
+    const mine = this.outcomes.filter((o) => o.session === session).map((o) => o.msg);
+    this.outcomes = this.outcomes.filter((o) => o.session !== session);
+    return mine;
   }
 
   /** Whether nothing keeps the room open here: no members, nobody joining, no resumable session. */

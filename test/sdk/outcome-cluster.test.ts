@@ -4,8 +4,8 @@
  * rejects with NOT_DELIVERED (its local change undone, nobody received it); once Redis is back
  * the same sends are ACCEPTED and reach the other instance.
  *
- * The `test.failing` cases are server bugs found through the SDK (reported to the lead; they
- * pass — and must become plain `test`s — once the server is fixed).
+ * The last three cases were server bugs found through the SDK (they ran as `test.failing` until
+ * the server was fixed).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { spawn } from "node:child_process";
@@ -124,11 +124,10 @@ async function pausableRedis(): Promise<{ url: string; pause(): void; resume(): 
   return { url: `redis://127.0.0.1:${port}`, pause: () => p.kill("SIGSTOP"), resume: () => p.kill("SIGCONT"), close: () => (p.kill("SIGCONT"), kill(), process.off("exit", kill)) };
 }
 
-// SERVER GAP: ACCEPTED and NOT_DELIVERED go only to the connection that sent the message. A
-// sender whose connection drops while its message waits in the outbox resumes its session and
-// never learns the outcome (ACCEPTED is not part of the resumable stream), so the SDK can only
-// say OUTCOME_UNKNOWN — and a resend may double the message.
-test.failing("a send still in the outbox when the connection drops: its outcome is told after the resume", async () => {
+// A sender whose connection drops while its message waits in the outbox learns the outcome
+// on the connection that resumes its session (else the SDK could only say OUTCOME_UNKNOWN, and
+// a resend might double the message).
+test("a send still in the outbox when the connection drops: its outcome is told after the resume", async () => {
   const paused = await pausableRedis();
   const servers = await twoInstances(paused.url, { OUTBOX_TIMEOUT_MS: "10000" });
   try {
