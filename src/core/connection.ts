@@ -111,6 +111,12 @@ export class Connection implements ConnectionHandle, Recipient {
     this.format = identity.format;
   }
 
+  /** Gives back the place admission reserved (once joined, failed or closed) and forgets it: its closures and timer would otherwise live as long as the connection. */
+  releaseSlot(): void {
+    const slot = this.slot;
+    if (slot) (this.slot = undefined), slot.release();
+  }
+
   /** The holder token of this connection's client id: its session, or itself. */
   get token(): string {
     return this.session ?? this.id;

@@ -70,7 +70,7 @@ export class Joiner {
     ready.then((r) => this.#joined(conn, r), (e: Error) => {
       this.opts.logger.error("join_failed", { room: room.id, connection: conn.id, message: e.message });
       room.joining--;
-      conn.slot?.release();
+      conn.releaseSlot();
       this.opts.out.closeWith(conn, CloseCode.INTERNAL, ErrorCode.DISCONNECT, "Could not join the room; try again");
       this.opts.rooms.release(room);
     });
@@ -93,7 +93,7 @@ export class Joiner {
   #joined(conn: Connection, { admission, got }: Replay): void {
     const room = conn.room as Room;
     room.joining--;
-    conn.slot?.release();
+    conn.releaseSlot();
     const { opts } = this;
     if (conn.isClosed) {
       // Closed while joining, after its claim: it holds the client id, so it ends as a dropped

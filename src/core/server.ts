@@ -256,7 +256,7 @@ export class Server implements ConnectionEvents {
   /** A connection closed: it leaves its room, which sees it go unless its session waits for a resume. */
   closed(conn: Connection, code: number, reason: string): void {
     if (!this.connections.delete(conn)) return;
-    conn.slot?.release();
+    conn.releaseSlot();
     const m = this.metrics;
     m.connectionsActive--;
     m.closed(code);
