@@ -10,7 +10,7 @@ import type { LogEntry, RoomLog } from "../cluster/types.ts";
 import type { Acks } from "../delivery/acks.ts";
 import { owed } from "../delivery/acks.ts";
 import type { Delivery } from "../delivery/deliver.ts";
-import { decodeFrame, outboundOf } from "../delivery/frames.ts";
+import { outboundOf, payloadOf } from "../delivery/frames.ts";
 import { CloseCode, ErrorCode } from "../errors.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { MessageIds } from "../lib/ids.ts";
@@ -122,7 +122,7 @@ export class Joiner {
     conn.joined = true;
     opts.delivery.subscribe(conn);
     for (const frame of helloFrames(conn, opts.ids.next(), now, replay?.complete ?? false)) opts.delivery.sendTo(conn, frame, undefined, conn.format, false);
-    for (const e of replay?.entries ?? []) opts.delivery.sendTo(conn, outboundOf(decodeFrame(e.frame).payload));
+    for (const e of replay?.entries ?? []) opts.delivery.sendTo(conn, outboundOf(payloadOf(e.frame)));
     // What the log answered for this session while it was away (see Broadcaster's outcomes).
     if (resumed && conn.session) for (const msg of room.takeOutcomes(conn.session)) opts.out.send(conn, msg);
     // What the resumed client has not acknowledged yet is resent if it goes unacknowledged.

@@ -7,7 +7,7 @@
 import type { LogEntry, RoomLog } from "../cluster/types.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import type { Delivery } from "./deliver.ts";
-import { decodeFrame, outboundOf } from "./frames.ts";
+import { decodeFrame, outboundOf, payloadOf } from "./frames.ts";
 import type { Recipient } from "./recipient.ts";
 
 /** Whether a log entry is owed to `clientId` (not its own message; not someone else's whisper). */
@@ -111,7 +111,7 @@ export class Acks {
     }
     r.retries++;
     this.opts.metrics.delivery.retries += due.length;
-    for (const e of due) this.opts.delivery.sendTo(r, outboundOf(decodeFrame(e.frame).payload));
+    for (const e of due) this.opts.delivery.sendTo(r, outboundOf(payloadOf(e.frame)));
     r.nextRetryAt = now + retryDelay(r.retries, this.opts.ackTimeoutMs);
   }
 

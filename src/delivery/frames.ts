@@ -63,6 +63,18 @@ export function decodeFrame(frame: Uint8Array): FrameMeta & { payload: Uint8Arra
   return { reliable: (flags & RELIABLE) !== 0, kind: flags >> KIND_SHIFT, sender, only, payload: frame.subarray(r.pos) };
 }
 
+/** The payload of a frame (a view), skipping its header without decoding it. @throws on a truncated frame */
+export function payloadOf(frame: Uint8Array): Uint8Array {
+  const r = new VarintReader(frame);
+  r.pos = 1;
+  for (let i = 0; i < 2; i++) {
+    const n = r.read();
+    if (n < 0 || r.pos + n > frame.length) throw new Error("Truncated frame header");
+    r.pos += n;
+  }
+  return frame.subarray(r.pos);
+}
+
 /**
  * The Outbound of a typed frame's payload: its protobuf bytes are the payload itself (no
  * re-encode); JSON is encoded from the decoded message when a JSON recipient needs it.

@@ -22,7 +22,7 @@ import type { Metrics } from "../observability/metrics.ts";
 import { Outbound } from "../protocol/codec.ts";
 import type { Envelope } from "../protocol/types.ts";
 import type { Delivery } from "./deliver.ts";
-import { decodeFrame, type FrameMeta } from "./frames.ts";
+import { payloadOf, type FrameMeta } from "./frames.ts";
 import type { InOrder } from "./in-order.ts";
 import type { Recipient, RoomChannel } from "./recipient.ts";
 
@@ -205,7 +205,7 @@ export class Sequencer {
         msg.seq = e.seq;
         msg.epoch = e.epoch;
         this.opts.apply?.(ch, msg);
-        this.opts.delivery.deliver(ch, Outbound.fromProtobuf(msg, decodeFrame(e.frame).payload), meta, req.sender);
+        this.opts.delivery.deliver(ch, Outbound.fromProtobuf(msg, payloadOf(e.frame)), meta, req.sender);
       });
     });
   }
