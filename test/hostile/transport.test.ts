@@ -146,3 +146,54 @@ describe.each(RUNTIMES)("origin, close and slow headers on %s", (runtime) => {
     expect(closed - t0).toBeLessThan(13_000);
   }, 20_000);
 });
+
+/** Whether process `pid` still holds a TCP socket whose peer is local port `peerPort`. */
+function holdsSocket(pid: number, peerPort: number): boolean {
+  const out = Bun.spawnSync(["ss", "-tnpH", "dst", `127.0.0.1:${peerPort}`]).stdout.toString();
+  return out.split("\n").some((l) => l.includes(`pid=${pid},`));
+}
+
+describe.each(RUNTIMES)("a lagging peer on %s", (runtime) => {
+  let s: RunningServer;
+  beforeAll(async () => {
+    s = await startServer(runtime, {
+      RATE_LIMIT_MESSAGES: "0", GLOBAL_RATE_LIMIT_MESSAGES: "0",
+      MAX_ROOM_STATE_BYTES: "4096", SLOW_CONSUMER_SOFT_BYTES: "1024", SLOW_CONSUMER_HARD_BYTES: "8192",
+    });
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  test("10: a peer that stopped reading and is closed by the server (4101) loses its socket within 5 s", async () => {
+    const room = `lag-${crypto.randomUUID().slice(0, 6)}`;
+    const t = tcp(s.port);
+    t.sock.write(upgradeLines(s.port, `/ws/${room}`).join("\r\n") + "\r\n\r\n");
+    await Bun.sleep(300);
+    expect(t.data().toString()).toStartWith("HTTP/1.1 101");
+    t.sock.pause(); // reads nothing more: the server's buffers for it fill up
+    const myPort = t.sock.localPort!;
+    const flooder = await join(s.ws, room);
+    const big = "x".repeat(60_000);
+    // Flood until the server gives up on the lagging peer (4101 once its buffers pass the hard
+    // limit); from then on the peer must lose its socket within 5 s.
+    const t0 = Date.now();
+    let closedAt = 0;
+    let gone = 0;
+    while (Date.now() - t0 < 20_000) {
+      if (!closedAt) for (let i = 0; i < 20; i++) flooder.send(JSON.stringify({ type: "CHAT_MESSAGE", message: big }));
+      await Bun.sleep(50);
+      if (!closedAt && s.lines.some((l) => l.includes('"connection_close"') && l.includes('"code":4101'))) closedAt = Date.now();
+      if (!holdsSocket(s.proc.pid, myPort)) {
+        gone = Date.now();
+        break;
+      }
+    }
+    expect(closedAt).toBeGreaterThan(0);
+    expect(gone).toBeGreaterThan(0);
+    expect(gone - closedAt).toBeLessThan(5000);
+    await flooder.close();
+    t.sock.destroy();
+    await stillServes(s);
+  }, 30_000);
+});
