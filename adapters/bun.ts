@@ -21,6 +21,8 @@ type Socket = ServerWebSocket<Data>;
  */
 class BunTransport implements Transport {
   handle?: ConnectionHandle;
+  /** A close waiting for the send buffer to drain, and the timer that ends the socket instead. */
+  closing?: { code: number; reason: string; timer: ReturnType<typeof setTimeout> };
   constructor(readonly ws: Socket) {}
   attach(handle: ConnectionHandle): void {
     this.handle = handle;
@@ -32,13 +34,30 @@ class BunTransport implements Transport {
   bufferedAmount(): number {
     return this.ws.getBufferedAmount();
   }
+  /**
+   * With nothing buffered, closes at once. A lagging peer (data still buffered) gets its close
+   * frame once the buffer drains, or loses its socket after CLOSE_TIMEOUT_MS: once Bun has
+   * closed, its socket cannot be ended from JavaScript, and it would wait far longer.
+   */
   close(code: number, reason: string): void {
-    this.ws.close(code, reason);
+    if (this.closing) return;
+    if (this.ws.getBufferedAmount() === 0) return this.ws.close(code, reason);
+    this.closing = { code, reason, timer: setTimeout(() => this.ws.terminate(), CLOSE_TIMEOUT_MS) };
+  }
+  /** The buffer drained: a close that was waiting for it goes out now. */
+  drained(): boolean {
+    const c = this.closing;
+    if (!c) return false;
+    if (this.ws.getBufferedAmount() === 0) clearTimeout(c.timer), this.ws.close(c.code, c.reason);
+    return true;
   }
   ping(): void {
     this.ws.ping();
   }
 }
+
+/** How long a server-side close may wait for the peer before the socket is ended. */
+const CLOSE_TIMEOUT_MS = 2_000;
 
 let server: ReturnType<typeof Bun.serve> | undefined;
 
@@ -63,9 +82,15 @@ const websocket = {
     if (t) ws.data = t; // hono's data (events, a URL) is not needed any more
   },
   message: (ws: Socket, msg: string | Buffer) => handleOf(ws)?.message(msg),
-  drain: (ws: Socket) => handleOf(ws)?.drain(),
+  drain: (ws: Socket) => {
+    if (!(ws.data as BunTransport).drained?.()) handleOf(ws)?.drain();
+  },
   pong: (ws: Socket) => handleOf(ws)?.pong(),
-  close: (ws: Socket, code: number, reason: string) => handleOf(ws)?.closed(code, reason),
+  close: (ws: Socket, code: number, reason: string) => {
+    const t = ws.data as BunTransport;
+    if (t.closing) clearTimeout(t.closing.timer);
+    t.handle?.closed(code, reason);
+  },
 };
 
 await boot({

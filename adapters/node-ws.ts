@@ -11,13 +11,14 @@ import type { Hono } from "hono";
 import { defineWebSocketHelper, type WSEvents } from "hono/ws";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import { Buffer } from "node:buffer";
 import { WebSocketServer, type WebSocket } from "ws";
 
 /** Where the helper leaves the accepted events for the upgrade listener. */
 const ACCEPTED = Symbol("graphwiz.accepted");
 type Env = { incoming?: IncomingMessage; outgoing?: undefined; [ACCEPTED]?: WSEvents<unknown> };
 /** A socket as the adapter keeps it: the transport (with the connection's handle) hangs on it. */
-export type NodeSocket = WebSocket & { _socket: Duplex; __handle?: { message(d: string | Uint8Array): void; closed(code: number, reason: string): void } };
+export type NodeSocket = WebSocket & { __socket?: Duplex; __handle?: { message(d: string | Uint8Array): void; closed(code: number, reason: string): void } };
 
 /** Hono's upgrade helper for Node: accepts the upgrade; {@link handleUpgrade} completes it. */
 export const upgradeWebSocket = defineWebSocketHelper((c, events) => {
@@ -43,22 +44,27 @@ const UPGRADE_HEADERS = ["host", "upgrade", "connection", "origin", "authorizati
  * the connection. Refused: writes the app's response (status, headers and JSON body) and ends.
  */
 export async function handleUpgrade(app: Hono, wss: WebSocketServer, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  // The request's URL carries its real Host (the origin check compares against it).
+  const host = req.headers.host;
+  if (!host || !VALID_HOST.test(host) || !req.url?.startsWith("/")) {
+    refuse(socket, 400, "Bad Request", JSON.stringify({ error: "bad_request", message: "missing or malformed Host header or request target" }), [["content-type", "application/json"]]);
+    return;
+  }
   const headers = new Headers();
   for (const k of UPGRADE_HEADERS) {
     const v = req.headers[k];
     if (v) headers.set(k, Array.isArray(v) ? v[0] : v);
   }
   const env: Env = { incoming: req, outgoing: undefined };
-  const res = await app.request(`http://localhost${req.url ?? "/"}`, { headers }, env);
+  const res = await app.request(`http://${host}${req.url}`, { headers }, env);
   const events = env[ACCEPTED];
   if (!events) {
-    const body = Buffer.from(await res.text());
-    const lines = [`HTTP/1.1 ${res.status} ${res.statusText}`, ...[...res.headers].map(([k, v]) => `${k}: ${v}`)];
-    socket.end(`${lines.join("\r\n")}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    refuse(socket, res.status, res.statusText, await res.text(), [...res.headers]);
     return;
   }
   wss.handleUpgrade(req, socket, head, (raw) => {
     const ws = raw as NodeSocket;
+    ws.__socket = socket; // the socket `ws` writes to: the transport writes whole frames to it too
     ws.on("error", ignore); // a 'close' always follows
     // The app's onOpen makes the transport and attaches the handle (see transportOf in node.ts).
     events.onOpen?.(new Event("open"), { raw: ws } as never);
@@ -67,7 +73,20 @@ export async function handleUpgrade(app: Hono, wss: WebSocketServer, req: Incomi
   });
 }
 
-/** The `ws` server that completes accepted upgrades (no server of its own). */
-export function createWss(maxPayload: number): WebSocketServer {
-  return new WebSocketServer({ noServer: true, maxPayload, perMessageDeflate: false });
+/** A host name, IPv4 address or bracketed IPv6 address, with an optional port (RFC 7230 Host). */
+const VALID_HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,253})?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+
+/** Writes an HTTP response (status, headers, body) to a socket that will not be upgraded, and ends it. */
+function refuse(socket: Duplex, status: number, statusText: string, text: string, headers: [string, string][]): void {
+  const body = Buffer.from(text);
+  const lines = [`HTTP/1.1 ${status} ${statusText}`, ...headers.map(([k, v]) => `${k}: ${v}`)];
+  socket.end(`${lines.join("\r\n")}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/**
+ * The `ws` server that completes accepted upgrades: no server of its own, no client set kept,
+ * and a peer that does not answer a close within `closeTimeout` ms has its socket destroyed.
+ */
+export function createWss(maxPayload: number, closeTimeout: number): WebSocketServer {
+  return new WebSocketServer({ noServer: true, clientTracking: false, maxPayload, perMessageDeflate: false, closeTimeout } as never);
 }

@@ -10,7 +10,9 @@
  * started under `timeout -s KILL` and killed on exit, error and Ctrl-C.
  *
  * Options:
- *   --quick            fewer servers and shorter runs (≤ 90 s)
+ *   --quick            only the issue-17 targets (fan-out and idle memory vs each runtime's limit), short
+ *                      runs; writes .bench-tmp/RESULTS-quick.md (never bench/RESULTS.md), prints a
+ *                      PASS/FAIL table last and exits 1 when a target failed
  *   --smoke            one tiny fan-out (a few seconds; for the smoke test); no report unless --out
  *   --only=a,b         scenarios by id (fanout, position-10hz, position-30hz, idle, storm, cluster)
  *   --targets=a,b      servers by id (gw-bun, raw-bun-publish, gw-node, …; see bench/lib/targets.ts)
@@ -33,7 +35,7 @@ import { HAVE_TASKSET, installCleanup, spawnChild, stopAll } from "./lib/procs.t
 import type { LoadResult, LoadSpec } from "./lib/spec.ts";
 import { median, range, sig } from "./lib/stats.ts";
 import { buildFor, BUN, DENO, ROOT, RUNTIME_BASELINES, serverRoot, setCpuProfDir, setServerRoot, startTarget, TARGETS } from "./lib/targets.ts";
-import { renderReport, type Summary } from "./lib/report.ts";
+import { renderReport, verdictTable, type Summary } from "./lib/report.ts";
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -49,7 +51,7 @@ const repsOverride = opt("reps") ? Number(opt("reps")) : undefined;
 const partial = ["only", "targets", "reps", "set"].some((o) => opt(o) !== undefined);
 const outPath = flag("no-report") ? undefined
   : opt("out") ? resolve(opt("out")!) : mode === "smoke" ? undefined
-  : resolve(ROOT, partial ? ".bench-tmp/RESULTS-partial.md" : "bench/RESULTS.md");
+  : resolve(ROOT, partial ? ".bench-tmp/RESULTS-partial.md" : mode === "quick" ? ".bench-tmp/RESULTS-quick.md" : "bench/RESULTS.md");
 
 const log = (s: string) => process.stderr.write(`[bench ${((performance.now() - T0) / 1000).toFixed(1)}s] ${s}\n`);
 const emitted: string[] = [];
@@ -266,7 +268,7 @@ for (const s of scenarios) {
   }
 }
 
-const checks = CHECKS.map((c) => {
+const checks = CHECKS.filter((c) => mode !== "quick" || c.limit).map((c) => {
   const r = c.eval(medianOf);
   const o = { type: "check", id: c.id, text: c.text, need: c.need, value: r ? sig(r.value, 4) : null, shown: r?.shown ?? "n/a", pass: r ? r.pass : null };
   emit(o);
@@ -287,4 +289,6 @@ if (outPath) {
   log(`wrote ${outPath} and ${jsonl}`);
 }
 await stopAll();
-process.exit(0);
+// Last, for people: the verdict on every target (stdout stays JSON lines).
+process.stderr.write(`\n${verdictTable(checks).join("\n")}\n`);
+process.exit(mode === "quick" && checks.some((c) => c.pass === false) ? 1 : 0);

@@ -5,7 +5,7 @@
  * No timing thresholds: the machine is shared and noisy.
  */
 import { expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { chatTemplate, patchSeq, positionTemplate, scanSeq } from "../bench/lib/pb.ts";
 import { MessageProto } from "../src/protocol/proto.ts";
@@ -74,13 +74,24 @@ test("the load generator's frames are the schema's PositionUpdate / ChatMessage,
 
 const num = (x: unknown) => typeof x === "number" && Number.isFinite(x);
 
-test("bench --smoke prints one JSON line per run, median and target, and stops every child", async () => {
+/** Rows of the last markdown table in `text` (the lines starting with `|`, after the header and rule). */
+function lastTable(text: string): string[][] {
+  const lines = text.trimEnd().split("\n");
+  let end = lines.length;
+  while (end > 0 && !lines[end - 1].startsWith("|")) end--;
+  let start = end;
+  while (start > 0 && lines[start - 1].startsWith("|")) start--;
+  return lines.slice(start, end).map((l) => l.split("|").slice(1, -1).map((c) => c.trim()));
+}
+
+test("bench --smoke prints one JSON line per run, median and target, ends with a PASS/FAIL table, and stops every child", async () => {
   const id = `smoke-${crypto.randomUUID()}`;
-  const proc = run(id, ["--smoke"]);
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  const out = resolve(ROOT, ".bench-tmp", `${id}.md`);
+  const proc = run(id, ["--smoke", `--out=${out}`]);
+  const [stdout, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) console.error(err);
   expect(code).toBe(0);
-  const lines = out.trim().split("\n").map((l) => JSON.parse(l));
+  const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
   const of = (type: string) => lines.filter((l) => l.type === type);
 
   const [meta] = of("meta");
@@ -114,6 +125,19 @@ test("bench --smoke prints one JSON line per run, median and target, and stops e
   for (const c of checks) expect(c.pass === null || typeof c.pass === "boolean").toBe(true);
   expect(checks.find((c) => c.id === "bun-fanout").pass).not.toBeNull();
   expect(of("done").length).toBe(1);
+
+  // The report and the runner's last output both end with the verdict table: one row per target.
+  for (const text of [readFileSync(out, "utf8"), err]) {
+    const table = lastTable(text);
+    expect(table[0]).toEqual(["target", "measured", "needed", "result"]);
+    expect(table[1].every((c) => /^-+$/.test(c))).toBe(true);
+    expect(table.slice(2).map((r) => r[0])).toEqual(checks.map((c) => c.text));
+    for (const [row, c] of table.slice(2).map((r, i) => [r, checks[i]] as const)) {
+      expect(row[3]).toBe(c.pass === null ? "not measured" : c.pass ? "PASS" : "FAIL");
+    }
+  }
+  rmSync(out, { force: true });
+  rmSync(out.replace(/\.md$/, ".jsonl"), { force: true });
 
   expect(await leftovers(id)).toEqual([]);
 }, 120_000);

@@ -2,7 +2,7 @@
 import type { Scenario } from "./plan.ts";
 import type { LoadResult } from "./spec.ts";
 import { median, range, sig } from "./stats.ts";
-import { TARGETS } from "./targets.ts";
+import { RUNTIME_BASELINES, TARGETS } from "./targets.ts";
 
 export type Summary = Record<string, unknown> & { type: "summary"; scenario: string; target: string };
 
@@ -34,6 +34,12 @@ function ratioCell(r: unknown): string {
   const v = Number(r);
   if (r === undefined || !Number.isFinite(v)) return "–";
   return `${v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2)}×`;
+}
+
+/** The verdict per target as a markdown table: target, measured, needed, PASS / FAIL / not measured. */
+export function verdictTable(checks: ReportInput["checks"]): string[] {
+  return ["| target | measured | needed | result |", "|---|---|---|---|",
+    ...checks.map((c) => `| ${c.text} | ${c.shown} | ${c.need} | ${c.pass === null ? "not measured" : c.pass ? "PASS" : "FAIL"} |`)];
 }
 
 export function renderReport(inp: ReportInput): string {
@@ -101,7 +107,8 @@ export function renderReport(inp: ReportInput): string {
     const failed = s.targets.flatMap((t) => (inp.results.get(s.id)?.get(t) ?? []).filter((r) => !r.ok || r.error).map((r) => `${t} #${r.rep}: ${String(r.error).slice(0, 200)}`));
     if (failed.length) L.push("Errors:", "", ...failed.map((f) => `- ${f.replace(/\s+/g, " ")}`), "");
     const base = s.targets.map((t) => inp.summaries.find((x) => x.scenario === s.id && x.target === t)?.baseline).filter(Boolean);
-    if (base.length) L.push(`Runtime baseline: Bun → raw Bun.serve native publish; Node → ${s.targets.includes("raw-node-ws-corked") ? "corked `ws`" : "raw `ws`"}; Deno → raw Deno loop. ` +
+    const label = (ids: string[]) => TARGETS[ids.find((t) => s.targets.includes(t)) ?? ids[0]].label;
+    if (base.length) L.push(`Runtime baseline: Bun → ${label(RUNTIME_BASELINES.bun)}; Node → ${label(RUNTIME_BASELINES.node)}; Deno → ${label(RUNTIME_BASELINES.deno)}. ` +
       `"× runtime baseline" is this server's ${s.primary.label} divided by its runtime baseline's (${s.primary.higherIsBetter ? "higher is better" : "lower is better"}).`, "");
   }
   // The hand-written analysis (profiles, what each optimisation bought, gaps) survives re-runs.
@@ -110,5 +117,6 @@ export function renderReport(inp: ReportInput): string {
     "npm run bench -- --server-commit=HEAD      # the same, our server as committed (no work in progress)",
     "npm run bench:quick                        # ≤ 90 s", "bun bench/run.ts --only=fanout --targets=gw-bun,raw-bun-publish --reps=5",
     "```", "", "Every run's JSON line is in `bench/RESULTS.jsonl` (`bun bench/run.ts --report-from=bench/RESULTS.jsonl` re-renders this file); see bench/README.md.", "");
+  L.push("## Verdict", "", ...verdictTable(inp.checks), "");
   return L.join("\n");
 }

@@ -41,6 +41,13 @@ export interface TargetDef {
 }
 
 let nodeBundle = resolve(ROOT, "dist/graphwiz-ws.mjs");
+
+/** Exactly what `deno task start` runs (deno.json of the server under test), with this checkout's deno. */
+function denoTask(): string[] {
+  const task: string = JSON.parse(readFileSync(resolve(SERVER_ROOT, "deno.json"), "utf8")).tasks.start;
+  const [, ...args] = task.trim().split(/\s+/);
+  return [DENO, ...args];
+}
 let binary = resolve(ROOT, "dist/graphwiz-ws");
 
 export const TARGETS: Record<string, TargetDef> = {
@@ -48,12 +55,17 @@ export const TARGETS: Record<string, TargetDef> = {
   "gw-node": { id: "gw-node", label: "graphwiz-ws on Node", kind: "ours", runtime: "node", dialect: "gw", needs: "node-bundle", cmd: () => [NODE, nodeBundle] },
   "gw-deno": {
     id: "gw-deno", label: "graphwiz-ws on Deno", kind: "ours", runtime: "deno", dialect: "gw",
-    cmd: () => [DENO, "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "adapters/deno.ts"],
+    cmd: denoTask,
   },
   "gw-binary": { id: "gw-binary", label: "graphwiz-ws compiled binary", kind: "ours", runtime: "bun", dialect: "gw", needs: "binary", cmd: () => [binary] },
   "raw-bun-publish": { id: "raw-bun-publish", label: "raw Bun.serve native publish", kind: "baseline", runtime: "bun", dialect: "raw", cmd: () => [BUN, "bench/baselines/bun-publish.ts"] },
   "raw-node-ws": { id: "raw-node-ws", label: "raw Node ws, JS loop", kind: "baseline", runtime: "node", dialect: "raw", cmd: () => [NODE, "bench/baselines/node-ws.mjs", "naive"] },
   "raw-node-ws-corked": { id: "raw-node-ws-corked", label: "raw Node ws, corked", kind: "baseline", runtime: "node", dialect: "raw", cmd: () => [NODE, "bench/baselines/node-ws.mjs", "corked"] },
+  "raw-node-preframed": { id: "raw-node-preframed", label: "raw Node ws, pre-framed", kind: "baseline", runtime: "node", dialect: "raw", cmd: () => [NODE, "bench/baselines/node-ws.mjs", "preframed"] },
+  "raw-deno-preframed": {
+    id: "raw-deno-preframed", label: "raw Deno node:http + ws, pre-framed", kind: "baseline", runtime: "deno", dialect: "raw",
+    cmd: () => [DENO, "run", "--allow-net", "--allow-env", "--allow-read", "bench/baselines/node-ws.mjs", "preframed"],
+  },
   "raw-deno-loop": {
     id: "raw-deno-loop", label: "raw Deno.serve, JS loop", kind: "baseline", runtime: "deno", dialect: "raw",
     cmd: () => [DENO, "run", "--allow-net", "--allow-env", "--allow-read", "bench/baselines/deno-loop.ts"],
@@ -72,8 +84,8 @@ export const TARGETS: Record<string, TargetDef> = {
 /** The baseline a target's ratio is taken against, by runtime, first one present wins. */
 export const RUNTIME_BASELINES: Record<Runtime, string[]> = {
   bun: ["raw-bun-publish"],
-  node: ["raw-node-ws-corked", "raw-node-ws"],
-  deno: ["raw-deno-loop"],
+  node: ["raw-node-preframed", "raw-node-ws-corked", "raw-node-ws"],
+  deno: ["raw-deno-preframed", "raw-deno-loop"],
 };
 
 /** The environment our server gets: the default features, with limits raised for the load. */

@@ -2,8 +2,8 @@
  * The server's sweeps, one timer each (no timer per connection):
  * - keepalive: each connection is pinged every PING_INTERVAL_MS and closed with 4102 when no
  *   pong came back within PONG_TIMEOUT_MS; the same pass closes connections whose token expired
- *   (4103) or whose first-message auth timed out (4408). Runtimes whose sockets cannot send
- *   pings from JavaScript rely on the runtime's own idle timeout instead.
+ *   (4103) or whose first-message auth timed out (4408). Every adapter can ping (Deno runs
+ *   the Node host); a transport without `ping` is never pinged.
  * - delivery, every {@link DELIVERY_SWEEP_MS}: slow consumers (flush, demote, close), resends,
  *   the outbox, detached holds whose window closed, and pose writes to the cluster.
  * @module

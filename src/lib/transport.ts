@@ -31,7 +31,7 @@ export interface Transport {
   bufferedAmount(): number;
   /** Closes with a WebSocket close code and a short reason (≤ 123 bytes). */
   close(code: number, reason: string): void;
-  /** Sends a protocol-level ping; absent where the runtime cannot (Deno). */
+  /** Sends a protocol-level ping; absent where the runtime cannot. */
   ping?(): void;
   /** Called once with the connection's handle, for adapters that route socket events (pong) to it. */
   attach?(handle: ConnectionHandle): void;

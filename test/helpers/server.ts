@@ -3,6 +3,7 @@
  * "listening" log line) for one runtime, and stops it.
  */
 import { spawn, type Subprocess } from "bun";
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { ensureNodeBundle } from "./build.ts";
 
@@ -13,13 +14,23 @@ export const BIN = (name: string) => resolve(ROOT, "node_modules/.bin", name);
 export type Runtime = "bun" | "deno" | "node";
 export const RUNTIMES: Runtime[] = (process.env.GRAPHWIZ_RUNTIMES?.split(",") as Runtime[]) ?? ["bun", "deno", "node"];
 
+/**
+ * Exactly what `deno task start` runs (read from deno.json, so the tests use the task's
+ * permissions and nothing more), with `deno` taken from node_modules.
+ */
+export function denoStartCommand(): string[] {
+  const task: string = JSON.parse(readFileSync(resolve(ROOT, "deno.json"), "utf8")).tasks.start;
+  const [deno, ...args] = task.trim().split(/\s+/);
+  return [deno.includes("/") ? resolve(ROOT, deno) : BIN("deno"), ...args];
+}
+
 /** The command that runs the server on `runtime`. */
 export async function serverCommand(runtime: Runtime | "binary", binary?: string): Promise<string[]> {
   switch (runtime) {
     case "bun":
       return [BIN("bun"), "--no-env-file", "adapters/bun.ts"];
     case "deno":
-      return [BIN("deno"), "run", "--allow-net", "--allow-env", "--allow-read", "--allow-sys", "adapters/deno.ts"];
+      return denoStartCommand();
     case "node":
       return ["node", await ensureNodeBundle()];
     case "binary":

@@ -1,0 +1,158 @@
+/**
+ * The Node host, shared by Node and Deno (Deno runs it through its Node compatibility):
+ * `node:http` (via @hono/node-server) for HTTP, the `ws` package for WebSockets (node-ws.ts).
+ * Rooms fan out through a JavaScript loop. Each broadcast is framed once (header and payload in
+ * one buffer) and every recipient gets one socket write per tick with all its frames of that tick.
+ * Only `ws`' public API is used: its sockets come from `handleUpgrade`'s arguments.
+ * @module
+ */
+import { serve } from "@hono/node-server";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import { Buffer } from "node:buffer";
+import type { IncomingMessage, Server as HttpServer } from "node:http";
+import type { Duplex } from "node:stream";
+import { setImmediate } from "node:timers";
+import { createWss, handleUpgrade, upgradeWebSocket, type NodeSocket } from "./node-ws.ts";
+import type { Host } from "../src/boot.ts";
+import { runtimeFrameCap } from "../src/config.ts";
+import { LoopFanout } from "../src/lib/loop-fanout.ts";
+import { SendResult, type ConnectionHandle, type Frame, type Transport } from "../src/lib/transport.ts";
+
+/** An upgrade's headers must be complete within this time, or its socket is destroyed. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+/** After the server closes a WebSocket, the peer has this long to answer before its socket is destroyed. */
+export const CLOSE_TIMEOUT_MS = 3_000;
+
+type Raw = NodeSocket & { __transport?: NodeTransport };
+
+// One buffer per broadcast: its header (server frames are unmasked) and payload, built once and
+// written as it is to every recipient. (The frame is the same object for every recipient of a
+// broadcast; LoopFanout relies on that too.)
+let lastFrame: Frame | undefined;
+let lastWire: Buffer = Buffer.alloc(0);
+function frameOnce(frame: Frame): Buffer {
+  if (frame === lastFrame) return lastWire;
+  const text = typeof frame === "string";
+  const n = text ? Buffer.byteLength(frame) : frame.byteLength;
+  const h = n < 126 ? 2 : n < 65536 ? 4 : 10;
+  const wire = Buffer.allocUnsafe(h + n);
+  wire[0] = text ? 0x81 : 0x82; // FIN + text / binary
+  if (n < 126) wire[1] = n;
+  else if (n < 65536) (wire[1] = 126), wire.writeUInt16BE(n, 2);
+  else (wire[1] = 127), wire.writeUInt32BE(Math.floor(n / 2 ** 32), 2), wire.writeUInt32BE(n >>> 0, 6);
+  if (text) wire.write(frame, h);
+  else wire.set(frame, h);
+  lastFrame = frame;
+  lastWire = wire;
+  return wire;
+}
+
+// Transports with frames waiting for the end of this tick.
+const dirty: NodeTransport[] = [];
+function flushAll(): void {
+  for (const t of dirty) t.flush();
+  dirty.length = 0;
+}
+
+/** The one transport of a `ws` socket, kept on the socket object. */
+export class NodeTransport implements Transport {
+  /** This tick's frames for this socket (one buffer, or several to join), written by {@link flush}. */
+  pending: Buffer | Buffer[] | undefined = undefined;
+  pendingBytes = 0;
+  handle?: ConnectionHandle;
+  constructor(readonly ws: Raw, readonly socket: Duplex) {}
+  send(frame: Frame): SendResult {
+    if (this.ws.readyState !== 1) return SendResult.Dropped;
+    const wire = frameOnce(frame);
+    const p = this.pending;
+    if (p === undefined) {
+      this.pending = wire;
+      if (dirty.push(this) === 1) setImmediate(flushAll);
+    } else if (Array.isArray(p)) p.push(wire);
+    else this.pending = [p, wire];
+    this.pendingBytes += wire.length;
+    return this.ws.bufferedAmount > 0 ? SendResult.Queued : SendResult.Sent;
+  }
+  /** Writes this tick's frames in one write (frames are whole, so `ws`' own writes never split one). */
+  flush(): void {
+    const p = this.pending;
+    if (p === undefined) return;
+    this.pending = undefined;
+    this.pendingBytes = 0;
+    if (this.ws.readyState === 1) this.socket.write(Array.isArray(p) ? Buffer.concat(p) : p);
+  }
+  bufferedAmount(): number {
+    return this.ws.bufferedAmount + this.pendingBytes;
+  }
+  close(code: number, reason: string): void {
+    this.flush(); // what was sent before the close goes out before the close frame
+    this.ws.close(code, reason);
+  }
+  ping(): void {
+    if (this.ws.readyState === 1) this.ws.ping();
+  }
+  attach(handle: ConnectionHandle): void {
+    this.handle = handle;
+    this.ws.__handle = handle;
+    this.ws.on("pong", onPong as () => void);
+  }
+}
+
+// Shared listeners (`this` is the emitter): no closure per connection.
+function onPong(this: Raw): void {
+  this.__transport?.handle?.pong();
+}
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
+type Watched = Duplex & { __headers?: ReturnType<typeof setTimeout> };
+function headersDone(this: void, req: IncomingMessage): void {
+  const s = req.socket as Watched;
+  if (s.__headers) clearTimeout(s.__headers), (s.__headers = undefined);
+}
+
+/**
+ * Bounds the time to a request's complete headers on every runtime (slowloris): Node's own
+ * `headersTimeout` is set too, and a timer per new connection (cleared by its first request or
+ * upgrade) covers runtimes that do not enforce it (Deno).
+ */
+function guardHeaders(server: HttpServer): void {
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.on("connection", (s: Watched) => {
+    s.__headers = setTimeout(() => s.destroy(), HEADERS_TIMEOUT_MS);
+    s.once("close", () => s.__headers && clearTimeout(s.__headers));
+  });
+  server.prependListener("request", headersDone);
+}
+
+/** Everything of a {@link Host} that is the Node HTTP and WebSocket server. */
+export function nodeServerHost(): Pick<Host, "fanout" | "upgradeWebSocket" | "remoteAddress" | "transportOf" | "listen"> {
+  return {
+    fanout: new LoopFanout(),
+    upgradeWebSocket: upgradeWebSocket as never,
+    remoteAddress: (c) => getConnInfo(c).remote.address,
+    transportOf: (raw) => {
+      const ws = raw as Raw;
+      return (ws.__transport ??= new NodeTransport(ws, ws.__socket!));
+    },
+    listen(app, _server, config) {
+      const wss = createWss(runtimeFrameCap(config), CLOSE_TIMEOUT_MS);
+      return new Promise((resolve, reject) => {
+        const server = serve({
+          fetch: app.fetch,
+          port: config.port,
+          hostname: config.host,
+          serverOptions: { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0, connectionsCheckingInterval: 1000 },
+        }, (info) => resolve({ port: info.port, stopAccepting: () => void server.close() })) as HttpServer;
+        server.once("error", reject); // cannot listen (port in use, bad HOST): boot prints one line
+        guardHeaders(server);
+        server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+          headersDone(req);
+          socket.on("error", destroyOnError);
+          void handleUpgrade(app, wss, req, socket, head);
+        });
+      });
+    },
+  };
+}
