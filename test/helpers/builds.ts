@@ -4,12 +4,17 @@
  * print and how they exit.
  */
 import { ensureBinary } from "./build.ts";
-import { RUNTIMES, serverCommand, spawnServer, type Runtime } from "./server.ts";
+import { RUNTIMES, serverCommand, spawnServer, startServer, type RunningServer, type Runtime } from "./server.ts";
 
 /** A build: a runtime, or the single executable. */
 export type Build = Runtime | "binary";
 /** Every build, narrowed by GRAPHWIZ_RUNTIMES for the runtimes (the binary is always included). */
 export const BUILDS: Build[] = [...RUNTIMES, "binary"];
+
+/** Starts the server of `build` (the binary as `npm run compile` built it) and resolves once it listens. */
+export async function startBuild(build: Build, env: Record<string, string> = {}): Promise<RunningServer> {
+  return startServer(build, env, build === "binary" ? { binary: await ensureBinary() } : {});
+}
 
 /** The command that runs `build`, with `args` after it. */
 export async function buildCommand(build: Build, args: string[] = []): Promise<string[]> {

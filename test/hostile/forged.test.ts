@@ -9,7 +9,8 @@ import { MessageType } from "../../src/protocol/types.ts";
 import { decodeBinary, encodeBinary } from "../../src/protocol/proto.ts";
 import { join, TestClient } from "../helpers/client.ts";
 import { startRedis, type TestRedis } from "../helpers/redis.ts";
-import { RUNTIMES, startServer, type RunningServer } from "../helpers/server.ts";
+import { BUILDS, startBuild } from "../helpers/builds.ts";
+import { startServer, type RunningServer } from "../helpers/server.ts";
 import { sdk } from "../helpers/sdk.ts";
 import { mint, SECRET } from "../helpers/tokens.ts";
 import { jsonFrames } from "./common.ts";
@@ -22,10 +23,10 @@ const forgedPosition = () => encodeBinary({
 });
 const forgedVoice = () => encodeBinary({ type: MessageType.VOICE_DATA, seq: FORGED_SEQ, epoch: 77, payload: "voice_data", voice_data: { from_client_id: "someone-else", audio_data: new Uint8Array([1, 2]) } });
 
-describe.each(RUNTIMES)("forged server-owned fields on %s", (runtime) => {
+describe.each(BUILDS)("forged server-owned fields on %s", (runtime) => {
   let s: RunningServer;
   beforeAll(async () => {
-    s = await startServer(runtime, { RATE_LIMIT_MESSAGES: "100000" });
+    s = await startBuild(runtime, { RATE_LIMIT_MESSAGES: "100000" });
   });
   afterAll(async () => {
     await s?.stop();

@@ -6,16 +6,17 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eventually, join, TestClient } from "../helpers/client.ts";
 import { RawWs } from "../helpers/raw-ws.ts";
-import { RUNTIMES, startServer, type RunningServer } from "../helpers/server.ts";
+import { BUILDS, startBuild } from "../helpers/builds.ts";
+import { startServer, type RunningServer } from "../helpers/server.ts";
 import { mint, SECRET } from "../helpers/tokens.ts";
 import { jsonFrames, stillServes } from "./common.ts";
 
 const types = (c: TestClient) => jsonFrames(c.inbox).map((m) => `${m.type}${m.payload?.client_id ? `:${m.payload.client_id}` : ""}`);
 
-describe.each(RUNTIMES)("hostile identity on %s", (runtime) => {
+describe.each(BUILDS)("hostile identity on %s", (runtime) => {
   let s: RunningServer;
   beforeAll(async () => {
-    s = await startServer(runtime, { JWT_SECRET: SECRET, AUTH_MODE: "optional", MAX_ROOM_CONNECTIONS: "5", CONNECT_RATE_LIMIT: "0" });
+    s = await startBuild(runtime, { JWT_SECRET: SECRET, AUTH_MODE: "optional", MAX_ROOM_CONNECTIONS: "5", CONNECT_RATE_LIMIT: "0" });
   });
   afterAll(async () => {
     await s?.stop();

@@ -6,17 +6,18 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { eventually, join, TestClient } from "../helpers/client.ts";
-import { RUNTIMES, startServer, type RunningServer } from "../helpers/server.ts";
+import { BUILDS, startBuild } from "../helpers/builds.ts";
+import { startServer, type RunningServer } from "../helpers/server.ts";
 import { jsonFrames, rssMb, stillServes } from "./common.ts";
 
 const spawn = (id: string, components: Record<string, string> = {}) => JSON.stringify({ type: "ENTITY_SPAWN", entity_id: id, components });
 const update = (id: string, components: Record<string, string>) => JSON.stringify({ type: "ENTITY_UPDATE", entity_id: id, components });
 const errors = (c: TestClient, code: string) => jsonFrames(c.inbox).filter((m) => m.type === "ERROR" && m.code === code);
 
-describe.each(RUNTIMES)("hostile state on %s", (runtime) => {
+describe.each(BUILDS)("hostile state on %s", (runtime) => {
   let s: RunningServer;
   beforeAll(async () => {
-    s = await startServer(runtime, { RATE_LIMIT_MESSAGES: "100000", MAX_ROOM_STATE_BYTES: "262144" });
+    s = await startBuild(runtime, { RATE_LIMIT_MESSAGES: "100000", MAX_ROOM_STATE_BYTES: "262144" });
   });
   afterAll(async () => {
     await s?.stop();

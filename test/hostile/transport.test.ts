@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
 import { join } from "../helpers/client.ts";
 import { RawWs, upgradeStatus } from "../helpers/raw-ws.ts";
-import { RUNTIMES, startServer, type RunningServer } from "../helpers/server.ts";
+import { BUILDS, startBuild } from "../helpers/builds.ts";
+import { startServer, type RunningServer } from "../helpers/server.ts";
 import { mint, SECRET } from "../helpers/tokens.ts";
 import { rssMb, stillServes } from "./common.ts";
 
@@ -45,10 +46,10 @@ function closeCodes(all: Buffer): number[] {
 /** Resolves `p`'s value, or `fallback` after `ms`. */
 const within = <T>(p: Promise<T>, ms: number, fallback: T) => Promise.race([p, new Promise<T>((r) => setTimeout(() => r(fallback), ms))]);
 
-describe.each(RUNTIMES)("hostile transport on %s", (runtime) => {
+describe.each(BUILDS)("hostile transport on %s", (runtime) => {
   let s: RunningServer;
   beforeAll(async () => {
-    s = await startServer(runtime, { RATE_LIMIT_MESSAGES: "100000" });
+    s = await startBuild(runtime, { RATE_LIMIT_MESSAGES: "100000" });
   });
   afterAll(async () => {
     await s?.stop();
@@ -88,7 +89,7 @@ describe.each(RUNTIMES)("hostile transport on %s", (runtime) => {
   });
 
   // Bun.serve answers a malformed Host itself (some with 404, before the app): the Node host's check.
-  test.skipIf(runtime === "bun")("9: malformed or missing Host gets 400", async () => {
+  test.skipIf(runtime === "bun" || runtime === "binary")("9: malformed or missing Host gets 400", async () => {
     for (const host of ["exa mple.com", "a/b", "x@y", ""]) {
       const t = tcp(s.port);
       const lines = upgradeLines(s.port, "/ws/host-check").map((l) => (l.startsWith("Host:") ? `Host: ${host}` : l));
@@ -101,10 +102,10 @@ describe.each(RUNTIMES)("hostile transport on %s", (runtime) => {
 
 });
 
-describe.each(RUNTIMES)("origin, close and slow headers on %s", (runtime) => {
+describe.each(BUILDS)("origin, close and slow headers on %s", (runtime) => {
   let s: RunningServer;
   beforeAll(async () => {
-    s = await startServer(runtime, { JWT_SECRET: SECRET, AUTH_MODE: "optional", PING_INTERVAL_MS: "1000", PONG_TIMEOUT_MS: "500" });
+    s = await startBuild(runtime, { JWT_SECRET: SECRET, AUTH_MODE: "optional", PING_INTERVAL_MS: "1000", PONG_TIMEOUT_MS: "500" });
   });
   afterAll(async () => {
     await s?.stop();
@@ -153,10 +154,10 @@ function holdsSocket(pid: number, peerPort: number): boolean {
   return out.split("\n").some((l) => l.includes(`pid=${pid},`));
 }
 
-describe.each(RUNTIMES)("a lagging peer on %s", (runtime) => {
+describe.each(BUILDS)("a lagging peer on %s", (runtime) => {
   let s: RunningServer;
   beforeAll(async () => {
-    s = await startServer(runtime, {
+    s = await startBuild(runtime, {
       RATE_LIMIT_MESSAGES: "0", GLOBAL_RATE_LIMIT_MESSAGES: "0",
       MAX_ROOM_STATE_BYTES: "4096", SLOW_CONSUMER_SOFT_BYTES: "1024", SLOW_CONSUMER_HARD_BYTES: "8192",
     });
