@@ -44,6 +44,8 @@ export class ModelClient {
   readonly sent = new Map<string, { at: number; kind: string; key: string; conn: ClientLink }>();
   /** Message ids of every entity op this client ever sent. */
   readonly entityOpsEver = new Set<string>();
+  /** Each entity op ever sent: its entity, and whether it was the spawn. */
+  readonly opEntity = new Map<string, { entity: string; spawn: boolean }>();
   /** Entity ops of the current life. */
   entityOps: EntityOp[] = [];
   /** Entities this client believes it owns (spawned, not despawned). */
@@ -83,11 +85,15 @@ export class ModelClient {
     return [...this.processed(), ...this.unsequenced].filter((a) => a.type === MessageType.PRESENCE_LEAVE).map((a) => a.about);
   }
 
+  /** The connection being opened starts afresh (no session to resume): until its hello, the client has no presence. */
+  connectingFresh = false;
+
   /** Opens a connection: fresh, or resuming the session when the client has one. */
   connect(node: Opener): ClientLink {
     this.lastNode = node;
     const resume = this.reliable && this.sessionId ? { sessionId: this.sessionId, lastSeq: this.lastSeq, epoch: this.epoch } : undefined;
     this.state = "connecting";
+    this.connectingFresh = resume === undefined;
     const link = (this.conn = node.open({ room: this.room, clientId: this.id, userId: `u-${this.id}`, format: this.format, reliable: this.reliable, resume, displayName: `name-${this.id}` }));
     this.life?.raw.push([]);
     this.#pendingAsk = resume?.lastSeq ?? 0;
@@ -264,6 +270,7 @@ export class ModelClient {
       this.owned.add(e);
       this.entityOps.push({ id, entity: e, kind: "spawn", value: "0" });
       this.entityOpsEver.add(id);
+      this.opEntity.set(id, { entity: e, spawn: true });
       return;
     }
     const e = mine[pick % mine.length]!;
@@ -272,11 +279,13 @@ export class ModelClient {
       const id = this.#send(MessageType.ENTITY_UPDATE, "entity_update", { entity_id: e, components: { v: new TextEncoder().encode(value) } }, true);
       this.entityOps.push({ id, entity: e, kind: "update", value });
       this.entityOpsEver.add(id);
+      this.opEntity.set(id, { entity: e, spawn: false });
     } else {
       const id = this.#send(MessageType.ENTITY_DESPAWN, "entity_despawn", { entity_id: e }, true);
       this.owned.delete(e);
       this.entityOps.push({ id, entity: e, kind: "despawn" });
       this.entityOpsEver.add(id);
+      this.opEntity.set(id, { entity: e, spawn: false });
     }
   }
 
@@ -284,6 +293,12 @@ export class ModelClient {
    * Entities with an op whose outcome this client could not learn: neither ACCEPTED nor refused,
    * and the connection it went out on is gone (it may or may not have reached the log).
    */
+  /** Whether the spawn of `entity` is known to have reached the room (ACCEPTED). */
+  spawnAccepted(entity: string): boolean {
+    for (const [id, o] of this.opEntity) if (o.spawn && o.entity === entity && this.accepts.has(id)) return true;
+    return false;
+  }
+
   uncertainEntities(): string[] {
     const open = this.entityOps.filter((op) => !this.accepts.has(op.id) && !this.refused.has(op.id) && this.sent.get(op.id)?.conn !== this.conn).map((op) => op.entity);
     return [...open, ...this.lostLeaves];

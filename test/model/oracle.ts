@@ -112,7 +112,9 @@ export function check(r: RunResult): Violation[] {
       out.push({ kind: "unlogged", detail: `${c.id}'s ${s.kind} ${id} (t=${s.at}) is not in the room log and no ERROR named it: ${why}` });
       break;
     }
-    const nf = c.errors.find((e) => e.code === "NOT_FOUND" && c.entityOpsEver.has(e.ref));
+    // Only for an entity the room is known to have had (its spawn ACCEPTED): a spawn whose
+    // fate the client could not learn (its instance died first) may have reached nobody.
+    const nf = c.errors.find((e) => e.code === "NOT_FOUND" && c.entityOpsEver.has(e.ref) && c.spawnAccepted(c.opEntity.get(e.ref)?.entity ?? ""));
     if (nf) out.push({ kind: "lost-entity", detail: `${c.id}'s own entity op ${nf.ref} got NOT_FOUND (the server despawned an entity its owner never despawned)` });
   }
   checkLeaves(r, out);

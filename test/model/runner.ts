@@ -91,10 +91,14 @@ export class Sim {
    */
   leavable(c: ModelClient): boolean {
     const k = (this.#conns.get(c.id) ?? []).at(-1);
-    const held = k !== undefined && k.node.alive && k.serverOpen;
+    // A fresh connection still waiting for its hello is not a presence yet: a leave of the
+    // session before it (ended deliberately, or expired) may still come.
+    const fresh = c.state === "connecting" && c.connectingFresh;
+    const held = k !== undefined && k.node.alive && k.serverOpen && !fresh;
     if (held) return false;
     if (c.state === "idle") return true;
     if (c.state !== "dropped") return false;
+    if (c.reliable && !c.sessionId) return true; // dropped before any session began: nothing to resume
     const from = this.#windowFrom.get(c.id) ?? c.droppedAt;
     return this.clock.now() >= from + this.scenario.windowMs - HEARTBEAT_MS - 200;
   }
