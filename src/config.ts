@@ -87,6 +87,7 @@ export const SETTINGS = {
   redisSentinelName: define({ env: "REDIS_SENTINEL_NAME", default: "", ...token(1, 128), group: C, doc: "The master group name the Sentinels monitor." }),
   redisSentinelUsername: define({ env: "REDIS_SENTINEL_USERNAME", default: "", ...token(1, 128), group: C, doc: "ACL user for the Sentinels themselves." }),
   redisSentinelPassword: define({ env: "REDIS_SENTINEL_PASSWORD", default: "", ...secret(), secret: true, group: C, doc: "Password of the Sentinels themselves (the master's comes from REDIS_URL)." }),
+  redisConnectTimeoutMs: define({ env: "REDIS_CONNECT_TIMEOUT_MS", default: 15_000, ...int(1000, 600_000), group: C, doc: "How long start-up waits for Redis before it exits 1 (long enough for a Cluster or Sentinel failover in progress)." }),
   redisPrefix: define({ env: "REDIS_PREFIX", default: "graphwiz", ...keyPrefix, group: C, doc: "Prefix of every Redis key and channel." }),
   nodeId: define({ env: "NODE_ID", default: "", ...token(1, 64), group: C, doc: "This instance's id in the cluster (default: random)." }),
   nodeHeartbeatMs: define({ env: "NODE_HEARTBEAT_MS", default: 2000, ...int(100, 600_000), group: C, doc: "How often an instance tells the cluster it is alive." }),

@@ -95,10 +95,11 @@ describe("start-up failures: one line naming what to change, on every build", ()
 
   test("Redis unreachable: exit 1, one line naming REDIS_URL, on every build", async () => {
     const port = await freePort();
-    const outcomes = await Promise.all(BUILDS.map((b) => runBuild(b, [], { REDIS_URL: `redis://:hunter2@127.0.0.1:${port}` }, { timeoutMs: 30_000 })));
+    const outcomes = await Promise.all(BUILDS.map((b) => runBuild(b, [], { REDIS_URL: `redis://:hunter2@127.0.0.1:${port}`, REDIS_CONNECT_TIMEOUT_MS: "2000" }, { timeoutMs: 30_000 })));
     outcomes.forEach((o, i) => {
       const line = expectOneLine(o, { code: 1, says: `Redis at redis://:***@127.0.0.1:${port} is not reachable` }, `redis on ${BUILDS[i]}`);
       expect(line).toContain("check REDIS_URL");
+      expect(line).toContain("after 2000 ms"); // REDIS_CONNECT_TIMEOUT_MS
       expect(line).not.toContain("hunter2");
     });
   }, 60_000);
