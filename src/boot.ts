@@ -154,7 +154,7 @@ async function serve(host: Host, config: Config, log: Logger, auth: AuthPolicy):
         redisUrl: config.redisUrl || undefined, clusterNodes: config.redisClusterNodes, prefix: config.redisPrefix, nodeId, nodeTtlMs: config.nodeTtlMs,
         sentinels: config.redisSentinels, sentinelName: config.redisSentinelName || undefined,
         sentinelUsername: config.redisSentinelUsername || undefined, sentinelPassword: config.redisSentinelPassword || undefined,
-        historySize: config.historySize, historyTtlMs: historyTtlMs(config), log, connectTimeoutMs: config.redisConnectTimeoutMs,
+        historySize: config.historySize, historyTtlMs: historyTtlMs(config), log, readyTimeoutMs: config.redisConnectTimeoutMs,
       });
     } catch (e) {
       throw redisFailure(e, config);

@@ -53,8 +53,10 @@ export interface RedisBackendOptions {
   clock?: Clock;
   /** @default silentLogger */
   log?: Logger;
-  /** How long creation waits for Redis before it rejects. @default 5000 */
+  /** How long one connection attempt may take (and creation waits, unless `readyTimeoutMs`). @default 5000 */
   connectTimeoutMs?: number;
+  /** How long creation waits for every connection to be ready before it rejects (REDIS_CONNECT_TIMEOUT_MS). @default connectTimeoutMs */
+  readyTimeoutMs?: number;
   /** A command without a reply after this long rejects. @default 5000 */
   commandTimeoutMs?: number;
   /** Longest pause between reconnection attempts. @default 2000 */
@@ -153,6 +155,9 @@ export function openClients(opts: RedisBackendOptions, hooks: SubscriberHooks): 
       enableOfflineQueue: true,
       clusterRetryStrategy: retry,
       slotsRefreshTimeout: Math.min(opts.connectTimeoutMs ?? 5000, 2000),
+      // Re-read the slot map now and then: a master that failed over is otherwise still named
+      // until a MOVED reply, and the subscriber of its slots would wait for it forever.
+      slotsRefreshInterval: 2000,
       redisOptions: { connectTimeout: base.connectTimeout, commandTimeout, connectionName: name("cmd"), disableClientInfo: true, ...auth, ...opts.redisOptions },
       ...opts.clusterOptions,
     });

@@ -123,7 +123,7 @@ export async function createRedisBackend(opts: RedisBackendOptions): Promise<Red
   const link = new RedisLink(opts, opts.log ?? silentLogger);
   const backend = new RedisBackend(link, opts.clock ?? systemClock);
   try {
-    await link.ready(opts.connectTimeoutMs ?? 5000);
+    await link.ready(opts.readyTimeoutMs ?? opts.connectTimeoutMs ?? 5000);
   } catch (e) {
     await link.close();
     throw e;

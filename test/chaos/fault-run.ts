@@ -95,7 +95,8 @@ async function drive(
       const last = c.serverCloses.length;
       if (last > (lastCloses.get(c) ?? 0)) {
         lastCloses.set(c, last);
-        timeline.push({ t: Date.now(), id: c.id, ev: "drop" });
+        // An attempt closed before its hello never got in: the session's window runs on from before it.
+        timeline.push({ t: Date.now(), id: c.id, ev: c.serverCloses.at(-1)!.joined ? "drop" : "failed" });
         if (!pendingResume.has(c)) resumeLater(c, 100 + Math.floor(rand() * 2900), Math.floor(rand() * INSTANCES));
       }
     }

@@ -30,7 +30,8 @@ import { typeName } from "../model/oracle.ts";
 export interface TimelineEvent {
   t: number;
   id: string;
-  ev: "open" | "leave" | "drop";
+  /** `failed`: the connection opened last was closed before its hello (it never got in). */
+  ev: "open" | "leave" | "drop" | "failed";
 }
 
 /** One instance after the settle. */
@@ -196,7 +197,13 @@ function checkLeaves(o: ChaosObservations, falseLeave: (n: number, ex: string) =
     }
   }
   const byClient = new Map<string, TimelineEvent[]>();
-  for (const e of o.timeline) byClient.set(e.id, [...(byClient.get(e.id) ?? []), e]);
+  for (const e of o.timeline) {
+    const events = byClient.get(e.id) ?? [];
+    // An attempt that never got in changes nothing: its open and its failure are left out.
+    if (e.ev === "failed") events.at(-1)?.ev === "open" && events.pop();
+    else events.push(e);
+    byClient.set(e.id, events);
+  }
   const plain = new Set(o.clients.filter((c) => !c.reliable).map((c) => c.id));
   /** Whether the room may hear `id` leave at `t` (a plain client's connection has no resume window). */
   const leavable = (id: string, t: number): boolean => {

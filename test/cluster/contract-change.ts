@@ -133,4 +133,44 @@ export const changeContract: Suite = (h) => {
     expect(await b!.log.append("race", [chat("leave")], leave)).toMatchObject({ orphans: [] });
     expect(await holdOf(a!, "race", "c1")).toBeUndefined();
   });
+
+  test("presence: a join is appended only while the store lacks the player, a leave only while it has it; the rest of the change applies either way", async () => {
+    const [a, b] = await h.nodes(2);
+    await a!.claims.claim("p", "c1", holder("alice", "s1", "node-a", "conn-1"), "s1");
+    const guard = { clientId: "c1", token: "s1" };
+    const join: RoomChange = { guard, players: [["c1", bytes("p1")]], presence: "join" };
+    const first = await a!.log.append("p", [chat("join")], join);
+    expect(first!.entries).toHaveLength(1);
+    // another instance that has not seen it yet announces the same client again: nothing appended, the player stored anew
+    const again = await b!.log.append("p", [chat("join again")], { guard, players: [["c1", bytes("p1b")]], presence: "join" });
+    expect(again).toEqual({ entries: [], orphans: [] });
+    expect(texts((await b!.world.load("p")).players)).toEqual(["p1b"]);
+    expect((await b!.log.head("p")).seq).toBe(first!.entries[0]!.seq);
+    // a leave while the player is stored is appended (and releases)
+    await a!.log.append("p", [chat("spawn")], { guard, entities: [["e1", "c1", bytes("e1")]] });
+    const leave = await b!.log.append("p", [chat("leave")], { guard, release: true, presence: "leave" });
+    expect(leave!.entries).toHaveLength(1);
+    expect(leave!.orphans).toEqual(["e1"]);
+    // a client whose join never reached the store leaves quietly: released, nothing announced
+    await a!.claims.claim("p", "c2", holder("bob", "s2", "node-a", "conn-2"), "s2");
+    const head = (await a!.log.head("p")).seq;
+    expect(await a!.log.append("p", [chat("leave c2")], { guard: { clientId: "c2", token: "s2" }, release: true, presence: "leave" })).toEqual({ entries: [], orphans: [] });
+    expect((await a!.log.head("p")).seq).toBe(head);
+    expect(await holdOf(a!, "p", "c2")).toBeUndefined();
+  });
+
+  test("a reset drops the guard's player and entities but keeps its hold (a session that ended unheard gives way to a new one)", async () => {
+    const [a] = await h.nodes(1);
+    await a!.claims.claim("r", "c1", holder("alice", "s1", "node-a", "conn-1"), "s1");
+    const guard = { clientId: "c1", token: "s1" };
+    await a!.log.append("r", [chat("join")], { guard, players: [["c1", bytes("p1")]], entities: [["e1", "c1", bytes("e1")]] });
+    const r = await a!.log.append("r", [chat("leave")], { guard, reset: true, presence: "leave" });
+    expect(r!.entries).toHaveLength(1);
+    expect(r!.orphans).toEqual(["e1"]);
+    const snap = await a!.world.load("r");
+    expect(snap.players).toEqual([]);
+    expect(snap.entities).toEqual([]);
+    expect(await holdOf(a!, "r", "c1")).toMatchObject({ token: "s1" });
+    expect(await a!.claims.sessionClient("r", "s1")).toBe("c1");
+  });
 };

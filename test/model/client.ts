@@ -53,7 +53,8 @@ export class ModelClient {
   /** Hellos with their initial state (for convergence probes). */
   readonly hellos: HelloInfo[] = [];
   /** Close codes the server sent. */
-  readonly serverCloses: { code: number; at: number }[] = [];
+  /** Closes the server made; `joined`: the connection had its hello (else the attempt never got in). */
+  readonly serverCloses: { code: number; at: number; joined: boolean }[] = [];
 
   /** Whether a JSON ACCEPTED's seq counts as seen, as in the SDK (switch off to tell its effect apart). */
   static acceptedFeedsDedup = process.env.MODEL_ACCEPTED_DEDUP !== "0";
@@ -146,7 +147,7 @@ export class ModelClient {
     const frames = c.socket.read();
     for (const f of frames) this.#receive(f);
     if (c.socket.closedByServer && c.socket.wire.length === 0 && this.conn === c) {
-      this.serverCloses.push({ code: c.socket.closedByServer.code, at: now });
+      this.serverCloses.push({ code: c.socket.closedByServer.code, at: now, joined: this.state === "connected" });
       this.conn = undefined;
       this.state = this.reliable ? "dropped" : "idle";
       this.droppedAt = now;
