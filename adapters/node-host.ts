@@ -113,17 +113,20 @@ function headersDone(this: void, req: IncomingMessage): void {
 }
 
 /**
- * Bounds the time to a request's complete headers on every runtime (slowloris): Node's own
- * `headersTimeout` is set too, and a timer per new connection (cleared by its first request or
- * upgrade) covers runtimes that do not enforce it (Deno).
+ * Bounds the time to a request's complete headers (slowloris). Node enforces its own
+ * `headersTimeout` (checked every second here); where that is not enforced (Deno), a timer per
+ * new connection, cleared by its first request or upgrade, destroys the socket instead.
  */
 function guardHeaders(server: HttpServer): void {
   server.headersTimeout = HEADERS_TIMEOUT_MS;
+  if (!("Deno" in globalThis)) return; // Node: no timer or closure per connection
   server.on("connection", (s: Watched) => {
-    s.__headers = setTimeout(() => s.destroy(), HEADERS_TIMEOUT_MS);
-    s.once("close", () => s.__headers && clearTimeout(s.__headers));
+    s.__headers = setTimeout(destroyLate, HEADERS_TIMEOUT_MS, s);
   });
   server.prependListener("request", headersDone);
+}
+function destroyLate(s: Duplex): void {
+  s.destroy();
 }
 
 /** Everything of a {@link Host} that is the Node HTTP and WebSocket server. */
