@@ -129,6 +129,15 @@ function destroyLate(s: Duplex): void {
   s.destroy();
 }
 
+/**
+ * Deno's `node:http` reports an address that is not on this machine as EINVAL where Node says
+ * EADDRNOTAVAIL; boot's one-line message keys on the latter.
+ */
+function listenError(e: Error & { code?: string }): Error {
+  if ("Deno" in globalThis && e?.code === "EINVAL") e.code = "EADDRNOTAVAIL";
+  return e;
+}
+
 /** Everything of a {@link Host} that is the Node HTTP and WebSocket server. */
 export function nodeServerHost(): Pick<Host, "fanout" | "upgradeWebSocket" | "remoteAddress" | "transportOf" | "listen"> {
   return {
@@ -148,7 +157,7 @@ export function nodeServerHost(): Pick<Host, "fanout" | "upgradeWebSocket" | "re
           hostname: config.host,
           serverOptions: { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0, connectionsCheckingInterval: 1000 },
         }, (info) => resolve({ port: info.port, stopAccepting: () => void server.close() })) as HttpServer;
-        server.once("error", reject); // cannot listen (port in use, bad HOST): boot prints one line
+        server.once("error", (e) => reject(listenError(e))); // cannot listen (port in use, bad HOST): boot prints one line
         guardHeaders(server);
         server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
           headersDone(req);
