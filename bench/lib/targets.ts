@@ -103,7 +103,7 @@ export function featureEnv(jwtSecret: string): Record<string, string> {
     CONNECT_RATE_LIMIT: "0",
     MAX_ROOM_CONNECTIONS: "100000",
     MAX_CONNECTIONS: "200000",
-    // Acknowledging clients (scenario 1r) do not send ACKs: no resend within a run.
+    // Acknowledging clients (scenario 1r) ACK every 32 messages: no resend within a run.
     ACK_TIMEOUT_MS: "600000",
   };
 }
