@@ -113,17 +113,29 @@ function headersDone(this: void, req: IncomingMessage): void {
 }
 
 /**
- * Bounds the time to a request's complete headers on every runtime (slowloris): Node's own
- * `headersTimeout` is set too, and a timer per new connection (cleared by its first request or
- * upgrade) covers runtimes that do not enforce it (Deno).
+ * Bounds the time to a request's complete headers (slowloris). Node enforces its own
+ * `headersTimeout` (checked every second here); where that is not enforced (Deno), a timer per
+ * new connection, cleared by its first request or upgrade, destroys the socket instead.
  */
 function guardHeaders(server: HttpServer): void {
   server.headersTimeout = HEADERS_TIMEOUT_MS;
+  if (!("Deno" in globalThis)) return; // Node: no timer or closure per connection
   server.on("connection", (s: Watched) => {
-    s.__headers = setTimeout(() => s.destroy(), HEADERS_TIMEOUT_MS);
-    s.once("close", () => s.__headers && clearTimeout(s.__headers));
+    s.__headers = setTimeout(destroyLate, HEADERS_TIMEOUT_MS, s);
   });
   server.prependListener("request", headersDone);
+}
+function destroyLate(s: Duplex): void {
+  s.destroy();
+}
+
+/**
+ * Deno's `node:http` reports an address that is not on this machine as EINVAL where Node says
+ * EADDRNOTAVAIL; boot's one-line message keys on the latter.
+ */
+function listenError(e: Error & { code?: string }): Error {
+  if ("Deno" in globalThis && e?.code === "EINVAL") e.code = "EADDRNOTAVAIL";
+  return e;
 }
 
 /** Everything of a {@link Host} that is the Node HTTP and WebSocket server. */
@@ -145,7 +157,7 @@ export function nodeServerHost(): Pick<Host, "fanout" | "upgradeWebSocket" | "re
           hostname: config.host,
           serverOptions: { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: 0, connectionsCheckingInterval: 1000 },
         }, (info) => resolve({ port: info.port, stopAccepting: () => void server.close() })) as HttpServer;
-        server.once("error", reject); // cannot listen (port in use, bad HOST): boot prints one line
+        server.once("error", (e) => reject(listenError(e))); // cannot listen (port in use, bad HOST): boot prints one line
         guardHeaders(server);
         server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
           headersDone(req);

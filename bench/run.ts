@@ -118,7 +118,9 @@ const pkgVersion = (name: string) => {
 
 let scenarios = plan(mode);
 if (only) scenarios = scenarios.filter((s) => only.includes(s.id));
-if (onlyTargets) scenarios = scenarios.map((s) => ({ ...s, targets: s.targets.filter((t) => onlyTargets.includes(t)) })).filter((s) => s.targets.length);
+if (onlyTargets) {
+  scenarios = scenarios.map((s) => ({ ...s, targets: onlyTargets.filter((t) => s.targets.includes(t) || TARGETS[t]?.extra) })).filter((s) => s.targets.length);
+}
 const overrides = Object.fromEntries((opt("set")?.split(",") ?? []).map((kv) => kv.split("=")).map(([k, v]) => [k, Number.isNaN(Number(v)) ? v : Number(v)]));
 if (Object.keys(overrides).length) scenarios = scenarios.map((s) => ({ ...s, spec: { ...s.spec, ...overrides } }));
 if (repsOverride) scenarios = scenarios.map((s) => ({ ...s, reps: repsOverride }));

@@ -215,3 +215,41 @@ function scanAll(b: Uint8Array, p: number, end: number): number {
   if (type === TYPE_ERROR) return SERVER_ERROR;
   return type === TYPE_POSITION || type === TYPE_CHAT ? seq : NOT_SEQ;
 }
+
+/** The room sequence (envelope field 4) and epoch (field 5) of the last frame read by {@link readEnvelopeSeq}. */
+export const envelope = { seq: 0, epoch: 0 };
+
+/** Reads a frame's top-level `seq` and `epoch` into {@link envelope} (0 when absent). */
+export function readEnvelopeSeq(b: Uint8Array, p: number, end: number): void {
+  envelope.seq = 0;
+  envelope.epoch = 0;
+  const varint = () => {
+    let v = 0;
+    let mul = 1;
+    let x;
+    do {
+      x = b[p++];
+      v += (x & 0x7f) * mul;
+      mul *= 128;
+    } while (x & 0x80 && p < end);
+    return v;
+  };
+  while (p < end) {
+    const key = varint();
+    const field = Math.floor(key / 8);
+    const wire = key & 7;
+    if (wire === 0) {
+      const v = varint();
+      if (field === 4) envelope.seq = v;
+      else if (field === 5) envelope.epoch = v;
+    } else if (wire === 2) p += varint();
+    else if (wire === 1) p += 8;
+    else if (wire === 5) p += 4;
+    else return;
+  }
+}
+
+/** A protobuf `ACK` (type 51, `ack` = field 61: seq, epoch), as the SDK sends it. */
+export function ackMessage(seq: number, epoch: number): Uint8Array {
+  return new Uint8Array([...tag(3, 0), 51, ...ld(61, [...tag(1, 0), ...varintBytes(seq), ...tag(2, 0), ...varintBytes(epoch)])]);
+}

@@ -87,8 +87,8 @@ export function plan(mode: Mode): Scenario[] {
     about: `As scenario 1, but every frame is a \`ChatMessage\` (reliable) and the receivers connect with \`?ack=1\`, so ` +
       `each message goes through the room log: it gets the room's sequence number inside its bytes (the same bytes for ` +
       `every receiver, so the fan-out stays native) and is kept for resends and resume. Compare with scenario 1 ` +
-      `(position updates, no log) to see what the sequencing and history cost. Receivers do not acknowledge; the resend ` +
-      `timer is set beyond the run.`,
+      `(position updates, no log) to see what the sequencing and history cost. Receivers acknowledge like the SDK ` +
+      `(an \`ACK\` of the latest sequence after every 32 messages), so the cost of ACK ingress is measured too.`,
     targets: ["gw-bun", "gw-node", "gw-deno"],
     reps: 2,
     spec: { receivers: 100, window: 128, chatEvery: 1, ack: true, warmupMs: 1000, measureMs: 3000 },

@@ -38,6 +38,8 @@ export interface TargetDef {
   needs?: "node-bundle" | "binary";
   /** Two instances sharing a private Redis (cluster scenario). */
   cluster?: boolean;
+  /** In no scenario's list: runs only when named with `--targets` (comparison variants). */
+  extra?: boolean;
 }
 
 let nodeBundle = resolve(ROOT, "dist/graphwiz-ws.mjs");
@@ -70,6 +72,10 @@ export const TARGETS: Record<string, TargetDef> = {
     id: "raw-deno-loop", label: "raw Deno.serve, JS loop", kind: "baseline", runtime: "deno", dialect: "raw",
     cmd: () => [DENO, "run", "--allow-net", "--allow-env", "--allow-read", "bench/baselines/deno-loop.ts"],
   },
+  "gw-node-hono-ws": {
+    id: "gw-node-hono-ws", label: "graphwiz-ws on Node with @hono/node-ws", kind: "ours", runtime: "node", dialect: "gw", extra: true,
+    cmd: () => [NODE, resolve(ROOT, ".bench-tmp/node-hono-ws.mjs")],
+  },
   socketio: { id: "socketio", label: "Socket.IO 4 (Node, in-memory)", kind: "peer", runtime: "node", dialect: "sio", cmd: () => [NODE, "bench/baselines/socketio.mjs"] },
   "gw-bun-cluster": {
     id: "gw-bun-cluster", label: "graphwiz-ws on Bun ×2 + Redis", kind: "ours", runtime: "bun", dialect: "gw", cluster: true,
@@ -97,7 +103,7 @@ export function featureEnv(jwtSecret: string): Record<string, string> {
     CONNECT_RATE_LIMIT: "0",
     MAX_ROOM_CONNECTIONS: "100000",
     MAX_CONNECTIONS: "200000",
-    // Acknowledging clients (scenario 1r) do not send ACKs: no resend within a run.
+    // Acknowledging clients (scenario 1r) ACK every 32 messages: no resend within a run.
     ACK_TIMEOUT_MS: "600000",
   };
 }

@@ -15,7 +15,7 @@
  * @module
  */
 import type { Socket, SocketHandler } from "bun";
-import { SERVER_ERROR, scanSeq } from "./pb.ts";
+import { ackMessage, envelope, readEnvelopeSeq, SERVER_ERROR, scanSeq } from "./pb.ts";
 import { dialectText } from "./wsdialect.ts";
 import { clientFrame, concat, indexOf, latin1 } from "./wsframe.ts";
 
@@ -55,6 +55,9 @@ export class WsConn {
   textFrames = 0;
   /** Free for the driver (room number, role…). */
   group = 0;
+  /** Acknowledge like the SDK: an ACK of the latest room sequence after every this many sequenced frames (0: never). */
+  ackEvery = 0;
+  #unacked = 0;
   #head: Uint8Array | null = null;
   #rest: Uint8Array | null = null;
   #pending: Uint8Array | null = null;
@@ -256,6 +259,13 @@ export class WsConn {
     if (this.dialect === "sio") {
       if (this.sioAttach === 0) return;
       this.sioAttach--;
+    }
+    if (this.ackEvery) {
+      readEnvelopeSeq(b, p, p + len);
+      if (envelope.seq > 0 && ++this.#unacked >= this.ackEvery) {
+        this.#unacked = 0;
+        this.write(clientFrame(2, ackMessage(envelope.seq, envelope.epoch)));
+      }
     }
     const idx = scanSeq(b, p, p + len);
     if (idx >= 0) {

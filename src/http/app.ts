@@ -38,13 +38,13 @@ export interface AppServer extends Gateway, ModerationServer {
 /** What the app needs from the runtime adapter. */
 export interface AppOptions {
   server: AppServer;
-  /** Hono's upgrade helper for this runtime (`hono/bun`, `hono/deno`, adapters/node-ws.ts). */
+  /** Hono's upgrade helper for this runtime (`hono/bun`; adapters/node-ws.ts on Node and Deno). */
   upgradeWebSocket: UpgradeWebSocket<unknown>;
   /** Makes the one {@link Transport} of a raw socket (`WSContext.raw`). Called once per socket. */
   transportOf: (raw: unknown) => Transport;
   /** Runtime name for `/health`. */
   runtime: string;
-  /** Extra options for the runtime's upgrade (Deno: `idleTimeout`). */
+  /** Extra options for the runtime's upgrade helper (no adapter uses any today). */
   upgradeOptions?: unknown;
   /** The peer address of a request (hono's conninfo helper of the runtime). */
   remoteAddress?: (c: Context) => string | undefined;

@@ -48,8 +48,11 @@ export class LoadRun {
     const tok = await this.#token();
     const q = tok ? `&token=${tok}` : "";
     switch (spec.dialect) {
-      case "gw":
-        return new WsConn(sink, "gw", port, `/ws/${room}?client_id=${clientId}&format=protobuf${spec.ack ? "&ack=1" : ""}${q}`);
+      case "gw": {
+        const c = new WsConn(sink, "gw", port, `/ws/${room}?client_id=${clientId}&format=protobuf${spec.ack ? "&ack=1" : ""}${q}`);
+        if (spec.ack) c.ackEvery = 32; // as the SDK: an ACK every 32 sequenced messages
+        return c;
+      }
       case "raw":
         return new WsConn(sink, "raw", port, `/ws/${room}${tok ? `?token=${tok}` : ""}`);
       case "sio":
