@@ -1,0 +1,257 @@
+/**
+ * Interest management and per-tick batches for big rooms (docs/protocol.md, "Batches and
+ * interest"). A room with at least INTEREST_MIN_ROOM_SIZE players (cluster-wide) switches to
+ * batch mode, and back below 3/4 of that: position updates, local or remote, are no longer
+ * relayed one by one but {@link Interest.take}n into the room's pose table, and every tick
+ * (ROOM_TICK_HZ, split in 4 timer calls each serving a quarter of the members) each member
+ * gets the poses of its nearest entities and those it follows, and one shared group of all
+ * the others (each group comes round at INTEREST_FAR_HZ). Batch clients get one POSE_BATCH,
+ * the others the same selection as single POSITION_UPDATE frames. A member whose socket is
+ * backed up is skipped; its next frame carries the newest poses.
+ * @module
+ */
+import type { Clock, TimerHandle } from "../../lib/clock.ts";
+import type { Frame } from "../../lib/transport.ts";
+import type { Outbound } from "../../protocol/codec.ts";
+import type { Connection } from "../connection.ts";
+import type { Room } from "../room.ts";
+import { batchFrame, batchJson } from "./codec.ts";
+import { nearest } from "./select.ts";
+import { PoseTable, type PoseEntry } from "./table.ts";
+import { View } from "./view.ts";
+
+/** Where position updates go first: `true` means taken (not relayed one by one). */
+export interface PoseSink {
+  take(room: Room, out: Outbound): boolean;
+}
+
+/** The interest settings (src/config.ts). */
+export interface InterestConfig {
+  /** ROOM_TICK_HZ. */
+  tickHz: number;
+  /** INTEREST_NEAREST. */
+  nearest: number;
+  /** INTEREST_RADIUS (metres). */
+  radius: number;
+  /** INTEREST_FAR_HZ. */
+  farHz: number;
+  /** INTEREST_MIN_ROOM_SIZE (0: never batch). */
+  minRoomSize: number;
+}
+
+/** What {@link Interest} needs. */
+export interface InterestOptions {
+  config: InterestConfig;
+  clock: Clock;
+  /** Sends a frame (a POSE_BATCH when `batch`, else a POSITION_UPDATE) unless the connection is backed up; false when skipped. */
+  send(conn: Connection, frame: Frame, batch: boolean): boolean;
+}
+
+const PHASES = 4;
+/** Most entities one client may follow. */
+export const MAX_FOLLOWS = 64;
+
+/** One room's batch state. */
+class RoomState {
+  readonly table = new PoseTable();
+  batching = false;
+  timer?: TimerHandle;
+  phase = 0;
+  tick = 0;
+  members: Connection[] = [];
+  /** This tick's far group: protobuf entries and JSON entries, shared by every member. */
+  farPb: Uint8Array[] = [];
+  farPbBytes = 0;
+  farJs = "";
+  far: PoseEntry[] = [];
+  /** Per far group: the version of each entry when the group last went out. */
+  readonly farSent = new Map<PoseEntry, number>();
+  constructor(readonly room: Room) {}
+}
+
+/** Interest management for every room of one server. */
+export class Interest implements PoseSink {
+  readonly #rooms = new Map<Room, RoomState>();
+  readonly #sel: PoseEntry[] = [];
+
+  constructor(readonly opts: InterestOptions) {}
+
+  /** The number of ticks between two rounds of one far group. */
+  get groups(): number {
+    const c = this.opts.config;
+    return Math.max(1, Math.round(c.tickHz / Math.max(c.farHz, 0.001)));
+  }
+
+  /** Whether `room` is in batch mode now. */
+  batching(room: Room): boolean {
+    return this.#rooms.get(room)?.batching === true;
+  }
+
+  /** The pose table of `room`, when it keeps one. */
+  table(room: Room): PoseTable | undefined {
+    return this.#rooms.get(room)?.table;
+  }
+
+  take(room: Room, out: Outbound): boolean {
+    const min = this.opts.config.minRoomSize;
+    if (min <= 0) return false;
+    const n = room.world.players.size;
+    let s = this.#rooms.get(room);
+    if (!s) {
+      if (n < min * 0.75) return false;
+      s = new RoomState(room);
+      this.#rooms.set(room, s);
+    }
+    s.table.put(out, this.opts.clock.now());
+    this.#mode(s, n);
+    return s.batching;
+  }
+
+  #mode(s: RoomState, n: number): void {
+    const min = this.opts.config.minRoomSize;
+    if (!s.batching && n >= min) {
+      s.batching = true;
+      const ms = 1000 / this.opts.config.tickHz / PHASES;
+      s.timer = this.opts.clock.setInterval(() => this.#phase(s), ms);
+    } else if (s.batching && n < min * 0.75) {
+      s.batching = false;
+      this.opts.clock.clearInterval(s.timer);
+      s.timer = undefined;
+    }
+  }
+
+  /** Stops every room's timer. */
+  stop(): void {
+    for (const s of this.#rooms.values()) if (s.timer !== undefined) this.opts.clock.clearInterval(s.timer);
+    this.#rooms.clear();
+  }
+
+  /** Sets or clears follows of `conn` (FOLLOW / UNFOLLOW). */
+  follow(conn: Connection, ids: readonly string[], on: boolean): void {
+    const f = (conn.follows ??= new Set());
+    for (const id of ids) {
+      if (on && f.size < MAX_FOLLOWS && id !== conn.clientId) f.add(id);
+      else if (!on) f.delete(id);
+    }
+  }
+
+  /** One timer call: a quarter of the members. */
+  #phase(s: RoomState): void {
+    const room = s.room;
+    if (room.members.size === 0) {
+      this.opts.clock.clearInterval(s.timer);
+      this.#rooms.delete(room);
+      return;
+    }
+    if (s.phase === 0) this.#startTick(s);
+    const now = this.opts.clock.now();
+    for (let i = s.phase; i < s.members.length; i += PHASES) {
+      const m = s.members[i];
+      if (!m.isClosed && m.joined && m.room === room) this.#serve(s, m, now);
+    }
+    s.phase = (s.phase + 1) % PHASES;
+    if (s.phase === 0 && !s.batching) {
+      this.opts.clock.clearInterval(s.timer);
+      s.timer = undefined;
+    }
+  }
+
+  #startTick(s: RoomState): void {
+    s.tick++;
+    const G = this.groups;
+    const room = s.room;
+    this.#mode(s, room.world.players.size);
+    if (s.tick % G === 0) {
+      const gone = s.table.prune((id) => room.world.players.has(id) || room.world.entities.has(id));
+      if (gone.length) for (const m of room.members) if (m.view) for (const g of gone) m.view.sent.delete(g);
+      for (const e of s.farSent.keys()) if (e.dead) s.farSent.delete(e);
+    }
+    s.members = [...room.members];
+    // The far group of this tick: every changed entry whose slot falls in it.
+    const g = s.tick % G;
+    s.far = [];
+    s.farPb = [];
+    s.farPbBytes = 0;
+    const js: string[] = [];
+    for (const e of s.table.list) {
+      if (e.slot % G !== g || s.farSent.get(e) === e.version) continue;
+      s.farSent.set(e, e.version);
+      s.far.push(e);
+    }
+    s.farJs = "";
+    let jsBuilt = false;
+    // Encoded lazily: only the formats some member takes.
+    for (const m of s.members) {
+      if (!m.batch) continue;
+      if (m.format === "json" && !jsBuilt) {
+        for (const e of s.far) js.push(e.json(false));
+        s.farJs = js.join(",");
+        jsBuilt = true;
+      } else if (m.format === "protobuf" && s.farPb.length === 0 && s.far.length) {
+        for (const e of s.far) {
+          const b = e.pb(false);
+          s.farPb.push(b);
+          s.farPbBytes += b.length;
+        }
+      }
+    }
+  }
+
+  #serve(s: RoomState, m: Connection, now: number): void {
+    const t = s.table;
+    let v = m.view;
+    if (!v || v.table !== t) v = m.view = new View(t);
+    const me = t.byId.get(m.clientId);
+    const sel = nearest(t, me?.x ?? 0, me?.z ?? 0, m.clientId, { k: this.opts.config.nearest, radius: this.opts.config.radius }, this.#sel);
+    if (m.follows) for (const id of m.follows) {
+      const e = t.byId.get(id);
+      if (e) sel.push(e);
+    }
+    const batch = m.batch === true && m.format !== "xr";
+    if (!batch) {
+      for (const e of sel) {
+        if (v.sent.get(e.slot) === e.version) continue;
+        if (!this.opts.send(m, e.out.frame(m.format), false)) return;
+        v.sent.set(e.slot, e.version);
+      }
+      for (const e of s.far) if (e.id !== m.clientId && !this.opts.send(m, e.out.frame(m.format), false)) return;
+      return;
+    }
+    // Intros first (new slots, with their entity ids), then near and followed, then the far group.
+    const list = t.list;
+    const from = t.indexFrom(v.introduced);
+    const json = m.format === "json";
+    const parts: Uint8Array[] = [];
+    const texts: string[] = [];
+    let bytes = 0, count = 0;
+    const add = (e: PoseEntry, intro: boolean) => {
+      count++;
+      if (json) texts.push(e.json(intro));
+      else {
+        const b = e.pb(intro);
+        parts.push(b);
+        bytes += b.length;
+      }
+    };
+    const sentNow: PoseEntry[] = [];
+    for (let i = from; i < list.length; i++) add(list[i], true), sentNow.push(list[i]);
+    for (const e of sel) {
+      if (v.sent.get(e.slot) === e.version || e.slot >= v.introduced && from < list.length && e.slot >= list[from].slot) continue;
+      add(e, false);
+      sentNow.push(e);
+    }
+    if (s.far.length) {
+      count += s.far.length;
+      if (json) texts.push(s.farJs);
+      else {
+        for (const b of s.farPb) parts.push(b);
+        bytes += s.farPbBytes;
+      }
+    }
+    if (count === 0) return;
+    const frame = json ? batchJson(now, texts) : batchFrame(now, parts, bytes);
+    if (!this.opts.send(m, frame, true)) return;
+    if (list.length) v.introduced = list[list.length - 1].slot + 1;
+    for (const e of sentNow) v.sent.set(e.slot, e.version);
+  }
+}
