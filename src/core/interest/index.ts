@@ -12,7 +12,8 @@
  */
 import type { Clock, TimerHandle } from "../../lib/clock.ts";
 import type { Frame } from "../../lib/transport.ts";
-import type { Outbound } from "../../protocol/codec.ts";
+import { Outbound } from "../../protocol/codec.ts";
+import { MessageType, type Envelope, type Quaternion, type Vector3 } from "../../protocol/types.ts";
 import type { Connection } from "../connection.ts";
 import type { Room } from "../room.ts";
 import { batchFrame, batchJson } from "./codec.ts";
@@ -101,6 +102,7 @@ export class Interest implements PoseSink {
       if (n < min * 0.75) return false;
       s = new RoomState(room);
       this.#rooms.set(room, s);
+      this.#seed(s);
     }
     s.table.put(out, this.opts.clock.now());
     this.#mode(s, n);
@@ -117,6 +119,20 @@ export class Interest implements PoseSink {
       s.batching = false;
       this.opts.clock.clearInterval(s.timer);
       s.timer = undefined;
+    }
+  }
+
+  /** A new table starts from the poses the room's world already holds (standing avatars too). */
+  #seed(s: RoomState): void {
+    const now = this.opts.clock.now();
+    const w = s.room.world;
+    const known: [string, { position?: Vector3; rotation?: Quaternion }][] = [];
+    for (const p of w.players.values()) known.push([p.client_id, p]);
+    for (const e of w.entities.values()) known.push([e.id, e]);
+    for (const [id, p] of known) {
+      if (!p.position) continue;
+      const msg: Envelope = { type: MessageType.POSITION_UPDATE, payload: "position_update", message_id: "", timestamp: now, position_update: { entity_id: id, position: p.position, rotation: p.rotation } };
+      s.table.put(new Outbound(msg), now);
     }
   }
 
@@ -201,7 +217,7 @@ export class Interest implements PoseSink {
     const t = s.table;
     let v = m.view;
     if (!v || v.table !== t) v = m.view = new View(t);
-    const me = t.byId.get(m.clientId);
+    const me = t.byId.get(m.clientId) ?? s.room.world.players.get(m.clientId)?.position;
     const sel = nearest(t, me?.x ?? 0, me?.z ?? 0, m.clientId, { k: this.opts.config.nearest, radius: this.opts.config.radius }, this.#sel);
     if (m.follows) for (const id of m.follows) {
       const e = t.byId.get(id);
