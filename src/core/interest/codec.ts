@@ -77,8 +77,10 @@ export function batchFrame(timestamp: number, parts: readonly Uint8Array[], byte
   out[p++] = BATCH_TAG[1];
   p = writeVarint(out, p, bytes);
   for (const part of parts) {
-    out.set(part, p);
-    p += part.length;
+    const n = part.length;
+    if (n < 64) for (let i = 0; i < n; i++) out[p + i] = part[i]; // small entries: a loop beats set()
+    else out.set(part, p);
+    p += n;
   }
   return out;
 }

@@ -49,6 +49,8 @@ export interface InterestOptions {
 }
 
 const PHASES = 4;
+/** Ticks between two nearest selections of one member. */
+const RESELECT = 4;
 /** Most entities one client may follow. */
 export const MAX_FOLLOWS = 64;
 
@@ -163,7 +165,7 @@ export class Interest implements PoseSink {
     const now = this.opts.clock.now();
     for (let i = s.phase; i < s.members.length; i += PHASES) {
       const m = s.members[i];
-      if (!m.isClosed && m.joined && m.room === room) this.#serve(s, m, now);
+      if (!m.isClosed && m.joined && m.room === room) this.#serve(s, m, now, i);
     }
     s.phase = (s.phase + 1) % PHASES;
     if (s.phase === 0 && !s.batching) {
@@ -204,21 +206,34 @@ export class Interest implements PoseSink {
         s.farJs = js.join(",");
         jsBuilt = true;
       } else if (m.format === "protobuf" && s.farPb.length === 0 && s.far.length) {
-        for (const e of s.far) {
-          const b = e.pb(false);
-          s.farPb.push(b);
-          s.farPbBytes += b.length;
+        // One run of bytes for the whole group: one copy per member.
+        const entries = s.far.map((e) => e.pb(false));
+        for (const b of entries) s.farPbBytes += b.length;
+        const run = new Uint8Array(s.farPbBytes);
+        let p = 0;
+        for (const b of entries) {
+          run.set(b, p);
+          p += b.length;
         }
+        s.farPb.push(run);
       }
     }
   }
 
-  #serve(s: RoomState, m: Connection, now: number): void {
+  #serve(s: RoomState, m: Connection, now: number, index: number): void {
     const t = s.table;
     let v = m.view;
     if (!v || v.table !== t) v = m.view = new View(t);
-    const me = t.byId.get(m.clientId) ?? s.room.world.players.get(m.clientId)?.position;
-    const sel = nearest(t, me?.x ?? 0, me?.z ?? 0, m.clientId, { k: this.opts.config.nearest, radius: this.opts.config.radius }, this.#sel);
+    // The nearest are chosen again every RESELECT ticks (an avatar walks ~0.3 m meanwhile; the
+    // 10 % margin covers it), spread over the ticks by member.
+    if (s.tick - v.nearTick >= RESELECT) {
+      const me = t.byId.get(m.clientId) ?? s.room.world.players.get(m.clientId)?.position;
+      nearest(t, me?.x ?? 0, me?.z ?? 0, m.clientId, { k: this.opts.config.nearest, radius: this.opts.config.radius }, v.near);
+      v.nearTick = s.tick - (v.nearTick === -Infinity ? (index >> 2) % RESELECT : 0);
+    }
+    const sel = this.#sel;
+    sel.length = 0;
+    for (const e of v.near) if (!e.dead) sel.push(e);
     if (m.follows) for (const id of m.follows) {
       const e = t.byId.get(id);
       if (e) sel.push(e);

@@ -14,20 +14,32 @@ export interface Near {
 
 const MARGIN = 1.1;
 const scratchE: PoseEntry[] = [];
-const scratchD: number[] = [];
-const sorted: number[] = [];
+let scratchD = new Float64Array(256);
+let sorted = new Float64Array(256);
+
+/** The `k`-th smallest of the first `n` squared distances (a native numeric sort of a copy). */
+function kth(n: number, k: number): number {
+  if (sorted.length < n) sorted = new Float64Array(scratchD.length);
+  const s = sorted.subarray(0, n);
+  s.set(scratchD.subarray(0, n));
+  s.sort();
+  return s[k - 1];
+}
 
 /**
  * Fills `into` with the selection around (x, z), leaving out entity `self`. Returns `into`.
+ * Rings of cells are searched outwards until they cover the K-th distance plus the margin (or
+ * the radius); the K-th distance is taken twice at most.
  */
 export function nearest(t: PoseTable, x: number, z: number, self: string, near: Near, into: PoseEntry[]): PoseEntry[] {
   into.length = 0;
   scratchE.length = 0;
-  scratchD.length = 0;
+  let n = 0;
   const cx = Math.floor(x / CELL), cz = Math.floor(z / CELL);
   const maxR = Math.max(cx - t.minCx, t.maxCx - cx, cz - t.minCz, t.maxCz - cz, 0);
   let limit = Infinity;
-  for (let r = 0; r <= maxR; r++) {
+  let r = 0;
+  const ring = (r: number) => {
     for (let i = cx - r; i <= cx + r; i++) {
       const edge = i === cx - r || i === cx + r;
       for (let j = cz - r; j <= cz + r; j += edge || r === 0 ? 1 : 2 * r) {
@@ -36,25 +48,30 @@ export function nearest(t: PoseTable, x: number, z: number, self: string, near: 
         for (const e of bucket) {
           if (e.id === self) continue;
           const dx = e.x - x, dz = e.z - z;
+          if (n === scratchD.length) {
+            const grown = new Float64Array(n * 2);
+            grown.set(scratchD);
+            scratchD = grown;
+          }
           scratchE.push(e);
-          scratchD.push(dx * dx + dz * dz);
+          scratchD[n++] = dx * dx + dz * dz;
         }
       }
     }
-    // Everything within r·CELL of the point has been seen.
-    if (scratchE.length >= near.k) {
-      sorted.length = 0;
-      for (const d of scratchD) sorted.push(d);
-      sorted.sort((a, b) => a - b);
-      const dk = Math.sqrt(sorted[near.k - 1]);
-      limit = Math.max(dk * MARGIN, near.radius);
-      if (r * CELL >= limit) break;
-    } else if (near.k <= 0 && r * CELL >= near.radius) {
-      limit = near.radius;
-      break;
-    }
+  };
+  // Out to the K-th nearest (or the radius); everything within r·CELL has been seen after ring r.
+  for (; r <= maxR; r++) {
+    ring(r);
+    if (near.k > 0 ? n >= near.k && r * CELL >= near.radius : r * CELL >= near.radius) break;
   }
+  if (near.k > 0 && n >= near.k) {
+    limit = Math.max(Math.sqrt(kth(n, near.k)) * MARGIN, near.radius);
+    if (r * CELL < limit) {
+      for (r++; r <= maxR && (r - 1) * CELL < limit; r++) ring(r);
+      limit = Math.max(Math.sqrt(kth(n, near.k)) * MARGIN, near.radius);
+    }
+  } else if (near.k <= 0) limit = near.radius;
   const lim2 = limit === Infinity ? Infinity : limit * limit;
-  for (let i = 0; i < scratchE.length; i++) if (scratchD[i] <= lim2) into.push(scratchE[i]);
+  for (let i = 0; i < n; i++) if (scratchD[i] <= lim2) into.push(scratchE[i]);
   return into;
 }

@@ -5,11 +5,16 @@
  * @module
  */
 
+import type { PoseEntry } from "./table.ts";
+
 /** A connection's batch-mode state. */
 export class View {
   /** slot → version last sent (near and followed entities only). */
   readonly sent = new Map<number, number>();
   /** Every slot below this has been introduced (its entity id sent). */
   introduced = 1;
+  /** The nearest selection, and the tick it was made at (remade every few ticks). */
+  near: PoseEntry[] = [];
+  nearTick = -Infinity;
   constructor(readonly table: object) {}
 }
