@@ -228,48 +228,59 @@ export class Interest implements PoseSink {
     // 10 % margin covers it), spread over the ticks by member.
     if (s.tick - v.nearTick >= RESELECT) {
       const me = t.byId.get(m.clientId) ?? s.room.world.players.get(m.clientId)?.position;
+      v.keep();
       nearest(t, me?.x ?? 0, me?.z ?? 0, m.clientId, { k: this.opts.config.nearest, radius: this.opts.config.radius }, v.near);
+      v.recall();
       v.nearTick = s.tick - (v.nearTick === -Infinity ? (index >> 2) % RESELECT : 0);
     }
-    const sel = this.#sel;
-    sel.length = 0;
-    for (const e of v.near) if (!e.dead) sel.push(e);
+    const near = v.near, ver = v.nearVer;
+    const follows = this.#sel;
+    follows.length = 0;
     if (m.follows) for (const id of m.follows) {
       const e = t.byId.get(id);
-      if (e) sel.push(e);
+      if (e && v.sent.get(e.slot) !== e.version) follows.push(e);
     }
-    const batch = m.batch === true && m.format !== "xr";
-    if (!batch) {
-      for (const e of sel) {
-        if (v.sent.get(e.slot) === e.version) continue;
-        if (!this.opts.send(m, e.out.frame(m.format), false)) return;
-        v.sent.set(e.slot, e.version);
-      }
-      for (const e of s.far) if (e.id !== m.clientId && !this.opts.send(m, e.out.frame(m.format), false)) return;
-      return;
-    }
+    if (m.batch !== true || m.format === "xr") return this.#singles(s, m, v, follows);
     // Intros first (new slots, with their entity ids), then near and followed, then the far group.
     const list = t.list;
     const from = t.indexFrom(v.introduced);
+    const newFrom = from < list.length ? list[from].slot : Infinity;
     const json = m.format === "json";
     const parts: Uint8Array[] = [];
     const texts: string[] = [];
     let bytes = 0, count = 0;
-    const add = (e: PoseEntry, intro: boolean) => {
+    for (let i = from; i < list.length; i++) {
+      const e = list[i];
       count++;
-      if (json) texts.push(e.json(intro));
+      if (json) texts.push(e.json(true));
       else {
-        const b = e.pb(intro);
+        const b = e.pb(true);
         parts.push(b);
         bytes += b.length;
       }
-    };
-    const sentNow: PoseEntry[] = [];
-    for (let i = from; i < list.length; i++) add(list[i], true), sentNow.push(list[i]);
-    for (const e of sel) {
-      if (v.sent.get(e.slot) === e.version || e.slot >= v.introduced && from < list.length && e.slot >= list[from].slot) continue;
-      add(e, false);
-      sentNow.push(e);
+    }
+    for (let i = 0; i < near.length; i++) {
+      const e = near[i];
+      if (e.dead || ver[i] === e.version || e.slot >= newFrom) continue;
+      ver[i] = e.version;
+      count++;
+      if (json) texts.push(e.json(false));
+      else {
+        const b = e.pb(false);
+        parts.push(b);
+        bytes += b.length;
+      }
+    }
+    for (const e of follows) {
+      v.sent.set(e.slot, e.version);
+      if (e.slot >= newFrom) continue;
+      count++;
+      if (json) texts.push(e.json(false));
+      else {
+        const b = e.pb(false);
+        parts.push(b);
+        bytes += b.length;
+      }
     }
     if (s.far.length) {
       count += s.far.length;
@@ -281,8 +292,23 @@ export class Interest implements PoseSink {
     }
     if (count === 0) return;
     const frame = json ? batchJson(now, texts) : batchFrame(now, parts, bytes);
-    if (!this.opts.send(m, frame, true)) return;
+    if (!this.opts.send(m, frame, true)) return v.forget(); // skipped: the next frame carries everything new
     if (list.length) v.introduced = list[list.length - 1].slot + 1;
-    for (const e of sentNow) v.sent.set(e.slot, e.version);
+  }
+
+  /** The same selection as single POSITION_UPDATE frames (clients that take no batches). */
+  #singles(s: RoomState, m: Connection, v: View, follows: PoseEntry[]): void {
+    const near = v.near, ver = v.nearVer;
+    for (let i = 0; i < near.length; i++) {
+      const e = near[i];
+      if (e.dead || ver[i] === e.version) continue;
+      if (!this.opts.send(m, e.out.frame(m.format), false)) return v.forget();
+      ver[i] = e.version;
+    }
+    for (const e of follows) {
+      if (!this.opts.send(m, e.out.frame(m.format), false)) return v.forget();
+      v.sent.set(e.slot, e.version);
+    }
+    for (const e of s.far) if (e.id !== m.clientId && !this.opts.send(m, e.out.frame(m.format), false)) return;
   }
 }
