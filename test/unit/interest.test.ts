@@ -165,3 +165,28 @@ describe("batch mode", () => {
     expect(r.hub.interest.table(r.obs.conn.room as never)!.list.length).toBeLessThanOrEqual(13);
   });
 });
+
+describe("POSE_BATCH in every format", () => {
+  test("the joined protobuf and JSON batches decode to the same poses; the xr form round-trips", async () => {
+    const { batchFrame, batchJson, poseEntry, poseJson, poseInts } = await import("../../src/core/interest/codec.ts");
+    const { decodeBinary } = await import("../../src/protocol/proto.ts");
+    const { parseText } = await import("../../src/protocol/codec.ts");
+    const { encodeXr, parseXr } = await import("../../src/protocol/xr.ts");
+    const q = poseInts({ x: 1.2345, y: -0.5, z: 100 }, { x: 0, y: 0.6, z: 0, w: 0.8 });
+    const pb = [poseEntry(7, q, 42, "alice"), poseEntry(8, poseInts(undefined, undefined), 0)];
+    const msg = decodeBinary(batchFrame(123, pb, pb[0].length + pb[1].length));
+    const expected = [
+      { slot: 7, entity_id: "alice", x: 1235, y: -500, z: 100000, qy: 2458, qw: 3277, sequence_number: 42 },
+      { slot: 8, qw: 4096 },
+    ];
+    expect(msg.type).toBe(MessageType.POSE_BATCH);
+    expect(msg.timestamp).toBe(123);
+    const clean = (p: Record<string, unknown>) => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== 0 && v !== ""));
+    expect(msg.pose_batch!.poses!.map((p) => clean(p as never))).toEqual(expected);
+    const js = parseText(batchJson(123, [poseJson(7, q, 42, "alice"), poseJson(8, poseInts(undefined, undefined), 0)]));
+    expect(js.kind).toBe("typed");
+    if (js.kind === "typed") expect(js.msg.pose_batch!.poses!.map((p) => clean(p as never))).toEqual(expected);
+    const xr = parseXr(encodeXr(msg) as Uint8Array);
+    expect("msg" in xr && xr.msg.pose_batch!.poses!.map((p) => clean(p as never))).toEqual(expected);
+  });
+});
