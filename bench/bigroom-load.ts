@@ -152,9 +152,9 @@ function sample(): void {
     for (let i = 0; i < N; i++) d2[i] = i === o ? Infinity : (px[i] - px[o]) ** 2 + (pz[i] - pz[o]) ** 2;
     sortedD.set(d2);
     sortedD.sort(); // native numeric sort: the K-th distance
-    const kth = sortedD[K - 1];
+    const kth = sortedD[Math.min(K, N - 1) - 1];
     for (let i = 0; i < N; i++) {
-      if (d2[i] > kth) continue;
+      if (i === o || d2[i] > kth) continue;
       const sq = held[j][i];
       ages.push(sq < 0 ? 10_000 : now - sentAt[i * RING + (sq % RING)]);
     }
