@@ -18,7 +18,8 @@ import type { Connection } from "../connection.ts";
 import type { Room } from "../room.ts";
 import { batchFrame, batchJson } from "./codec.ts";
 import { nearest } from "./select.ts";
-import { PoseTable, type PoseEntry } from "./table.ts";
+import { RoomState } from "./room-state.ts";
+import type { PoseEntry, PoseTable } from "./table.ts";
 import { View } from "./view.ts";
 
 /** Where position updates go first: `true` means taken (not relayed one by one). */
@@ -53,24 +54,6 @@ const PHASES = 4;
 const RESELECT = 4;
 /** Most entities one client may follow. */
 export const MAX_FOLLOWS = 64;
-
-/** One room's batch state. */
-class RoomState {
-  readonly table = new PoseTable();
-  batching = false;
-  timer?: TimerHandle;
-  phase = 0;
-  tick = 0;
-  members: Connection[] = [];
-  /** This tick's far group: protobuf entries and JSON entries, shared by every member. */
-  farPb: Uint8Array[] = [];
-  farPbBytes = 0;
-  farJs = "";
-  far: PoseEntry[] = [];
-  /** Per far group: the version of each entry when the group last went out. */
-  readonly farSent = new Map<PoseEntry, number>();
-  constructor(readonly room: Room) {}
-}
 
 /** Interest management for every room of one server. */
 export class Interest implements PoseSink {
@@ -185,39 +168,7 @@ export class Interest implements PoseSink {
       for (const e of s.farSent.keys()) if (e.dead) s.farSent.delete(e);
     }
     s.members = [...room.members];
-    // The far group of this tick: every changed entry whose slot falls in it.
-    const g = s.tick % G;
-    s.far = [];
-    s.farPb = [];
-    s.farPbBytes = 0;
-    const js: string[] = [];
-    for (const e of s.table.list) {
-      if (e.slot % G !== g || s.farSent.get(e) === e.version) continue;
-      s.farSent.set(e, e.version);
-      s.far.push(e);
-    }
-    s.farJs = "";
-    let jsBuilt = false;
-    // Encoded lazily: only the formats some member takes.
-    for (const m of s.members) {
-      if (!m.batch) continue;
-      if (m.format === "json" && !jsBuilt) {
-        for (const e of s.far) js.push(e.json(false));
-        s.farJs = js.join(",");
-        jsBuilt = true;
-      } else if (m.format === "protobuf" && s.farPb.length === 0 && s.far.length) {
-        // One run of bytes for the whole group: one copy per member.
-        const entries = s.far.map((e) => e.pb(false));
-        for (const b of entries) s.farPbBytes += b.length;
-        const run = new Uint8Array(s.farPbBytes);
-        let p = 0;
-        for (const b of entries) {
-          run.set(b, p);
-          p += b.length;
-        }
-        s.farPb.push(run);
-      }
-    }
+    s.buildFar(s.tick % G, G);
   }
 
   #serve(s: RoomState, m: Connection, now: number, index: number): void {
