@@ -190,3 +190,32 @@ describe("POSE_BATCH in every format", () => {
     expect("msg" in xr && xr.msg.pose_batch!.poses!.map((p) => clean(p as never))).toEqual(expected);
   });
 });
+
+describe("across instances", () => {
+  test("remote poses feed the same table; each instance ticks its own members; the room size is cluster-wide", async () => {
+    const { MemoryBroker } = await import("../../src/cluster/memory.ts");
+    const { ManualClock } = await import("../../src/lib/clock.ts");
+    const clock = new ManualClock();
+    const broker = new MemoryBroker({ clock, delivery: "sync" });
+    const a = memoryHub(CFG, { clock, cluster: broker.node("a") });
+    const b = memoryHub(CFG, { clock, cluster: broker.node("b") });
+    // Four walkers on A, the observer and two more on B: 7 players, only 3 of them on B.
+    const walkers = Array.from({ length: 4 }, (_, i) => a.open("x", `w${i}`, { format: "protobuf" }));
+    const obs = b.open("x", "obs", { batch: true, format: "protobuf" });
+    const others = [b.open("x", "b1"), b.open("x", "b2")];
+    await Bun.sleep(1); // rooms shared through a cluster backend open asynchronously
+    move(obs, 0, 0);
+    others.forEach((c, i) => move(c, 50 + i, 50));
+    walkers.forEach((w, i) => move(w, i + 1, 0));
+    const roomB = obs.conn.room as never;
+    expect(b.hub.interest.batching(roomB)).toBe(true);
+    for (let k = 0; k < 10; k++) {
+      walkers.forEach((w, i) => move(w, i + 1, k * 0.01));
+      clock.advance(50);
+    }
+    const got = posesOf(obs);
+    expect(got.filter((g) => g.id === "w0").length).toBeGreaterThanOrEqual(9);
+    expect(got.filter((g) => g.id === "w0").at(-1)!.p.z).toBe(90);
+    expect(batches(obs).length).toBeGreaterThanOrEqual(9);
+  });
+});
