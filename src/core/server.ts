@@ -275,6 +275,7 @@ export class Server implements ConnectionEvents {
     this.replication.left(conn);
     this.sessions.ended(conn, code);
     this.rooms.release(room);
+    if (room.members.size === 0) this.interest.forget(room);
     this.log.info("connection_close", { ...fields, resumable: room.ghosts.has(conn.clientId) || undefined });
   }
 

@@ -219,3 +219,14 @@ describe("across instances", () => {
     expect(batches(obs).length).toBeGreaterThanOrEqual(9);
   });
 });
+
+test("a room whose last member left here drops its batch state and timer", () => {
+  const h = memoryHub(CFG);
+  const cs = Array.from({ length: 7 }, (_, i) => h.open("gone", `c${i}`));
+  cs.forEach((c, i) => move(c, i, 0));
+  const room = cs[0].conn.room as never;
+  expect(h.hub.interest.batching(room)).toBe(true);
+  for (const c of cs) c.conn.close(1000, "bye");
+  expect(h.hub.interest.table(room)).toBeUndefined();
+  expect(h.hub.interest.batching(room)).toBe(false);
+});

@@ -121,6 +121,14 @@ export class Interest implements PoseSink {
     }
   }
 
+  /** The room has no members left here: its state and timer go. */
+  forget(room: Room): void {
+    const s = this.#rooms.get(room);
+    if (!s) return;
+    if (s.timer !== undefined) this.opts.clock.clearInterval(s.timer);
+    this.#rooms.delete(room);
+  }
+
   /** Stops every room's timer. */
   stop(): void {
     for (const s of this.#rooms.values()) if (s.timer !== undefined) this.opts.clock.clearInterval(s.timer);
