@@ -241,13 +241,14 @@ export class Interest implements PoseSink {
         bytes += b.length;
       }
     }
-    if (s.far.length) {
+    // (A client that turned batch on during this tick gets the far group from the next one.)
+    if (json && s.farJs) {
       count += s.far.length;
-      if (json) texts.push(s.farJs);
-      else {
-        for (const b of s.farPb) parts.push(b);
-        bytes += s.farPbBytes;
-      }
+      texts.push(s.farJs);
+    } else if (!json && s.farPbBytes) {
+      count += s.far.length;
+      for (const b of s.farPb) parts.push(b);
+      bytes += s.farPbBytes;
     }
     if (count === 0) return;
     const frame = json ? batchJson(now, texts) : batchFrame(now, parts, bytes);
