@@ -230,3 +230,19 @@ test("a room whose last member left here drops its batch state and timer", () =>
   expect(h.hub.interest.table(room)).toBeUndefined();
   expect(h.hub.interest.batching(room)).toBe(false);
 });
+
+test("ClientHello.batch turns batches on for a connection (not for xr); FOLLOW with bad ids is refused", () => {
+  const h = memoryHub(CFG);
+  const cs = Array.from({ length: 7 }, (_, i) => h.open("hello", `c${i}`));
+  const late = h.open("hello", "late");
+  late.conn.message(JSON.stringify({ type: "CLIENT_HELLO", payload: { batch: true } }));
+  expect(late.conn.batch).toBe(true);
+  cs.forEach((c, i) => move(c, i, 0));
+  for (let k = 0; k < 4; k++) {
+    cs.forEach((c, i) => move(c, i, k * 0.01));
+    h.clock.advance(50);
+  }
+  expect(batches(late).length).toBeGreaterThan(0);
+  late.conn.message(JSON.stringify({ type: "FOLLOW", payload: { entity_ids: ["x".repeat(300)] } }));
+  expect(late.ofType(MessageType.ERROR).at(-1)!.error!.code).toBe("BAD_MESSAGE");
+});
