@@ -27,6 +27,11 @@ export interface Sink {
   onSeq(c: WsConn, idx: number, now: number): void;
   /** Called after each TCP read's frames were handled (batch work goes here). */
   afterRead?(): void;
+  /**
+   * Every binary frame, before the benchmark-seq scan (optional; payload `b[p, p + len)`, valid
+   * only during the call). Returning true skips the scan (bigroom reads POSE_BATCH frames).
+   */
+  onFrame?(c: WsConn, b: Uint8Array, p: number, len: number, now: number): boolean;
   /** A socket's pending output was flushed (optional). */
   onDrain?(c: WsConn): void;
 }
@@ -260,6 +265,7 @@ export class WsConn {
       if (this.sioAttach === 0) return;
       this.sioAttach--;
     }
+    if (this.sink.onFrame?.(this, b, p, len, now)) return;
     if (this.ackEvery) {
       readEnvelopeSeq(b, p, p + len);
       if (envelope.seq > 0 && ++this.#unacked >= this.ackEvery) {

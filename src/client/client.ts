@@ -95,6 +95,26 @@ export class GraphwizClient extends Connection {
     this.options.token = token;
     return this.send(MessageType.REFRESH, "refresh", { token });
   }
+  /**
+   * Follows entities (avatars: client ids): in a big room their poses come at every tick
+   * whatever their distance. Kept across reconnects.
+   */
+  follow(...entityIds: string[]): string | undefined {
+    if (!this.#follows) {
+      this.#follows = new Set();
+      this.on("hello", () => {
+        if (this.#follows!.size) this.send(MessageType.FOLLOW, "follow", { entity_ids: [...this.#follows!] });
+      });
+    }
+    for (const id of entityIds) this.#follows.add(id);
+    return this.state === "open" ? this.send(MessageType.FOLLOW, "follow", { entity_ids: entityIds }) : undefined;
+  }
+  /** Stops following entities. */
+  unfollow(...entityIds: string[]): string | undefined {
+    for (const id of entityIds) this.#follows?.delete(id);
+    return this.state === "open" ? this.send(MessageType.UNFOLLOW, "follow", { entity_ids: entityIds }) : undefined;
+  }
+  #follows?: Set<string>;
   /** Asks the server for a `pong` event (its `rtt_ms` is the round trip). */
   ping(): string {
     return this.send(MessageType.PING, "ping", { client_time: Date.now() });

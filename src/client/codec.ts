@@ -55,6 +55,7 @@ export function upgradeUrl(o: ClientOptions, clientId: string | undefined, resum
   if (o.displayName) q.set("display_name", o.displayName);
   if (o.token && !o.tokenInFirstMessage) q.set("token", o.token);
   if (o.reliable) q.set("ack", "1");
+  if (o.batch !== false) q.set("batch", "1");
   if (resume) {
     q.set("resume", resume.session);
     q.set("last_seq", String(resume.lastSeq));

@@ -33,6 +33,11 @@ export interface ClientOptions {
    * the `accepted` event). @default false
    */
   reliable?: boolean;
+  /**
+   * In a big room, take others' poses as one POSE_BATCH per server tick (`?batch=1`); each pose
+   * still arrives as a `position` event. @default true
+   */
+  batch?: boolean;
   /** Most messages kept while not connected (sends beyond it throw `QUEUE_FULL`). @default 1024 */
   queueLimit?: number;
   /** Extra query parameters for the upgrade URL. @default {} */

@@ -9,6 +9,7 @@
  * kind (`apply`), so new world state is one more case here.
  * @module
  */
+import { PoseSlots } from "./poses.ts";
 import { MessageType, type Envelope, type ObjectGrab, type PresenceData, type Quaternion, type Vector3 } from "../protocol/types.ts";
 import { Holds, type HoldChange } from "./holds.ts";
 import type { HelloInfo } from "./json.ts";
@@ -74,6 +75,8 @@ export class RoomState {
   readonly entities = new Map<string, Entity>();
   /** Object id → who holds it. */
   readonly holds: Holds;
+  /** POSE_BATCH slot names of this connection. */
+  readonly slots = new PoseSlots();
   /** The room's host, as the server last named it. */
   host?: string;
   /** This client's id. */
@@ -91,6 +94,7 @@ export class RoomState {
    */
   reset(hello: HelloInfo): void {
     this.self = hello.client_id;
+    this.slots.clear();
     const snap = hello.initial_state ?? {};
     const players = new Map((snap.players ?? []).map((p) => [String(p.client_id), mergePlayer({ client_id: String(p.client_id) }, p)] as const));
     const entities = new Map((snap.entities ?? []).map((e) => [String(e.id), entityFrom(e)] as const));
@@ -138,6 +142,9 @@ export class RoomState {
         return this.#setHost(ev.data?.host_client_id, "server", msg);
       }
       case "position_update": return this.#pose(msg.position_update!, "server", msg);
+      case "pose_batch":
+        for (const p of this.slots.read(msg.pose_batch!)) if (p.entity_id !== this.self) this.#pose(p, "server", msg);
+        return;
       case "entity_spawn": {
         const s = msg.entity_spawn!;
         return this.#entity("spawn", entityFrom({ ...s, id: s.entity_id }), "server", msg);

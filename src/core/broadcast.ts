@@ -17,6 +17,7 @@ import { Outbound } from "../protocol/codec.ts";
 import { stampPosition } from "../protocol/stamp.ts";
 import { MessageType, type Envelope, type Format } from "../protocol/types.ts";
 import type { Connection } from "./connection.ts";
+import type { PoseSink } from "./interest/index.ts";
 import type { Replication } from "./replication.ts";
 import type { Room } from "./room.ts";
 
@@ -65,6 +66,8 @@ export interface BroadcasterOptions {
   ids: MessageIds;
   clock: Clock;
   metrics: Metrics;
+  /** Batch mode (core/interest/): position updates go here first; taken ones are not relayed one by one. */
+  poses?: PoseSink;
   /** The hold of a connection was refused by the log (another connection took its client id): close it. */
   lostHold(conn: Connection): void;
 }
@@ -142,6 +145,7 @@ export class Broadcaster {
       : undefined;
     const out = stamped ? Outbound.stamped(msg, stamped) : new Outbound(msg);
     this.opts.replication.publish(room.id, encodeFrame(meta, out.protobuf()));
+    if (msg.payload === "position_update" && this.opts.poses?.take(room, out)) return;
     this.opts.sequencer.ordered(room, () => this.opts.delivery.deliver(room, out, meta, opts.sender, opts.key));
   }
 

@@ -13,6 +13,7 @@ import type { SendQueue } from "../lib/send-queue.ts";
 import { SendResult, type ConnectionHandle, type Frame, type Transport } from "../lib/transport.ts";
 import type { Format } from "../protocol/types.ts";
 import type { Reservation } from "./capacity.ts";
+import type { View } from "./interest/view.ts";
 
 /** Who a connection is, as settled before the upgrade. */
 export interface Identity {
@@ -33,6 +34,8 @@ export interface Identity {
   reliable?: boolean;
   /** `?resume=<session_id>&last_seq=<n>[&epoch=<e>]`. */
   resume?: { sessionId: string; lastSeq: number; epoch?: number };
+  /** Position updates as one POSE_BATCH per room tick (`?batch=1` or `ClientHello.batch`). */
+  batch?: boolean;
   /** The place admission reserved for this connection (released once it joins, fails or closes). */
   slot?: Reservation;
 }
@@ -88,6 +91,12 @@ export class Connection implements ConnectionHandle, Recipient {
   /** First-message auth: close unless authenticated by then. */
   declare authDeadline?: number;
   declare slot?: Reservation;
+  /** Takes POSE_BATCH frames (docs/protocol.md, "Batches and interest"). */
+  declare batch?: boolean;
+  /** Entities this client follows (FOLLOW): sent every tick in batch mode. */
+  declare follows?: Set<string>;
+  /** Batch mode: what this client was last sent (core/interest/). */
+  declare view?: View;
 
   constructor(
     readonly events: ConnectionEvents,
@@ -105,6 +114,7 @@ export class Connection implements ConnectionHandle, Recipient {
     if (identity.claimedClientId !== undefined) this.claimedClientId = identity.claimedClientId;
     if (identity.resume) this.resume = identity.resume;
     if (identity.slot) this.slot = identity.slot;
+    if (identity.batch) this.batch = true;
     this.reliable = identity.reliable === true;
     this.userId = identity.userId;
     this.clientId = identity.clientId;

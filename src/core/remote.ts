@@ -13,6 +13,7 @@ import type { Sequencer } from "../delivery/sequencer.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../log.ts";
 import { MessageType, type Envelope, type ModerationEvent } from "../protocol/types.ts";
+import type { PoseSink } from "./interest/index.ts";
 import type { Room } from "./room.ts";
 import { componentText } from "../protocol/components.ts";
 import { hold, unhold } from "./holds.ts";
@@ -80,6 +81,8 @@ export interface RemoteOptions {
   nodeId: string;
   /** Closes local connection `connId` (a control notice). */
   replace(connId: string, code: number, reason: string): void;
+  /** Batch mode (core/interest/): remote position updates go here first. */
+  poses?: PoseSink;
   /** A MODERATION event reached this instance's copy of the room (core/moderation.ts). */
   moderated(room: Room, ev: ModerationEvent): void;
 }
@@ -122,6 +125,7 @@ export class Remote {
     }
     sequencer.ordered(room, () => {
       applyRemote(room.world, msg, this.opts.clock.now());
+      if (msg.payload === "position_update" && this.opts.poses?.take(room, out)) return;
       delivery.deliver(room, out, f, undefined, msg.position_update?.entity_id);
     });
   };

@@ -12,6 +12,7 @@ import type { Broadcaster } from "./broadcast.ts";
 import type { Connection } from "./connection.ts";
 import { ackHandler } from "./handlers/ack.ts";
 import { chatHandler } from "./handlers/chat.ts";
+import { followHandler } from "./handlers/follow.ts";
 import { entityDespawnHandler, entitySpawnHandler, entityUpdateHandler } from "./handlers/entity.ts";
 import { emojiHandler, objectGrabHandler, objectReleaseHandler } from "./handlers/interaction.ts";
 import { clientHelloHandler, presenceHandler } from "./handlers/presence.ts";
@@ -33,6 +34,8 @@ export interface HandlerServices {
   readonly logger: Logger;
   /** Whether a client's voice is held back, and telling it so. */
   readonly moderation: Pick<Moderation, "isMuted" | "mutedVoice">;
+  /** Sets (FOLLOW) or clears (UNFOLLOW) entities `conn` gets at full rate in batch mode. */
+  follow(conn: Connection, ids: readonly string[], on: boolean): void;
   /** Sends `conn` a fresh SERVER_HELLO (after it turned on acknowledged delivery). */
   hello(conn: Connection): void;
 }
@@ -75,6 +78,7 @@ export function defaultHandlers(): MessageHandler[] {
     emojiHandler,
     objectGrabHandler,
     objectReleaseHandler,
+    followHandler,
   ] as MessageHandler[];
 }
 

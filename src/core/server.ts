@@ -36,6 +36,8 @@ import { Router } from "./router.ts";
 import { Sessions } from "./sessions.ts";
 import type { Player } from "./world.ts";
 import { Moderation } from "./moderation.ts";
+import { Interest } from "./interest/index.ts";
+import { MessageType } from "../protocol/types.ts";
 import { becomeXr } from "./xr-format.ts";
 import type { MetricsSource } from "./metrics-view.ts";
 import type { StatsSource } from "./stats.ts";
@@ -82,6 +84,8 @@ export class Server implements ConnectionEvents {
   readonly joiner: Joiner;
   readonly remote: Remote;
   readonly moderation: Moderation;
+  /** Batch mode and interest management of big rooms. */
+  readonly interest: Interest;
   /** Set by a drain: new upgrades get 503 and /ready says so. */
   draining = false;
   readonly #ids = new MessageIds();
@@ -125,7 +129,12 @@ export class Server implements ConnectionEvents {
       log: backend.log, delivery, metrics, ackTimeoutMs: cfg.ackTimeoutMs, maxRetries: cfg.maxRetries,
       unresponsive: (r, why) => this.out.closeWith(r as Connection, CloseCode.UNRESPONSIVE, ErrorCode.DISCONNECT, why),
     });
-    const out = (this.out = new Broadcaster({ sequencer, delivery, replication, ids, clock, metrics, lostHold: (c) => this.sessions.lost(c) }));
+    const interest = (this.interest = new Interest({
+      clock,
+      config: { tickHz: cfg.roomTickHz, nearest: cfg.interestNearest, radius: cfg.interestRadius, farHz: cfg.interestFarHz, minRoomSize: cfg.interestMinRoomSize },
+      send: (c, frame, batch) => delivery.sendLatest(c, frame, batch ? MessageType.POSE_BATCH : MessageType.POSITION_UPDATE),
+    }));
+    const out = (this.out = new Broadcaster({ sequencer, delivery, replication, ids, clock, metrics, poses: interest, lostHold: (c) => this.sessions.lost(c) }));
     this.sessions = new Sessions({
       claims: backend.claims, out, clock, metrics, logger: log, nodeId: backend.nodeId, resumeWindowMs: cfg.resumeWindowMs,
       room: (id) => rooms.channel(id),
@@ -149,11 +158,13 @@ export class Server implements ConnectionEvents {
       room: (id) => rooms.get(id), delivery, sequencer, inOrder, clock, logger: log, nodeId: backend.nodeId,
       replace: (c, code, why) => this.replace(c, code, why),
       moderated: (room, ev) => moderation.applied(room, ev),
+      poses: interest,
     });
     backend.bus.onFrame(this.remote.frame);
     const xr = (c: Connection) => becomeXr(c, { delivery, logger: log, messageId: () => ids.next(), now: () => clock.now() });
     const services = {
       replication, acks: this.acks, sessions: this.sessions, auth: this.auth, logger: log, moderation,
+      follow: (c: Connection, ids: readonly string[], on: boolean) => interest.follow(c, ids, on),
       hello: (conn: Connection) => {
         for (const f of helloFrames(conn, ids.next(), clock.now())) delivery.sendTo(conn, f, undefined, conn.format, false);
       },
@@ -269,6 +280,7 @@ export class Server implements ConnectionEvents {
     this.replication.left(conn);
     this.sessions.ended(conn, code);
     this.rooms.release(room);
+    if (room.members.size === 0) this.interest.forget(room);
     this.log.info("connection_close", { ...fields, resumable: room.ghosts.has(conn.clientId) || undefined });
   }
 
@@ -283,6 +295,7 @@ export class Server implements ConnectionEvents {
   }
 
   stop(): void {
+    this.interest.stop();
     this.replication.stop();
   }
 }

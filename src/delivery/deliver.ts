@@ -85,6 +85,21 @@ export class Delivery {
     if (res === SendResult.Queued && r.transport.bufferedAmount() > this.opts.softBytes) this.#slow(r);
   }
 
+  /**
+   * A latest-state frame (a POSE_BATCH, or a pose chosen by interest): sent unless the
+   * recipient is backed up (queued, or past SLOW_CONSUMER_SOFT_BYTES) — then skipped, never
+   * queued: its next frame carries the newest poses. Returns whether it was sent.
+   */
+  sendLatest(r: Recipient, frame: Frame, type: number): boolean {
+    if (r.isClosed || r.queue || r.transport.bufferedAmount() > this.opts.softBytes) return false;
+    if (r.transport.send(frame) === SendResult.Dropped) return false;
+    const bytes = frameLength(frame);
+    r.room.messagesOut++;
+    r.room.bytesOut += bytes;
+    this.opts.metrics.sent(slotOf(type), formatSlot(r.format, frame), 1, bytes);
+    return true;
+  }
+
   #enqueue(r: Recipient, payload: Payload, key?: string, format: Format = r.format): void {
     const q = r.queue!;
     // Voice is stale by the time a slow client could play it: not queued.

@@ -76,6 +76,9 @@ export async function admit(c: Context, room: string, deps: AdmissionDeps): Prom
   const chosen = chooseFormat(c);
   if (!chosen) return reject(400, "bad_request", "format must be json, protobuf or xr");
   const format = chosen;
+  const batchQ = c.req.query("batch");
+  if (batchQ !== undefined && !["0", "1", "true", "false"].includes(batchQ)) return reject(400, "bad_request", "batch must be 1 or 0");
+  const batch = batchQ === "1" || batchQ === "true";
   if (format === "xr" && delivery.reliable) return reject(400, "bad_request", "ack and resume need the json or protobuf format (xr frames carry no seq)");
   const origin = c.req.header("origin");
   const auth = hub.auth;
@@ -97,7 +100,7 @@ export async function admit(c: Context, room: string, deps: AdmissionDeps): Prom
     return r;
   }
   // From here the connection holds the place until it has joined (or closed).
-  return { ...r, roomId: room, format, displayName, slot, ...delivery };
+  return { ...r, roomId: room, format, displayName, slot, ...delivery, ...(batch ? { batch } : {}) };
 }
 
 /** Who the request may connect as, or why not. */

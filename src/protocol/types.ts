@@ -34,6 +34,9 @@ export const MessageType = {
   REFRESH: 52,
   ACCEPTED: 53,
   MODERATION: 54,
+  POSE_BATCH: 60,
+  FOLLOW: 61,
+  UNFOLLOW: 62,
   PONG: 254,
   PING: 255,
 } as const;
@@ -80,6 +83,7 @@ export interface ClientHello {
   reliable?: boolean;
   avatar_url?: string;
   avatar_config?: AvatarConfig;
+  batch?: boolean;
 }
 export interface EntitySnapshot {
   id?: string;
@@ -123,6 +127,10 @@ export interface Pong { client_time?: number; server_time?: number }
 export interface EmojiReaction { from_client_id?: string; emoji?: string; position?: Vector3; timestamp?: number; reaction_id?: string }
 export interface ObjectGrab { entity_id?: string; client_id?: string; position?: Vector3; timestamp?: number }
 export interface ObjectRelease { entity_id?: string; client_id?: string; position?: Vector3; velocity?: Vector3; timestamp?: number }
+/** One entity's pose in a batch: millimetres, rotation in 1/4096 units (see proto Pose). */
+export interface Pose { slot?: number; entity_id?: string; x?: number; y?: number; z?: number; qx?: number; qy?: number; qz?: number; qw?: number; sequence_number?: number }
+export interface PoseBatch { poses?: Pose[] }
+export interface Follow { entity_ids?: string[] }
 export interface ModerationEvent { action?: number; target_client_id?: string; by_client_id?: string; reason?: string }
 
 /** Payload field name → payload shape (the `oneof payload`). */
@@ -146,6 +154,8 @@ export interface Payloads {
   object_grab: ObjectGrab;
   object_release: ObjectRelease;
   moderation: ModerationEvent;
+  pose_batch: PoseBatch;
+  follow: Follow;
 }
 /** The name of a payload field. */
 export type PayloadCase = keyof Payloads;
@@ -186,6 +196,9 @@ export const PAYLOAD_OF_TYPE: Partial<Record<number, PayloadCase>> = {
   [MessageType.PING]: "ping",
   [MessageType.PONG]: "pong",
   [MessageType.ACCEPTED]: "accepted",
+  [MessageType.POSE_BATCH]: "pose_batch",
+  [MessageType.FOLLOW]: "follow",
+  [MessageType.UNFOLLOW]: "follow",
 };
 
 /** `MessageType` number → name. */

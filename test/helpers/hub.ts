@@ -26,6 +26,8 @@ export interface OpenOptions {
   userId?: string;
   displayName?: string;
   reliable?: boolean;
+  /** POSE_BATCH frames (`?batch=1`). */
+  batch?: boolean;
   resume?: { sessionId: string; lastSeq: number; epoch?: number };
 }
 
@@ -36,7 +38,7 @@ export function memoryHub(config: Partial<Config> = {}, opts: { clock?: ManualCl
   const hub = new Server({ config: defaultConfig(config), fanout, clock, cluster: opts.cluster });
   const open = (roomId: string, clientId: string = crypto.randomUUID(), o: OpenOptions = {}): TestConn => {
     const t = new MemoryTransport();
-    const conn = hub.open({ roomId, clientId, userId: o.userId ?? null, format: o.format ?? "json", displayName: o.displayName, reliable: o.reliable, resume: o.resume }, t);
+    const conn = hub.open({ roomId, clientId, userId: o.userId ?? null, format: o.format ?? "json", displayName: o.displayName, reliable: o.reliable, resume: o.resume, batch: o.batch }, t);
     const decoded = () => t.sent.map(decodeServerFrame);
     const messages = () => decoded().flatMap((f) => (f.kind === "message" ? [f.msg] : []));
     return {

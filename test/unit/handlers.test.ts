@@ -103,7 +103,7 @@ describe("routing", () => {
     expect(JSON.parse(j.t.sent.at(-1) as string).payload.message).toBe("from pb");
   });
   test("a broadcast to 50 recipients encodes once per format, reliable or not", () => {
-    const { open } = memoryHub();
+    const { open } = memoryHub({ interestMinRoomSize: 0 }); // 51 members: pinned to the per-message relay
     const sender = open("r", "s");
     const peers = Array.from({ length: 50 }, (_, i) => open("r", `c${i}`, { format: i % 2 ? "protobuf" : "json" }));
     for (const frame of [chat("to all"), json({ type: MessageType.POSITION_UPDATE, payload: "position_update", position_update: { position: { x: 1 } } })]) {

@@ -75,6 +75,8 @@ export const clientHelloHandler: MessageHandler<"client_hello"> = {
         updatePresence(ctx, { display_name: hello.display_name, avatar_url: hello.avatar_url, avatar_config: hello.avatar_config });
       }
     };
+    // Batches (docs/protocol.md, "Batches and interest"); xr connections get single frames.
+    if (hello.batch && conn.format !== "xr") conn.batch = true;
     // xr frames carry no seq to acknowledge: an xr connection's `reliable` is ignored.
     if (!hello.reliable || conn.reliable || conn.format === "xr") return presence();
     // Acknowledged delivery from now on: a fresh hello carries the new session.
