@@ -70,10 +70,10 @@ describe("Redis over TLS (rediss://)", () => {
   }, 60_000);
 
   test("without the CA the certificate is refused: one line, exit 1", async () => {
-    const o = await runToEnd(await serverCommand(RUNTIMES[0]!), { REDIS_URL: `rediss://127.0.0.1:${port}` }, { timeoutMs: 30_000 });
+    const o = await runToEnd(await serverCommand(RUNTIMES[0]!), { REDIS_URL: `rediss://127.0.0.1:${port}`, REDIS_CONNECT_TIMEOUT_MS: "3000" }, { timeoutMs: 30_000 });
     expect(o.code).toBe(1);
     expect(o.errLines).toHaveLength(1);
-    expect(o.errLines[0]).toStartWith(`graphwiz-ws: Redis at rediss://127.0.0.1:${port} is not reachable after 5000 ms`);
+    expect(o.errLines[0]).toStartWith(`graphwiz-ws: Redis at rediss://127.0.0.1:${port} is not reachable after 3000 ms`);
     expect(o.errLines[0]).toMatch(/certificate/i);
   }, 40_000);
 });
