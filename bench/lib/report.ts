@@ -1,6 +1,7 @@
 /** The markdown report (bench/RESULTS.md). @module */
 import type { Scenario } from "./plan.ts";
 import type { LoadResult } from "./spec.ts";
+import { readFileSync } from "node:fs";
 import { median, range, sig } from "./stats.ts";
 import { RUNTIME_BASELINES, TARGETS } from "./targets.ts";
 
@@ -113,10 +114,31 @@ export function renderReport(inp: ReportInput): string {
   }
   // The hand-written analysis (profiles, what each optimisation bought, gaps) survives re-runs.
   if (inp.analysis) L.push(inp.analysis.trim(), "");
+  L.push(...bigroomSection());
   L.push("## How to reproduce", "", "```sh", "npm run bench                              # full, ≤ 10 min: this file and RESULTS.jsonl",
     "npm run bench -- --server-commit=HEAD      # the same, our server as committed (no work in progress)",
     "npm run bench:quick                        # ≤ 90 s", "bun bench/run.ts --only=fanout --targets=gw-bun,raw-bun-publish --reps=5",
     "```", "", "Every run's JSON line is in `bench/RESULTS.jsonl` (`bun bench/run.ts --report-from=bench/RESULTS.jsonl` re-renders this file); see bench/README.md.", "");
   L.push("## Verdict", "", ...verdictTable(inp.checks), "");
   return L.join("\n");
+}
+
+/**
+ * The big-room targets (issue 19) from bench/BIGROOM.md, which `bun bench/bigroom.ts` writes in
+ * runs of its own (it needs the machine quiet for minutes): embedded so this report shows every
+ * target in one place.
+ */
+function bigroomSection(): string[] {
+  let text: string;
+  try {
+    text = readFileSync(new URL("../BIGROOM.md", import.meta.url), "utf8");
+  } catch {
+    return [];
+  }
+  const at = text.indexOf("## Targets, N = 1,000");
+  if (at < 0) return [];
+  const next = text.indexOf("\n## ", at + 5);
+  const body = text.slice(at + "## Targets, N = 1,000".length, next < 0 ? undefined : next).trim();
+  return ["## Big room: 1,000 avatars in one room (issue 19)", "",
+    "From `bun bench/bigroom.ts`, run separately (see [BIGROOM.md](BIGROOM.md) for the method, every run, N = 200/400 and the comparison with the per-message path).", "", body, ""];
 }
