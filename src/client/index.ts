@@ -1,5 +1,5 @@
 /**
- * graphwiz-ws client SDK for browsers, Node (≥ 22, or 20 with `ws`), Deno and Bun. Connects to
+ * graphwiz-ws client SDK for browsers, Node (≥ 22, or 20 with `ws`), Deno and Bun; connects to
  * a room, keeps its players and entities, names every event, speaks JSON (built in) or protobuf
  * (loaded on demand), queues sends until connected, and reconnects with backoff and jitter,
  * resuming reliable sessions. Every method and event: docs/client.md.

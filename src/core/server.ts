@@ -138,8 +138,7 @@ export class Server implements ConnectionEvents {
     this.sessions = new Sessions({
       claims: backend.claims, out, clock, metrics, logger: log, nodeId: backend.nodeId, resumeWindowMs: cfg.resumeWindowMs,
       room: (id) => rooms.channel(id),
-      presence: replication.presence("leave") as "leave" | undefined,
-      live: (connId) => [...this.connections].some((c) => c.id === connId),
+      presence: replication.presence("leave") as "leave" | undefined, live: (connId) => [...this.connections].some((c) => c.id === connId),
       hydrate: async (room) => {
         for (const p of await replication.storedPlayers(room.id)) {
           if (p.client_id) room.world.join({ ...(p as Player), token: "" }, clock.now());
