@@ -205,53 +205,29 @@ export class Interest implements PoseSink {
     const from = t.indexFrom(v.introduced);
     const newFrom = from < list.length ? list[from].slot : Infinity;
     const json = m.format === "json";
-    const parts: Uint8Array[] = [];
-    const texts: string[] = [];
-    let bytes = 0, count = 0;
-    for (let i = from; i < list.length; i++) {
-      const e = list[i];
-      count++;
-      if (json) texts.push(e.json(true));
-      else {
-        const b = e.pb(true);
-        parts.push(b);
-        bytes += b.length;
-      }
-    }
+    const b = new Batch(json);
+    for (let i = from; i < list.length; i++) b.add(list[i], true);
     for (let i = 0; i < near.length; i++) {
       const e = near[i];
       if (e.dead || ver[i] === e.version || e.slot >= newFrom) continue;
       ver[i] = e.version;
-      count++;
-      if (json) texts.push(e.json(false));
-      else {
-        const b = e.pb(false);
-        parts.push(b);
-        bytes += b.length;
-      }
+      b.add(e, false);
     }
     for (const e of follows) {
       v.sent.set(e.slot, e.version);
-      if (e.slot >= newFrom) continue;
-      count++;
-      if (json) texts.push(e.json(false));
-      else {
-        const b = e.pb(false);
-        parts.push(b);
-        bytes += b.length;
-      }
+      if (e.slot < newFrom) b.add(e, false);
     }
     // (A client that turned batch on during this tick gets the far group from the next one.)
     if (json && s.farJs) {
-      count += s.far.length;
-      texts.push(s.farJs);
+      b.count += s.far.length;
+      b.texts.push(s.farJs);
     } else if (!json && s.farPbBytes) {
-      count += s.far.length;
-      for (const b of s.farPb) parts.push(b);
-      bytes += s.farPbBytes;
+      b.count += s.far.length;
+      for (const x of s.farPb) b.parts.push(x);
+      b.bytes += s.farPbBytes;
     }
-    if (count === 0) return;
-    const frame = json ? batchJson(now, texts) : batchFrame(now, parts, bytes);
+    if (b.count === 0) return;
+    const frame = json ? batchJson(now, b.texts) : batchFrame(now, b.parts, b.bytes);
     if (!this.opts.send(m, frame, true)) return v.forget(); // skipped: the next frame carries everything new
     if (list.length) v.introduced = list[list.length - 1].slot + 1;
   }
@@ -270,5 +246,23 @@ export class Interest implements PoseSink {
       v.sent.set(e.slot, e.version);
     }
     for (const e of s.far) if (e.id !== m.clientId && !this.opts.send(m, e.out.frame(m.format), false)) return;
+  }
+}
+
+/** One member's batch being gathered: pose entries encoded once per format, joined when sent. */
+class Batch {
+  readonly parts: Uint8Array[] = [];
+  readonly texts: string[] = [];
+  bytes = 0;
+  count = 0;
+  constructor(readonly json: boolean) {}
+
+  /** Adds entry `e` (`intro`: with its entity id, the slot's first mention to this member). */
+  add(e: PoseEntry, intro: boolean): void {
+    this.count++;
+    if (this.json) return void this.texts.push(e.json(intro));
+    const b = e.pb(intro);
+    this.parts.push(b);
+    this.bytes += b.length;
   }
 }
