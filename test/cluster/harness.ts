@@ -7,13 +7,13 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe } from "bun:test";
 import { Redis } from "ioredis";
-import { createClusterBackend, MemoryBroker, type ClusterOptions } from "../../src/cluster/index.ts";
+import { ClusterUnavailableError, createClusterBackend, MemoryBroker, type ClusterOptions } from "../../src/cluster/index.ts";
 import type { ClusterBackend } from "../../src/cluster/types.ts";
 import { ManualClock } from "../../src/lib/clock.ts";
 import { encodeBinary } from "../../src/protocol/proto.ts";
 import { MessageType } from "../../src/protocol/types.ts";
 import { startRedis, startRedisCluster, type TestRedis, type TestRedisCluster } from "../helpers/redis.ts";
-import { sleep, unhandledRejections, waitFor } from "./fixtures.ts";
+import { failure, sleep, unhandledRejections, waitFor } from "./fixtures.ts";
 
 /** Node liveness TTL of every harness. */
 export const TTL = 10_000;
@@ -134,6 +134,10 @@ const redisHarness = (cluster = false): Harness => {
     async outage(nodes) {
       await (cluster ? redisCluster!.stop() : redis!.stop("kill"));
       await waitFor(healthy(nodes, false), "unhealthy status");
+      // The status turns unhealthy when the first of a node's two connections notices; the
+      // command connection may not have yet (seen under load: a publish was still queued, not
+      // dropped). A call that fails for want of Redis proves it has.
+      for (const x of nodes) await waitFor(async () => (await failure(() => x.nodes.nodes())) instanceof ClusterUnavailableError, "command connection down");
       return async () => {
         await (cluster ? redisCluster!.start() : redis!.start());
         await waitFor(healthy(nodes, true), "healthy again", 10_000);
