@@ -40,9 +40,23 @@ describe("GraphWiz-XR clients across three instances", () => {
     return p;
   };
 
+  /** Resolves once every instance lists `clientId` as a player of `room` (its own world, or the store's). */
+  const joinedEverywhere = (room: string, clientId: string) =>
+    eventually(async () => {
+      for (const s of Object.values(servers)) {
+        const listing = (await (await fetch(`${s.http}/rooms/${room}/clients`)).json()) as { clients: { client_id: string; display_name: string | null }[] };
+        if (!listing.clients.some((c) => c.client_id === clientId && c.display_name === clientId)) return false;
+      }
+      return true;
+    }, 5000, `${clientId} listed as a player of ${room} on every instance`);
+
   test("every instance names the same host, tells it at join, and the new one when the host leaves", async () => {
     const a = await xr("bun", "h1", "a");
+    // A hello goes out as its join is appended to the shared store, one round trip before the
+    // other instances can know of it; "a joined first" means the store has it (docs/protocol.md).
+    await joinedEverywhere("h1", "a");
     const b = await xr("deno", "h1", "b");
+    await joinedEverywhere("h1", "b");
     const c = await json("node", "h1", "c");
     expect([(await b.hello).host_client_id, (await c.hello).host_client_id]).toEqual(["a", "a"]);
     expect((await b.next(XR.PRESENCE_JOIN, (g) => g.get("client_id") === "b")).get("data.host_client_id")).toBe("a");
