@@ -45,8 +45,6 @@ export interface Host {
   transportOf: (raw: unknown) => Transport;
   /** The peer address of a request (hono's conninfo helper of the runtime). */
   remoteAddress?: (c: Context) => string | undefined;
-  /** Extra options for the runtime's upgrade helper, from the config. */
-  upgradeOptions?: (config: Config) => unknown;
   /** Whether a host name resolves (checked before listening on a name, not an IP address). */
   resolves?(hostname: string): Promise<boolean>;
   /** Starts listening with the app; called once. Rejects (or throws) when it cannot listen. */
@@ -166,7 +164,6 @@ async function serve(host: Host, config: Config, log: Logger, auth: AuthPolicy):
     upgradeWebSocket: host.upgradeWebSocket,
     transportOf: host.transportOf,
     runtime: host.runtime,
-    upgradeOptions: host.upgradeOptions?.(config),
     remoteAddress: host.remoteAddress,
     cluster: { mode: clusterMode(config) },
   });

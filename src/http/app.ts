@@ -44,8 +44,6 @@ export interface AppOptions {
   transportOf: (raw: unknown) => Transport;
   /** Runtime name for `/health`. */
   runtime: string;
-  /** Extra options for the runtime's upgrade helper (no adapter uses any today). */
-  upgradeOptions?: unknown;
   /** The peer address of a request (hono's conninfo helper of the runtime). */
   remoteAddress?: (c: Context) => string | undefined;
   /** The cluster backend the settings chose, for `/health` and `/ready`. @default memory */
@@ -133,7 +131,7 @@ export function createApp(opts: AppOptions): Hono {
       hub.log.info("upgrade_rejected", { room, status: identity.status, reason: identity.message });
       return c.json({ error: identity.error, message: identity.message }, identity.status as 400, identity.headers);
     }
-    return opts.upgradeWebSocket(c, new ConnectionEvents(opts, identity), opts.upgradeOptions as never);
+    return opts.upgradeWebSocket(c, new ConnectionEvents(opts, identity));
   });
 
   moderationRoutes(app, hub, { guard: (c, room) => opsDenied(hub, c, { room }) });
