@@ -9,6 +9,7 @@ import { buildReport, buildSnapshot, type MetricsInput } from "../observability/
 import { SERVER_VERSION } from "../version.ts";
 import type { BusCounters } from "../cluster/types.ts";
 import type { Clock } from "../lib/clock.ts";
+import type { LatencyHistogram } from "../observability/histogram.ts";
 import { FORMATS, KINDS, type Metrics } from "../observability/metrics.ts";
 import type { Room } from "./room.ts";
 
@@ -26,6 +27,8 @@ export interface MetricsSource {
   unacked(): number;
   /** Reliable messages waiting for an unreachable room log. */
   outbox(): number;
+  /** Batch mode (issue 19): rooms in it, tick-phase durations, frames skipped for backed-up sockets. */
+  batches(): { rooms: number; phaseTime: LatencyHistogram; skipped: number };
 }
 
 /** The plain inputs of the observability builders, read now. */
@@ -106,6 +109,7 @@ function extraFamilies(hub: MetricsSource): MetricFamily[] {
     return out;
   };
   const q = queueTotals(hub);
+  const b = hub.batches();
   return [
     { type: "counter", name: `${p}disconnections_total`, help: "Closed connections by WebSocket close code.", samples: [...m.closesByCode].map(([code, value]) => ({ labels: { code }, value })) },
     { type: "counter", name: `${p}kind_messages_received_total`, help: "Frames received, by message kind and format.", samples: byKind(m.receivedByKind) },
@@ -129,6 +133,9 @@ function extraFamilies(hub: MetricsSource): MetricFamily[] {
     { type: "gauge", name: `${p}unacked_messages`, help: "Reliable messages sent but not yet acknowledged.", samples: one(q.unacked_messages) },
     { type: "histogram", name: `${p}round_trip_seconds`, unit: "seconds", help: "Client round trip from the server's ping to its pong.", series: [histogramSeconds(m.roundTrip)] },
     { type: "histogram", name: `${p}message_age_seconds`, unit: "seconds", help: "Age at arrival of messages carrying a client timestamp (includes clock skew).", series: [histogramSeconds(m.messageAge)] },
+    { type: "gauge", name: `${p}batch_rooms`, help: "Rooms of this instance in batch mode (INTEREST_MIN_ROOM_SIZE players or more).", samples: one(b.rooms) },
+    { type: "histogram", name: `${p}room_tick_phase_duration_seconds`, unit: "seconds", help: "Time of one batch-mode timer call (a quarter of one room's members; ROOM_TICK_HZ x 4 calls a second per room).", series: [histogramSeconds(b.phaseTime)] },
+    { type: "counter", name: `${p}batch_frames_skipped_total`, help: "Batch-mode frames not sent because the member's socket was backed up (its next frame carries the newest poses).", samples: one(b.skipped) },
     ...busFamilies(hub),
   ];
 }

@@ -187,9 +187,7 @@ export class Server implements ConnectionEvents {
     return this.limits.connect;
   }
 
-  connectRefused(): void {
-    this.metrics.rateLimited.connect++;
-  }
+  connectRefused = (): void => void this.metrics.rateLimited.connect++;
 
   /** Whether this instance knows another user (or an anonymous client) holds `clientId` in `room`. */
   heldByOther(room: string, clientId: string, userId: string | null): boolean {
@@ -215,6 +213,7 @@ export class Server implements ConnectionEvents {
       cluster: () => ({ kind: this.backend.kind, node_id: this.nodeId, healthy: this.replication.notReady() === undefined, bus: this.backend.bus.counters }),
       unacked: () => this.acks.unacked(),
       outbox: () => this.sequencer.outboxSize,
+      batches: () => ({ rooms: this.interest.batchRooms, phaseTime: this.interest.phaseTime, skipped: this.interest.skipped }),
     };
   }
 

@@ -126,6 +126,12 @@ for (const runtime of RUNTIMES) {
       // Batch frames number about one per tick, far fewer than the poses they carry.
       const poses = [...seen.pb.count.values()].reduce((a, b) => a + b, 0);
       expect(seen.pb.frames.get(MessageType.POSE_BATCH)!).toBeLessThan(poses / 2);
+      // /metrics: the room is in batch mode and its timer calls were timed.
+      const text = await (await fetch(`${s.http}/metrics?format=prometheus`)).text();
+      expect(text).toMatch(/^graphwiz_ws_batch_rooms 1$/m);
+      const phases = Number(/^graphwiz_ws_room_tick_phase_duration_seconds_count (\d+)$/m.exec(text)?.[1]);
+      expect(phases).toBeGreaterThan(4 * 20 * 3); // four calls per tick at 20 Hz, over more than 3 s
+      expect(text).toMatch(/^graphwiz_ws_batch_frames_skipped_total \d+$/m);
       void decodeBinary;
     }, 30_000);
   });

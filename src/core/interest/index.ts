@@ -14,6 +14,7 @@ import type { Clock, TimerHandle } from "../../lib/clock.ts";
 import type { Frame } from "../../lib/transport.ts";
 import { Outbound } from "../../protocol/codec.ts";
 import { MessageType, type Envelope, type Quaternion, type Vector3 } from "../../protocol/types.ts";
+import { LatencyHistogram } from "../../observability/histogram.ts";
 import type { Connection } from "../connection.ts";
 import type { Room } from "../room.ts";
 import { batchFrame, batchJson } from "./codec.ts";
@@ -59,8 +60,19 @@ export const MAX_FOLLOWS = 64;
 export class Interest implements PoseSink {
   readonly #rooms = new Map<Room, RoomState>();
   readonly #sel: PoseEntry[] = [];
+  /** How long each timer call (a quarter of one room's members) took, ms (for /metrics). */
+  readonly phaseTime = new LatencyHistogram();
+  /** Frames not sent because the member's socket was backed up (its next frame catches up). */
+  skipped = 0;
 
   constructor(readonly opts: InterestOptions) {}
+
+  /** Rooms of this instance in batch mode now. */
+  get batchRooms(): number {
+    let n = 0;
+    for (const s of this.#rooms.values()) if (s.batching) n++;
+    return n;
+  }
 
   /** The number of ticks between two rounds of one far group. */
   get groups(): number {
@@ -152,12 +164,14 @@ export class Interest implements PoseSink {
       this.#rooms.delete(room);
       return;
     }
+    const t0 = performance.now();
     if (s.phase === 0) this.#startTick(s);
     const now = this.opts.clock.now();
     for (let i = s.phase; i < s.members.length; i += PHASES) {
       const m = s.members[i];
       if (!m.isClosed && m.joined && m.room === room) this.#serve(s, m, now, i);
     }
+    this.phaseTime.record(performance.now() - t0);
     s.phase = (s.phase + 1) % PHASES;
     if (s.phase === 0 && !s.batching) {
       this.opts.clock.clearInterval(s.timer);
@@ -228,7 +242,7 @@ export class Interest implements PoseSink {
     }
     if (b.count === 0) return;
     const frame = json ? batchJson(now, b.texts) : batchFrame(now, b.parts, b.bytes);
-    if (!this.opts.send(m, frame, true)) return v.forget(); // skipped: the next frame carries everything new
+    if (!this.opts.send(m, frame, true)) return this.#skip(v); // the next frame carries everything new
     if (list.length) v.introduced = list[list.length - 1].slot + 1;
   }
 
@@ -238,14 +252,19 @@ export class Interest implements PoseSink {
     for (let i = 0; i < near.length; i++) {
       const e = near[i];
       if (e.dead || ver[i] === e.version) continue;
-      if (!this.opts.send(m, e.out.frame(m.format), false)) return v.forget();
+      if (!this.opts.send(m, e.out.frame(m.format), false)) return this.#skip(v);
       ver[i] = e.version;
     }
     for (const e of follows) {
-      if (!this.opts.send(m, e.out.frame(m.format), false)) return v.forget();
+      if (!this.opts.send(m, e.out.frame(m.format), false)) return this.#skip(v);
       v.sent.set(e.slot, e.version);
     }
-    for (const e of s.far) if (e.id !== m.clientId && !this.opts.send(m, e.out.frame(m.format), false)) return;
+    for (const e of s.far) if (e.id !== m.clientId && !this.opts.send(m, e.out.frame(m.format), false)) return void this.skipped++;
+  }
+
+  #skip(v: View): void {
+    this.skipped++;
+    v.forget();
   }
 }
 
