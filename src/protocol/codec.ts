@@ -7,6 +7,7 @@
 import { DecodeError, decodeBinary, encodeBinary } from "./proto.ts";
 import { objectIn, objectOut, payloadType } from "./json.ts";
 import { MessageType, PAYLOAD_OF_TYPE, PresenceEventType, TYPE_NAME, type Envelope, type PayloadCase, type Format } from "./types.ts";
+import { decodePosition } from "./position-decode.ts";
 import { encodeXr, isXrFrame, parseXr } from "./xr.ts";
 
 /** What a text frame turned out to be. */
@@ -86,6 +87,9 @@ export function parseBinary(bytes: Uint8Array): { msg: Envelope; xr?: boolean } 
     const r = parseXr(bytes);
     return "msg" in r ? { msg: r.msg, xr: true } : r;
   }
+  // The hot path (a position update in its usual layout) skips protobufjs; see position-decode.ts.
+  const pos = decodePosition(bytes);
+  if (pos) return { msg: pos };
   try {
     return { msg: decodeBinary(bytes) };
   } catch (e) {
