@@ -15,6 +15,7 @@ import { setImmediate } from "node:timers";
 import { createWss, handleUpgrade, upgradeWebSocket, type NodeSocket } from "./node-ws.ts";
 import type { Host } from "../src/boot.ts";
 import { runtimeFrameCap } from "../src/config.ts";
+import { useFrameSlab } from "../src/lib/frame-alloc.ts";
 import { LoopFanout } from "../src/lib/loop-fanout.ts";
 import { SendResult, type ConnectionHandle, type Frame, type Transport } from "../src/lib/transport.ts";
 
@@ -140,6 +141,7 @@ function listenError(e: Error & { code?: string }): Error {
 
 /** Everything of a {@link Host} that is the Node HTTP and WebSocket server. */
 export function nodeServerHost(): Pick<Host, "fanout" | "upgradeWebSocket" | "remoteAddress" | "transportOf" | "listen"> {
+  useFrameSlab(); // V8: a fresh ArrayBuffer per stamped frame costs more than the stamping (lib/frame-alloc.ts)
   return {
     fanout: new LoopFanout(),
     upgradeWebSocket: upgradeWebSocket as never,

@@ -14,6 +14,7 @@ import process from "node:process";
 import { setImmediate } from "node:timers";
 import { defaultConfig } from "../../src/config.ts";
 import { Server } from "../../src/core/server.ts";
+import * as frameAlloc from "../../src/lib/frame-alloc.ts";
 import { LoopFanout } from "../../src/lib/loop-fanout.ts";
 import type { Frame, Transport } from "../../src/lib/transport.ts";
 import { chatTemplate, patchSeq, positionTemplate, type Template } from "./pb.ts";
@@ -43,6 +44,9 @@ class SinkTransport implements Transport {
   }
   close(): void {}
 }
+
+// As the Node host does on V8 (Node, Deno); absent in trees from before lib/frame-alloc.ts.
+if (!("Bun" in globalThis)) (frameAlloc as { useFrameSlab?: () => void }).useFrameSlab?.();
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 

@@ -13,6 +13,7 @@
  * @module
  */
 import { utf8Length } from "../lib/bytes.ts";
+import { allocFrame } from "../lib/frame-alloc.ts";
 import { varintLength, writeVarint } from "../lib/varint.ts";
 import { at, copy, skip, text, varint } from "./stamp.ts";
 import type { Envelope } from "./types.ts";
@@ -84,7 +85,7 @@ export function stampChat(raw: Uint8Array, msg: Envelope): Uint8Array | undefine
   const id = msg.message_id ?? "", from = chat.from_client_id ?? "";
   const idLen = utf8Length(id), fromLen = utf8Length(from);
   const inner = stringField(fromLen) + span(0) + varintField(chatTs) + span(2) + span(4);
-  const out = new Uint8Array(stringField(idLen) + varintField(ts) + varintField(type) + 2 + varintLength(inner) + inner);
+  const out = allocFrame(stringField(idLen) + varintField(ts) + varintField(type) + 2 + varintLength(inner) + inner);
   let w = 0;
   if (idLen > 0) (out[w++] = 0x0a), (w = text(out, writeVarint(out, w, idLen), id, idLen)); // message_id (1)
   if (ts !== 0) (out[w++] = 0x10), (w = writeVarint(out, w, ts)); // timestamp (2)

@@ -10,6 +10,7 @@
  * @module
  */
 import { utf8Length } from "../lib/bytes.ts";
+import { allocFrame } from "../lib/frame-alloc.ts";
 import { varintLength, writeVarint } from "../lib/varint.ts";
 
 const enc = new TextEncoder();
@@ -118,7 +119,7 @@ export function stampPosition(raw: Uint8Array, messageId: string, timestamp: num
   const entLen = entityId === undefined ? -1 : utf8Length(entityId);
   if (entLen >= 0) inner += 1 + varintLength(entLen) + entLen;
   const typeLen = typeS >= 0 ? typeE - typeS : 0;
-  const out = new Uint8Array(typeLen + 1 + varintLength(idLen) + idLen + 1 + varintLength(timestamp) + 2 + varintLength(inner) + inner);
+  const out = allocFrame(typeLen + 1 + varintLength(idLen) + idLen + 1 + varintLength(timestamp) + 2 + varintLength(inner) + inner);
   let w = 0;
   if (typeS >= 0) w = copy(out, w, raw, typeS, typeE);
   out[w++] = 0x0a; // message_id (field 1)
