@@ -5,6 +5,7 @@
  * For a protobuf recipient the payload of a log entry is already the frame to send.
  * @module
  */
+import { allocFrame } from "../lib/frame-alloc.ts";
 import { VarintReader, varintLength, writeVarint } from "../lib/varint.ts";
 import { Outbound } from "../protocol/codec.ts";
 import { decodeBinary } from "../protocol/proto.ts";
@@ -55,7 +56,7 @@ export function encodeFrame(meta: FrameMeta, payload: Uint8Array): Uint8Array {
   const senderLen = sender?.length ?? meta.sender.length;
   const onlyLen = only?.length ?? meta.only.length;
   const head = 1 + varintLength(senderLen) + senderLen + varintLength(onlyLen) + onlyLen;
-  const out = new Uint8Array(head + payload.length);
+  const out = allocFrame(head + payload.length); // short-lived: the log and the bus copy it
   out[0] = (meta.reliable ? RELIABLE : 0) | (meta.kind << KIND_SHIFT);
   writeText(out, writeText(out, 1, meta.sender, sender), meta.only, only);
   out.set(payload, head);

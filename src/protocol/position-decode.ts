@@ -29,7 +29,6 @@ const QuaternionCtor = (updateType.fields.rotation!.resolvedType as protobuf.Typ
 const F32 = new Float32Array(1);
 const F32B = new Uint8Array(F32.buffer);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const VECTOR_NAMES = ["x", "y", "z", "w"];
 
 // The reader's position after the last `varint` call (module state: no object per call).
 let at = 0;
@@ -69,7 +68,13 @@ function vector(b: Uint8Array, s: number, e: number, n: number, Ctor: Ctor): Rec
     seen |= 1 << f;
     F32B[0] = b[s + 1]!, F32B[1] = b[s + 2]!, F32B[2] = b[s + 3]!, F32B[3] = b[s + 4]!;
     const x = F32[0]!;
-    if (!Object.is(x, 0)) v[VECTOR_NAMES[f - 1]!] = x; // protobufjs leaves a +0 out (and keeps -0)
+    // protobufjs leaves a +0 out (and keeps -0); named stores keep the property accesses monomorphic.
+    if (!Object.is(x, 0)) {
+      if (f === 1) v.x = x;
+      else if (f === 2) v.y = x;
+      else if (f === 3) v.z = x;
+      else v.w = x;
+    }
     s += 5;
   }
   return v;
