@@ -8,6 +8,7 @@
  * ```sh
  * bun bench/core.ts                                  # Bun, Node and Deno, this tree
  * bun bench/core.ts --ab=/work/wt/base               # this tree (A) and another (B), alternated
+ * bun bench/core.ts --ab=../t1,../t2                 # A, B, C: e.g. snapshots of successive commits
  * bun bench/core.ts --runtimes=node --reps=5 --msgs=200000 --receivers=100 --chat-every=16
  * ```
  * The workload is bundled per tree with esbuild (the other tree's `src/` is swapped in, its own
@@ -31,7 +32,7 @@ const args = new Map(process.argv.slice(2).map((a) => {
 const runtimes = (args.get("runtimes") ?? "bun,node,deno").split(",");
 const reps = Number(args.get("reps") ?? 3);
 const trees: [string, string][] = [["A", ROOT]];
-if (args.has("ab")) trees.push(["B", resolve(args.get("ab")!)]);
+for (const [i, dir] of (args.get("ab")?.split(",") ?? []).entries()) trees.push([String.fromCharCode(66 + i), resolve(dir)]);
 const pass = ["msgs", "rounds", "receivers", "chat-every"].filter((k) => args.has(k)).map((k) => `--${k}=${args.get(k)}`);
 
 /** Bundles the workload with `root`'s src/ in place of this tree's. */
@@ -40,7 +41,7 @@ async function bundle(label: string, root: string): Promise<string> {
   mkdirSync(resolve(ROOT, ".bench-tmp"), { recursive: true });
   await build({
     entryPoints: [resolve(ROOT, "bench/lib/core-load.ts")], outfile: out, bundle: true, format: "esm",
-    platform: "node", target: "node20", logLevel: "warning",
+    platform: "node", target: "node20", logLevel: "error",
     banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
     plugins: [{
       name: "tree",
