@@ -53,6 +53,24 @@ const dirty: NodeTransport[] = [];
 function flushAll(): void {
   for (const t of dirty) t.flush();
   dirty.length = 0;
+  lastParts = undefined; // nothing kept past the tick
+  lastJoined = undefined;
+}
+
+// The members of a room get the same frames in the same order in a tick, and `dirty` lists them
+// one after the other: their joined buffer is made once and written to each (Buffer.concat per
+// recipient was ~9 % of a Node fan-out profile; a written buffer is never modified).
+let lastParts: Buffer[] | undefined;
+let lastJoined: Buffer | undefined;
+function joined(parts: Buffer[]): Buffer {
+  const last = lastParts;
+  if (last !== undefined && last.length === parts.length) {
+    let i = 0;
+    while (i < parts.length && parts[i] === last[i]) i++;
+    if (i === parts.length) return lastJoined!;
+  }
+  lastParts = parts;
+  return (lastJoined = Buffer.concat(parts));
 }
 
 /** The one transport of a `ws` socket, kept on the socket object. */
@@ -85,7 +103,7 @@ export class NodeTransport implements Transport {
     if (p === undefined) return;
     this.pending = undefined;
     this.pendingBytes = 0;
-    if (this.ws.readyState === 1) this.socket.write(Array.isArray(p) ? Buffer.concat(p) : p);
+    if (this.ws.readyState === 1) this.socket.write(Array.isArray(p) ? joined(p) : p);
   }
   bufferedAmount(): number {
     return this.ws.bufferedAmount + this.pendingBytes;
