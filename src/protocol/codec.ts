@@ -140,6 +140,16 @@ export class Outbound {
     o.#protobuf = bytes;
     return o;
   }
+  /**
+   * Makes its protobuf bytes a buffer of their own when they are a view into a shared slab
+   * (lib/frame-alloc.ts), for an Outbound kept long (the latest pose per entity): a view would
+   * keep its whole slab alive. Returns itself.
+   */
+  owned(): this {
+    const b = this.#protobuf;
+    if (b !== undefined && b.byteLength !== b.buffer.byteLength) this.#protobuf = b.slice();
+    return this;
+  }
   json(): string {
     if (this.#json === undefined) {
       encodeCounts.json++;

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { decodeBinary, encodeBinary } from "../../src/protocol/proto.ts";
 import { stampPosition } from "../../src/protocol/stamp.ts";
 import { allocFrame, useFrameSlab } from "../../src/lib/frame-alloc.ts";
-import { toJsonText } from "../../src/protocol/codec.ts";
+import { Outbound, toJsonText } from "../../src/protocol/codec.ts";
 import { MessageType, type Envelope } from "../../src/protocol/types.ts";
 
 const f32 = fc.float({ noNaN: true, noDefaultInfinity: true });
@@ -70,4 +70,20 @@ test("with the frame slab on (the Node host), stamped frames are views that neve
   } finally {
     useFrameSlab(false);
   }
+});
+
+test("an Outbound kept long takes its stamped bytes out of the slab (Outbound.owned), same bytes", () => {
+  const raw = encodeBinary({ type: MessageType.POSITION_UPDATE, payload: "position_update", position_update: { position: { x: 2 } } } as Envelope);
+  useFrameSlab();
+  try {
+    const bytes = stampPosition(raw, "m-1", 5, "alice")!;
+    expect(bytes.byteLength).toBeLessThan(bytes.buffer.byteLength); // a slab view
+    const out = Outbound.stamped(decodeBinary(bytes), bytes).owned();
+    expect(out.protobuf().byteLength).toBe(out.protobuf().buffer.byteLength);
+    expect([...out.protobuf()]).toEqual([...bytes]);
+  } finally {
+    useFrameSlab(false);
+  }
+  const plain = Outbound.stamped(decodeBinary(raw), raw);
+  expect(plain.owned().protobuf()).toBe(raw); // already its own buffer: kept as it is
 });
