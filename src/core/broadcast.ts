@@ -15,6 +15,7 @@ import type { MessageIds } from "../lib/ids.ts";
 import type { Metrics } from "../observability/metrics.ts";
 import { Outbound } from "../protocol/codec.ts";
 import { stampPosition } from "../protocol/stamp.ts";
+import { stampChat } from "../protocol/stamp-chat.ts";
 import { MessageType, type Envelope, type Format } from "../protocol/types.ts";
 import type { Connection } from "./connection.ts";
 import type { PoseSink } from "./interest/index.ts";
@@ -47,6 +48,8 @@ export interface ReliableOptions {
    * if nothing changed it since.
    */
   undo?(): void;
+  /** The time the message arrived (its server timestamp); default: now. */
+  now?: number;
 }
 
 /** How an unreliable message is broadcast. */
@@ -56,6 +59,8 @@ export interface UnreliableOptions {
   key?: string;
   /** The position update's entity id the server filled in (written into the stamped bytes). */
   entityStamped?: boolean;
+  /** The time the message arrived (its server timestamp); default: now. */
+  now?: number;
 }
 
 /** What a {@link Broadcaster} needs. */
@@ -78,9 +83,10 @@ const utf8 = new TextEncoder();
 export class Broadcaster {
   constructor(readonly opts: BroadcasterOptions) {}
 
-  #stamp(msg: Envelope): void {
+  /** Sets the server's `message_id` and `timestamp` (`now`: the handler's clock reading, so the clock is read once per message). */
+  #stamp(msg: Envelope, now = this.opts.clock.now()): void {
     msg.message_id = this.opts.ids.next();
-    msg.timestamp = this.opts.clock.now();
+    msg.timestamp = now;
   }
 
   /**
@@ -89,13 +95,17 @@ export class Broadcaster {
    * acknowledging sender learns its seq (ACCEPTED) or that it reached nobody (NOT_DELIVERED).
    */
   reliable(room: Room, msg: Envelope, opts: ReliableOptions = {}): void {
-    this.#stamp(msg);
+    this.#stamp(msg, opts.now);
     const sender = opts.sender;
     const meta: FrameMeta = { reliable: true, kind: FrameKind.Typed, sender: sender?.clientId ?? "", only: opts.only ?? "" };
     let change = opts.change;
     if (sender && !change?.guard) change = { ...change, guard: { clientId: sender.clientId, token: sender.token } };
+    // A binary chat is stamped into the client's bytes (stamp-chat.ts), anything else encoded:
+    // the one protobuf encode (log entries carry it).
+    const stamped = msg.raw && msg.payload === "chat_message" ? stampChat(msg.raw, msg) : undefined;
+    const out = stamped ? Outbound.stamped(msg, stamped) : new Outbound(msg);
     this.opts.sequencer.append(room, {
-      frames: [encodeFrame(meta, new Outbound(msg).protobuf())], // the one protobuf encode (log entries carry it)
+      frames: [encodeFrame(meta, out.protobuf())],
       msgs: [msg],
       metas: [meta],
       change,
@@ -137,14 +147,15 @@ export class Broadcaster {
 
   /** An unreliable message (positions, voice): to the members here and over the bus, never retried. */
   unreliable(room: Room, msg: Envelope, opts: UnreliableOptions = {}): void {
-    this.#stamp(msg);
+    this.#stamp(msg, opts.now);
     const meta: FrameMeta = { reliable: false, kind: FrameKind.Typed, sender: opts.sender?.clientId ?? "", only: "" };
     // A binary position update is stamped into the client's bytes, not re-encoded (the hot path).
     const stamped = msg.raw && msg.payload === "position_update"
       ? stampPosition(msg.raw, msg.message_id!, msg.timestamp!, opts.entityStamped ? msg.position_update!.entity_id : undefined)
       : undefined;
     const out = stamped ? Outbound.stamped(msg, stamped) : new Outbound(msg);
-    this.opts.replication.publish(room.id, encodeFrame(meta, out.protobuf()));
+    const { replication } = this.opts;
+    if (replication.shared) replication.publish(room.id, encodeFrame(meta, out.protobuf()));
     if (msg.payload === "position_update" && this.opts.poses?.take(room, out)) return;
     this.opts.sequencer.ordered(room, () => this.opts.delivery.deliver(room, out, meta, opts.sender, opts.key));
   }
@@ -153,7 +164,7 @@ export class Broadcaster {
   raw(conn: Connection, text: string): void {
     const room = conn.room as Room;
     const meta: FrameMeta = { reliable: false, kind: FrameKind.RawText, sender: conn.clientId, only: "" };
-    this.opts.replication.publish(room.id, encodeFrame(meta, utf8.encode(text)));
+    if (this.opts.replication.shared) this.opts.replication.publish(room.id, encodeFrame(meta, utf8.encode(text)));
     this.opts.sequencer.ordered(room, () => this.opts.delivery.deliver(room, text, meta, conn));
   }
 

@@ -52,6 +52,7 @@ const encodeEntity = (e: Entity) => EntityProto.encode(entitySnapshot(e) as neve
 
 /** Rooms shared through a cluster backend. */
 export class SharedReplication implements Replication {
+  readonly shared = true;
   readonly nodeId: string;
   readonly #dirty = new Map<Room, Map<string, "player" | "entity">>();
   #lastWrite = 0;

@@ -15,6 +15,8 @@ import type { Entity, Player } from "./world.ts";
 /** How this instance shares its rooms. */
 export interface Replication {
   readonly nodeId: string;
+  /** Whether other instances may listen (false: nothing published reaches anyone, so bus bytes need not be built). */
+  readonly shared: boolean;
   /** A room opens here: position it in its log and load its shared state (a promise while loading). */
   open(room: Room): Maybe<void>;
   /** The room closed here (its last member left). */
@@ -57,6 +59,7 @@ export interface Replication {
 
 /** A lone instance: its memory log is the whole truth; nothing is shared. */
 export class LocalReplication implements Replication {
+  readonly shared = false;
   constructor(readonly nodeId: string, readonly log: RoomLog) {}
 
   open(room: Room): void {

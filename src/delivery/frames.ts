@@ -5,6 +5,7 @@
  * For a protobuf recipient the payload of a log entry is already the frame to send.
  * @module
  */
+import { allocFrame } from "../lib/frame-alloc.ts";
 import { VarintReader, varintLength, writeVarint } from "../lib/varint.ts";
 import { Outbound } from "../protocol/codec.ts";
 import { decodeBinary } from "../protocol/proto.ts";
@@ -30,17 +31,34 @@ export interface FrameMeta {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** `header ‖ payload` for the log or the bus. */
+/** `s` as bytes when it is not ASCII; undefined for ASCII (client ids nearly always are), written by a loop. */
+function utf8IfNeeded(s: string): Uint8Array | undefined {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return enc.encode(s);
+  return undefined;
+}
+
+/** Writes `s` (or its UTF-8 bytes `b`) with its length at `at`; returns the end. */
+function writeText(out: Uint8Array, at: number, s: string, b: Uint8Array | undefined): number {
+  if (b) {
+    at = writeVarint(out, at, b.length);
+    out.set(b, at);
+    return at + b.length;
+  }
+  at = writeVarint(out, at, s.length);
+  for (let i = 0; i < s.length; i++) out[at++] = s.charCodeAt(i);
+  return at;
+}
+
+/** `header ‖ payload` for the log or the bus (ASCII ids are written as they are, with no encoded copy). */
 export function encodeFrame(meta: FrameMeta, payload: Uint8Array): Uint8Array {
-  const sender = enc.encode(meta.sender);
-  const only = enc.encode(meta.only);
-  const head = 1 + varintLength(sender.length) + sender.length + varintLength(only.length) + only.length;
-  const out = new Uint8Array(head + payload.length);
+  const sender = utf8IfNeeded(meta.sender);
+  const only = utf8IfNeeded(meta.only);
+  const senderLen = sender?.length ?? meta.sender.length;
+  const onlyLen = only?.length ?? meta.only.length;
+  const head = 1 + varintLength(senderLen) + senderLen + varintLength(onlyLen) + onlyLen;
+  const out = allocFrame(head + payload.length); // short-lived: the log and the bus copy it
   out[0] = (meta.reliable ? RELIABLE : 0) | (meta.kind << KIND_SHIFT);
-  let at = writeVarint(out, 1, sender.length);
-  out.set(sender, at);
-  at = writeVarint(out, at + sender.length, only.length);
-  out.set(only, at);
+  writeText(out, writeText(out, 1, meta.sender, sender), meta.only, only);
   out.set(payload, head);
   return out;
 }

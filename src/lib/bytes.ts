@@ -7,8 +7,8 @@ export function utf8Length(s: string): number {
     const c = s.charCodeAt(i);
     if (c < 0x80) continue;
     if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff) i++, (n += 2); // a surrogate pair: 2 UTF-16 units, 4 bytes
-    else n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++, (n += 2); // a surrogate pair: 2 UTF-16 units, 4 bytes
+    else n += 2; // the rest of the BMP, and a lone surrogate (written as U+FFFD): 3 bytes
   }
   return n;
 }

@@ -7,6 +7,7 @@
 import { DecodeError, decodeBinary, encodeBinary } from "./proto.ts";
 import { objectIn, objectOut, payloadType } from "./json.ts";
 import { MessageType, PAYLOAD_OF_TYPE, PresenceEventType, TYPE_NAME, type Envelope, type PayloadCase, type Format } from "./types.ts";
+import { decodePosition } from "./position-decode.ts";
 import { encodeXr, isXrFrame, parseXr } from "./xr.ts";
 
 /** What a text frame turned out to be. */
@@ -86,6 +87,9 @@ export function parseBinary(bytes: Uint8Array): { msg: Envelope; xr?: boolean } 
     const r = parseXr(bytes);
     return "msg" in r ? { msg: r.msg, xr: true } : r;
   }
+  // The hot path (a position update in its usual layout) skips protobufjs; see position-decode.ts.
+  const pos = decodePosition(bytes);
+  if (pos) return { msg: pos };
   try {
     return { msg: decodeBinary(bytes) };
   } catch (e) {
@@ -135,6 +139,16 @@ export class Outbound {
     const o = new Outbound(msg);
     o.#protobuf = bytes;
     return o;
+  }
+  /**
+   * Makes its protobuf bytes a buffer of their own when they are a view into a shared slab
+   * (lib/frame-alloc.ts), for an Outbound kept long (the latest pose per entity): a view would
+   * keep its whole slab alive. Returns itself.
+   */
+  owned(): this {
+    const b = this.#protobuf;
+    if (b !== undefined && b.byteLength !== b.buffer.byteLength) this.#protobuf = b.slice();
+    return this;
   }
   json(): string {
     if (this.#json === undefined) {

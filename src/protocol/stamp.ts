@@ -10,15 +10,16 @@
  * @module
  */
 import { utf8Length } from "../lib/bytes.ts";
+import { allocFrame } from "../lib/frame-alloc.ts";
 import { varintLength, writeVarint } from "../lib/varint.ts";
 
 const enc = new TextEncoder();
 const SPANS = new Int32Array(8);
 
-// The reader's position after the last `varint` call (module state: no object per call).
-let at = 0;
+/** The reader's position after the last {@link varint} call (module state: no object per call). */
+export let at = 0;
 /** The varint at `pos` in `b` (before `end`), or -1 when it runs past `end`; `at` is left after it. */
-function varint(b: Uint8Array, pos: number, end: number): number {
+export function varint(b: Uint8Array, pos: number, end: number): number {
   let n = 0, mul = 1, x: number;
   do {
     if (pos >= end) return -1;
@@ -31,20 +32,20 @@ function varint(b: Uint8Array, pos: number, end: number): number {
 }
 
 /** Writes `s` (of UTF-8 length `len`) at `w`: ASCII by a loop (ids nearly always are), else by the encoder. */
-function text(out: Uint8Array, w: number, s: string, len: number): number {
+export function text(out: Uint8Array, w: number, s: string, len: number): number {
   if (len !== s.length) return w + enc.encodeInto(s, out.subarray(w)).written;
   for (let i = 0; i < len; i++) out[w++] = s.charCodeAt(i);
   return w;
 }
 
 /** Copies `src[s, e)` to `out` at `w` (a loop: these spans are a few bytes; no view per span); returns the end. */
-function copy(out: Uint8Array, w: number, src: Uint8Array, s: number, e: number): number {
+export function copy(out: Uint8Array, w: number, src: Uint8Array, s: number, e: number): number {
   while (s < e) out[w++] = src[s++]!;
   return w;
 }
 
 /** Skips the value of a field with wire type `wt` starting at `pos`; returns its end, or -1. */
-function skip(b: Uint8Array, wt: number, pos: number, end: number): number {
+export function skip(b: Uint8Array, wt: number, pos: number, end: number): number {
   if (wt === 0) return varint(b, pos, end) < 0 ? -1 : at;
   if (wt === 2) {
     const len = varint(b, pos, end);
@@ -118,7 +119,7 @@ export function stampPosition(raw: Uint8Array, messageId: string, timestamp: num
   const entLen = entityId === undefined ? -1 : utf8Length(entityId);
   if (entLen >= 0) inner += 1 + varintLength(entLen) + entLen;
   const typeLen = typeS >= 0 ? typeE - typeS : 0;
-  const out = new Uint8Array(typeLen + 1 + varintLength(idLen) + idLen + 1 + varintLength(timestamp) + 2 + varintLength(inner) + inner);
+  const out = allocFrame(typeLen + 1 + varintLength(idLen) + idLen + 1 + varintLength(timestamp) + 2 + varintLength(inner) + inner);
   let w = 0;
   if (typeS >= 0) w = copy(out, w, raw, typeS, typeE);
   out[w++] = 0x0a; // message_id (field 1)

@@ -27,6 +27,26 @@ describe.each(RUNTIMES)("delivery on %s", (runtime) => {
     await s?.stop();
   });
 
+  test("frames sent in one tick to different members reach only their own recipient (whispers in one TCP write)", async () => {
+    // The Node host joins a recipient's frames of one tick into one buffer and shares it between
+    // recipients with the very same frames: X and Y get as many frames each, but not the same ones.
+    const [x, y, from] = ["x", "y", "from"].map((id) => RawWs.open(s.port, `/ws/tick-split?client_id=${id}`));
+    for (const c of [x, y, from]) expect(await c.ready).toBe(101);
+    await eventually(() => [x, y, from].every((c) => c.texts().some((t) => t.includes('"SERVER_HELLO"'))), 5000, "hellos");
+    await eventually(() => x.texts().filter((t) => t.includes('"PRESENCE_JOIN"')).length >= 2, 5000, "x sees y and from join");
+    await eventually(() => y.texts().some((t) => t.includes('"PRESENCE_JOIN"') && t.includes('"from"')), 5000, "y sees from join");
+    const whisper = (to: string, text: string) => JSON.stringify({ type: "CHAT_MESSAGE", payload: { message: text, type: "WHISPER", to_client_id: to } });
+    from.sock.cork(); // one write: the server reads the four frames at once
+    for (const [to, text] of [["x", "x1"], ["y", "y1"], ["x", "x2"], ["y", "y2"]]) from.send(1, whisper(to, text));
+    from.sock.uncork();
+    const got = (c: RawWs) => chatsOf(c).map((m) => m.payload.message);
+    await eventually(() => got(x).length >= 2 && got(y).length >= 2, 5000, "the whispers");
+    await Bun.sleep(100);
+    expect(got(x)).toEqual(["x1", "x2"]);
+    expect(got(y)).toEqual(["y1", "y2"]);
+    for (const c of [x, y, from]) c.destroy();
+  });
+
   test("a reliable client whose TCP connection drops mid-stream of 1,000 chats resumes and gets each exactly once, in order", async () => {
     const proxy = await CutProxy.start(s.port);
     const receiver = new GraphwizClient({ url: `ws://127.0.0.1:${proxy.port}`, room: "resume", reliable: true, reconnect: { initialMs: 20, maxMs: 100 } });

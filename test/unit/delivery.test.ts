@@ -1,5 +1,6 @@
 /** Delivery units with an injected clock: queue and coalescing, resend schedule, sessions, slow consumers. */
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { retryDelay } from "../../src/delivery/acks.ts";
 import { decodeFrame, encodeFrame, FrameKind } from "../../src/delivery/frames.ts";
 import { SendQueue } from "../../src/lib/send-queue.ts";
@@ -44,6 +45,16 @@ describe("frames and schedule", () => {
     const f = decodeFrame(encodeFrame({ reliable: true, kind: FrameKind.Typed, sender: "ann", only: "bob ✓" }, payload));
     expect(f).toMatchObject({ reliable: true, kind: FrameKind.Typed, sender: "ann", only: "bob ✓" });
     expect([...f.payload]).toEqual([1, 2, 3]);
+  });
+  test("the frame header holds any ids byte for byte as TextEncoder writes them (ASCII, UTF-8, lone surrogates)", () => {
+    const enc = new TextEncoder();
+    fc.assert(fc.property(fc.string({ unit: "binary", maxLength: 12 }), fc.string({ unit: fc.constantFrom("a", "é", "\ud800", "\udc00", "😀"), maxLength: 8 }), fc.boolean(), (sender, only, reliable) => {
+      const frame = encodeFrame({ reliable, kind: FrameKind.RawText, sender, only }, new Uint8Array([7]));
+      const s = enc.encode(sender), o = enc.encode(only);
+      const want = [(reliable ? 1 : 0) | (FrameKind.RawText << 4), s.length, ...s, o.length, ...o, 7];
+      if (s.length < 128 && o.length < 128) expect([...frame]).toEqual(want);
+      expect(decodeFrame(frame)).toMatchObject({ sender: new TextDecoder().decode(s), only: new TextDecoder().decode(o) });
+    }), { numRuns: 500 });
   });
   test("resends back off exponentially from ACK_TIMEOUT_MS", () => {
     expect([1, 2, 3, 4, 5].map((n) => retryDelay(n, 3000))).toEqual([6000, 12000, 24000, 48000, 96000]);

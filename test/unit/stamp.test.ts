@@ -2,7 +2,8 @@ import { expect, test } from "bun:test";
 import fc from "fast-check";
 import { decodeBinary, encodeBinary } from "../../src/protocol/proto.ts";
 import { stampPosition } from "../../src/protocol/stamp.ts";
-import { toJsonText } from "../../src/protocol/codec.ts";
+import { allocFrame, useFrameSlab } from "../../src/lib/frame-alloc.ts";
+import { Outbound, toJsonText } from "../../src/protocol/codec.ts";
 import { MessageType, type Envelope } from "../../src/protocol/types.ts";
 
 const f32 = fc.float({ noNaN: true, noDefaultInfinity: true });
@@ -50,4 +51,39 @@ test("non-ASCII message and entity ids are written as UTF-8", () => {
     expect(got.message_id).toBe(new TextDecoder().decode(new TextEncoder().encode(id)));
     expect(got.position_update!.entity_id).toBe(new TextDecoder().decode(new TextEncoder().encode(entity)));
   }), { numRuns: 300 });
+});
+
+test("with the frame slab on (the Node host), stamped frames are views that never overlap and decode as before", () => {
+  const raw = encodeBinary({ type: MessageType.POSITION_UPDATE, payload: "position_update", position_update: { position: { x: 1 }, sequence_number: 3 } } as Envelope);
+  const alone = [...stampPosition(raw, "m-1", 5, "alice")!];
+  useFrameSlab();
+  try {
+    const frames = Array.from({ length: 400 }, (_, i) => stampPosition(raw, `m-${i}`, 5, "alice")!);
+    expect([...frames[1]!]).toEqual(alone);
+    expect(frames[0]!.buffer).toBe(frames[2]!.buffer); // carved out of one slab
+    for (let i = 1; i < frames.length; i++) {
+      const [a, b] = [frames[i - 1]!, frames[i]!];
+      if (a.buffer === b.buffer) expect(b.byteOffset).toBeGreaterThanOrEqual(a.byteOffset + a.length);
+      expect(decodeBinary(b).message_id).toBe(`m-${i}`);
+    }
+    expect(allocFrame(5000).byteOffset).toBe(0); // a big frame gets a buffer of its own
+  } finally {
+    useFrameSlab(false);
+  }
+});
+
+test("an Outbound kept long takes its stamped bytes out of the slab (Outbound.owned), same bytes", () => {
+  const raw = encodeBinary({ type: MessageType.POSITION_UPDATE, payload: "position_update", position_update: { position: { x: 2 } } } as Envelope);
+  useFrameSlab();
+  try {
+    const bytes = stampPosition(raw, "m-1", 5, "alice")!;
+    expect(bytes.byteLength).toBeLessThan(bytes.buffer.byteLength); // a slab view
+    const out = Outbound.stamped(decodeBinary(bytes), bytes).owned();
+    expect(out.protobuf().byteLength).toBe(out.protobuf().buffer.byteLength);
+    expect([...out.protobuf()]).toEqual([...bytes]);
+  } finally {
+    useFrameSlab(false);
+  }
+  const plain = Outbound.stamped(decodeBinary(raw), raw);
+  expect(plain.owned().protobuf()).toBe(raw); // already its own buffer: kept as it is
 });

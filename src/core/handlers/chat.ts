@@ -17,8 +17,8 @@ export const chatHandler: MessageHandler<"chat_message"> = {
       const to = chat.to_client_id;
       if (!to) return out.error(conn, ErrorCode.BAD_MESSAGE, "A WHISPER needs to_client_id", ref);
       if (!room.world.players.has(to)) return out.error(conn, ErrorCode.NOT_FOUND, `No client ${to} in this room`, ref);
-      return out.reliable(room, msg, { sender: conn, ref, only: to });
+      return out.reliable(room, msg, { sender: conn, ref, only: to, now: ctx.now });
     }
-    out.reliable(room, msg, { sender: conn, ref });
+    out.reliable(room, msg, { sender: conn, ref, now: ctx.now });
   },
 };

@@ -23,6 +23,6 @@ export const positionHandler: MessageHandler<"position_update"> = {
       world.updateEntity(id, { position: p.position, rotation: p.rotation }, now);
       ctx.services.replication.pose(room, "entity", id);
     }
-    ctx.out.unreliable(room, msg, { sender: conn, key: id, entityStamped });
+    ctx.out.unreliable(room, msg, { sender: conn, key: id, entityStamped, now });
   },
 };

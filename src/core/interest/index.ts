@@ -101,7 +101,7 @@ export class Interest implements PoseSink {
       this.#rooms.set(room, s);
       this.#seed(s);
     }
-    s.table.put(out, this.opts.clock.now());
+    s.table.put(out.owned(), this.opts.clock.now()); // kept until the entity's next pose: not a slab view
     this.#mode(s, n);
     return s.batching;
   }

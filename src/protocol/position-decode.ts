@@ -1,0 +1,160 @@
+/**
+ * A fast path for the hottest inbound frame, a binary POSITION_UPDATE: decodes it into the
+ * envelope protobufjs would make, without protobufjs. protobufjs' decoder sets the `payload`
+ * oneof through a setter that deletes every other payload field, and each `msg.payload` read
+ * then scans `Object.keys`; here the envelope is a plain object with `payload` as a field.
+ *
+ * Only the usual layout is taken: the envelope's `message_id`, `timestamp`, `type` (= 10) and
+ * `position_update`, the update's `entity_id`, `position`, `rotation`, `sequence_number`, and
+ * the vectors' floats — each at most once, with its own wire type, strings ASCII, varints short
+ * enough to be exact. Anything else (an unknown or repeated field, a wrong wire type, `seq`/
+ * `epoch`, UTF-8, a long varint, a truncation) returns `undefined` and the caller decodes with
+ * protobufjs, so what is accepted is exactly what protobufjs accepts for these frames.
+ * The update and its vectors are made with protobufjs' own constructors (their prototypes give
+ * the defaults of absent fields), and, as in protobufjs, a field is set only when its value is
+ * not the default. Property-tested against protobufjs (test/unit/position-decode.test.ts).
+ * @module
+ */
+import type protobuf from "protobufjs/light.js";
+import { MessageProto } from "./proto.ts";
+import { MessageType, type Envelope, type PositionUpdate } from "./types.ts";
+
+type Ctor = new () => Record<string, unknown>;
+const updateType = MessageProto.fields.position_update!.resolvedType as protobuf.Type;
+const UpdateCtor = updateType.ctor as unknown as Ctor;
+const Vector3Ctor = (updateType.fields.position!.resolvedType as protobuf.Type).ctor as unknown as Ctor;
+const QuaternionCtor = (updateType.fields.rotation!.resolvedType as protobuf.Type).ctor as unknown as Ctor;
+
+// Floats are read through one shared 4-byte buffer (little-endian, as protobuf writes them).
+const F32 = new Float32Array(1);
+const F32B = new Uint8Array(F32.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+// The reader's position after the last `varint` call (module state: no object per call).
+let at = 0;
+/** The varint at `pos` (before `end`), or -1 when it runs past `end` or is longer than 7 bytes (< 2^49: exact). */
+function varint(b: Uint8Array, pos: number, end: number): number {
+  let n = 0, mul = 1, x: number;
+  const stop = Math.min(end, pos + 7);
+  do {
+    if (pos >= stop) return -1;
+    x = b[pos++]!;
+    n += (x & 0x7f) * mul;
+    mul *= 128;
+  } while (x & 0x80);
+  at = pos;
+  return n;
+}
+
+/** The ASCII string `b[s, e)`, or undefined when a byte is not ASCII. */
+function ascii(b: Uint8Array, s: number, e: number): string | undefined {
+  let out = "";
+  for (let i = s; i < e; i++) {
+    const c = b[i]!;
+    if (c >= 0x80) return undefined;
+    out += String.fromCharCode(c);
+  }
+  return out;
+}
+
+/** A Vector3 (`n` = 3) or Quaternion (`n` = 4) from `b[s, e)`: fixed32 floats 1..n, each at most once. */
+function vector(b: Uint8Array, s: number, e: number, n: number, Ctor: Ctor): Record<string, unknown> | undefined {
+  const v = new Ctor();
+  let seen = 0;
+  while (s < e) {
+    const tag = b[s]!; // fields 1..4 with wire type 5 are one-byte tags: 0x0d, 0x15, 0x1d, 0x25
+    const f = tag >> 3;
+    if ((tag & 0x87) !== 5 || f < 1 || f > n || seen & (1 << f) || s + 5 > e) return undefined;
+    seen |= 1 << f;
+    F32B[0] = b[s + 1]!, F32B[1] = b[s + 2]!, F32B[2] = b[s + 3]!, F32B[3] = b[s + 4]!;
+    const x = F32[0]!;
+    // protobufjs leaves a +0 out (and keeps -0); named stores keep the property accesses monomorphic.
+    if (!Object.is(x, 0)) {
+      if (f === 1) v.x = x;
+      else if (f === 2) v.y = x;
+      else if (f === 3) v.z = x;
+      else v.w = x;
+    }
+    s += 5;
+  }
+  return v;
+}
+
+/** The PositionUpdate in `b[s, e)`, or undefined when its layout is not the usual one. */
+function update(b: Uint8Array, s: number, e: number): PositionUpdate | undefined {
+  const u = new UpdateCtor();
+  let seen = 0;
+  while (s < e) {
+    const tag = b[s++]!;
+    const f = tag >> 3;
+    if (tag & 0x80 || f < 1 || f > 4 || seen & (1 << f)) return undefined; // fields 1..4 have one-byte tags
+    seen |= 1 << f;
+    if (f === 4) {
+      if ((tag & 7) !== 0) return undefined;
+      const v = varint(b, s, e);
+      if (v < 0 || v > 0xffffffff) return undefined;
+      if (v !== 0) u.sequence_number = v;
+      s = at;
+      continue;
+    }
+    if ((tag & 7) !== 2) return undefined;
+    const len = varint(b, s, e);
+    if (len < 0 || at + len > e) return undefined;
+    const vs = at;
+    s = at + len;
+    if (f === 1) {
+      const id = ascii(b, vs, s);
+      if (id === undefined) return undefined;
+      if (id.length > 0) u.entity_id = id;
+    } else {
+      const v = f === 2 ? vector(b, vs, s, 3, Vector3Ctor) : vector(b, vs, s, 4, QuaternionCtor);
+      if (!v) return undefined;
+      if (f === 2) u.position = v;
+      else u.rotation = v;
+    }
+  }
+  return u as PositionUpdate;
+}
+
+/**
+ * The envelope of a binary POSITION_UPDATE in its usual layout, as protobufjs would decode it;
+ * `undefined` for any other frame (decode it with protobufjs). Never throws.
+ */
+export function decodePosition(b: Uint8Array): Envelope | undefined {
+  if (!LITTLE_ENDIAN) return undefined;
+  const n = b.length;
+  let id = "", timestamp = 0, type = 0, pu: PositionUpdate | undefined, seen = 0, pos = 0;
+  while (pos < n) {
+    const tag = b[pos]!;
+    let f: number;
+    if (tag === 0xa2 && b[pos + 1] === 0x01) (f = 20), (pos += 2); // field 20, wire type 2
+    else if (tag & 0x80) return undefined;
+    else (f = tag >> 3), pos++;
+    if (seen & (1 << f)) return undefined;
+    seen |= 1 << f;
+    const wt = f === 20 ? 2 : tag & 7;
+    if (f === 2 || f === 3) {
+      if (wt !== 0) return undefined;
+      const v = varint(b, pos, n);
+      if (v < 0) return undefined;
+      if (f === 2) timestamp = v;
+      else if (v !== MessageType.POSITION_UPDATE) return undefined;
+      else type = v;
+      pos = at;
+    } else if (f === 1 || f === 20) {
+      if (wt !== 2) return undefined;
+      const len = varint(b, pos, n);
+      if (len < 0 || at + len > n) return undefined;
+      const s = at;
+      pos = s + len;
+      if (f === 1) {
+        const s2 = ascii(b, s, pos);
+        if (s2 === undefined) return undefined;
+        id = s2;
+      } else if (!(pu = update(b, s, pos))) return undefined;
+    } else return undefined;
+  }
+  if (type === 0 || !pu) return undefined;
+  // Absent fields read as protobufjs' defaults would; the server sets seq, epoch and message_id next (sanitize.ts).
+  return { type, message_id: id, timestamp, seq: 0, epoch: 0, payload: "position_update", position_update: pu };
+}
