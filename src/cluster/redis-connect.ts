@@ -147,7 +147,9 @@ export function openClients(opts: RedisBackendOptions, hooks: SubscriberHooks): 
   // Commands issued in one tick go out in one socket write. A reliable message is a room-log
   // append preceded by the bus frames queued before it (kept in that order): two writes per chat
   // were a third of the sending instance's CPU in the cross-instance bench. One connection keeps
-  // the order of what it is given.
+  // the order of what it is given. Only on a single server: behind Sentinel a failover once left
+  // heartbeats waiting behind a pipeline long enough for the instances to judge each other dead
+  // (sentinel.test.ts, planned failover); on a Cluster, see below.
   const pipelined = { enableAutoPipelining: true };
 
   if (opts.clusterNodes !== undefined) {
@@ -175,7 +177,7 @@ export function openClients(opts: RedisBackendOptions, hooks: SubscriberHooks): 
   }
   if (hasEntries(opts.sentinels)) {
     const sentinel = sentinelOptions(opts);
-    const cmd = new Redis({ ...base, ...pipelined, commandTimeout, connectionName: name("cmd"), ...sentinel, ...opts.redisOptions });
+    const cmd = new Redis({ ...base, commandTimeout, connectionName: name("cmd"), ...sentinel, ...opts.redisOptions });
     watch(cmd, hooks);
     const subs = new ChannelSubscriber(new Redis({ ...base, connectionName: name("sub"), ...sentinel, ...opts.redisOptions }), hooks);
     const via = sentinel.sentinels!.map((s) => `${s.host}:${s.port}`).join(",");
