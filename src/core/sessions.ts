@@ -144,16 +144,19 @@ export class Sessions {
       this.#detach({ room: room.id, clientId: conn.clientId, token: conn.token, conn: conn.id, until });
       return;
     }
-    this.depart(room.id, conn.clientId, conn.token, false, conn.id);
+    this.depart(room.id, conn.clientId, conn.token, false, conn.id, undefined, false, code === CloseCode.NORMAL || code === CloseCode.KICKED);
   }
 
   /**
    * Departs a client if `token` still holds it (with `detached`: only while that hold is
    * detached): PRESENCE_LEAVE (naming the host after it), then OBJECT_RELEASE for what it held,
    * ENTITY_DESPAWN for every entity it owned and — when it was the host — the new host, all in
-   * the room log, so every instance and every resumed client hears it once.
+   * the room log, so every instance and every resumed client hears it once. A `deliberate`
+   * end (1000, a kick) refused because a newer connection of the same user took the client id
+   * over first (the store heard of the end only after an outage) still drops what this session
+   * owned: see {@link superseded}.
    */
-  depart(roomId: string, clientId: string, token: string, detached: boolean, conn?: string, after?: () => void, reset = false): void {
+  depart(roomId: string, clientId: string, token: string, detached: boolean, conn?: string, after?: () => void, reset = false, deliberate = false): void {
     const room = this.opts.room(roomId);
     void then(room.ephemeral ? this.opts.hydrate(room) : undefined, () => {
       const out = this.opts.out;
@@ -165,7 +168,7 @@ export class Sessions {
         patient: true,
         done: (_seq, orphans, refused) => {
           after?.();
-          if (refused) return;
+          if (refused) return void (deliberate && this.superseded(room, clientId, token));
           // Released. The leave itself was not appended when the room never had the join (its
           // instance died before appending it): then its state here goes quietly.
           const now = this.opts.clock.now();
@@ -180,6 +183,31 @@ export class Sessions {
           if (announce) out.reliable(room, announce);
         },
       });
+    });
+  }
+
+  /**
+   * A session that ended deliberately while the store was unreachable, whose client id a newer
+   * connection of the same user took over (through another instance) before the end reached
+   * the store: the deliberate end still wins for what that session left — the entities the
+   * client owned at the takeover are despawned — but the player carries on with the new
+   * connection (no leave: the room already has it back). The store decides, once per takeover
+   * (`RoomChange.guard.superseded`); the LEAVE below is never appended, only its change applies.
+   */
+  superseded(room: Room, clientId: string, token: string): void {
+    const out = this.opts.out;
+    const marker = { type: MessageType.PRESENCE_LEAVE, payload: "presence_event" as const, presence_event: { client_id: clientId, event_type: PresenceEventType.LEAVE } };
+    out.reliable(room, marker, {
+      change: { guard: { clientId, token, superseded: true } },
+      patient: true,
+      done: (_seq, dropped, refused) => {
+        if (refused) return;
+        const now = this.opts.clock.now();
+        for (const id of dropped) {
+          room.world.despawn(id, now);
+          out.reliable(room, { type: MessageType.ENTITY_DESPAWN, payload: "entity_despawn", entity_despawn: { entity_id: id } }, { change: { despawn: [id] } });
+        }
+      },
     });
   }
 
