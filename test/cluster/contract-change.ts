@@ -173,4 +173,52 @@ export const changeContract: Suite = (h) => {
     expect(await holdOf(a!, "r", "c1")).toMatchObject({ token: "s1" });
     expect(await a!.claims.sessionClient("r", "s1")).toBe("c1");
   });
+
+  test("superseded: a late deliberate end of a session whose client id was taken over drops only what the client owned at the takeover, once; the hold and player stay", async () => {
+    const [a, b] = await h.nodes(2);
+    await a!.claims.claim("t", "c1", holder("alice", "s1", "node-a", "conn-1"), "s1");
+    await a!.log.append("t", [chat("setup")], {
+      players: [["c1", bytes("p1")]],
+      entities: [["e1", "c1", bytes("e1")], ["e2", "c1", bytes("e2")], ["e3", "c2", bytes("e3")]],
+    });
+    // s1 ends deliberately, but the store hears of it only after the same user is back through B
+    expect(await b!.claims.claim("t", "c1", holder("alice", "s2", "node-b", "conn-2"), "s2")).toMatchObject({ ok: true, previous: { token: "s1" } });
+    await b!.log.append("t", [chat("spawn")], { guard: { clientId: "c1", token: "s2" }, entities: [["e4", "c1", bytes("e4")]], despawn: ["e2"] });
+    // the new session resumes elsewhere (a re-attach): the takeover is still remembered
+    await b!.claims.detach("t", "c1", "s2", "conn-2", h.clock.now() + 5_000);
+    await a!.claims.claim("t", "c1", holder("alice", "s2", "node-a", "conn-3"));
+    const head = (await a!.log.head("t")).seq;
+    expect(await a!.log.append("t", [chat("leave")], { guard: { clientId: "c1", token: "s1", conn: "conn-1" }, release: true })).toBeNull();
+    expect(await a!.log.append("t", [chat("leave")], { guard: { clientId: "c1", token: "s-other", superseded: true } })).toBeNull();
+    expect(await a!.log.append("t", [chat("leave")], { guard: { clientId: "c1", token: "s1", superseded: true } })).toEqual({ entries: [], orphans: ["e1"] });
+    expect(await b!.log.append("t", [chat("leave")], { guard: { clientId: "c1", token: "s1", superseded: true } })).toBeNull(); // once
+    expect((await a!.log.head("t")).seq).toBe(head);
+    const after = await view(b!, "t", ["s1", "s2"]);
+    expect(after.players).toEqual(["p1"]);
+    expect(after.entities).toEqual(["e3", "e4"]);
+    expect(after.holders).toEqual([["c1", { user: "alice", token: "s2", node: "node-a", conn: "conn-3" }]]);
+    expect(after.sessions).toEqual([undefined, "c1"]);
+  });
+
+  test("superseded: a chain of takeovers remembers each replaced session; moving a hold to a session of the same connection, a release or another user forgets nothing wrongly", async () => {
+    const [a] = await h.nodes(1);
+    const late = (token: string) => a!.log.append("ch", [chat("leave")], { guard: { clientId: "c1", token, superseded: true } });
+    await a!.claims.claim("ch", "c1", holder("alice", "k1", "node-a", "conn-1"));
+    await a!.log.append("ch", [], { entities: [["e1", "c1", bytes("e1")]] });
+    // the connection moves its hold to a session (acknowledged delivery turned on): not a takeover
+    await a!.claims.claim("ch", "c1", holder("alice", "s1", "node-a", "conn-1"), "s1");
+    expect(await late("k1")).toBeNull();
+    await a!.claims.claim("ch", "c1", holder("alice", "s2", "node-b", "conn-2"), "s2");
+    await a!.log.append("ch", [], { entities: [["e2", "c1", bytes("e2")]] });
+    await a!.claims.claim("ch", "c1", holder("alice", "s3", "node-c", "conn-3"), "s3");
+    // another user cannot take it: the remembered sessions stay with the holder
+    expect(await a!.claims.claim("ch", "c1", holder("mallory", "m1", "node-c", "conn-9"), "m1")).toMatchObject({ ok: false });
+    expect((await late("s2"))!.orphans.sort()).toEqual(["e1", "e2"]);
+    expect(await late("s1")).toEqual({ entries: [], orphans: [] }); // e1 is gone already
+    await a!.log.append("ch", [], { entities: [["e3", "c1", bytes("e3")]] });
+    await a!.claims.claim("ch", "c1", holder("alice", "s4", "node-c", "conn-4"), "s4");
+    await a!.log.append("ch", [], { guard: { clientId: "c1", token: "s4" }, release: true });
+    await a!.claims.claim("ch", "c1", holder("alice", "s5", "node-c", "conn-5"), "s5");
+    expect(await late("s3")).toBeNull(); // released since: a free client id remembers nothing
+  });
 };
