@@ -267,12 +267,12 @@ export class Server implements ConnectionEvents {
   closed(conn: Connection, code: number, reason: string): void {
     if (!this.connections.delete(conn)) return;
     conn.releaseSlot();
-    const m = this.metrics;
-    m.connectionsActive--;
-    m.closed(code);
-    if (code === 1006 || code === 0 || code === 1011) m.connectionErrors++;
+    this.metrics.connectionsActive--;
+    this.metrics.closed(code);
+    if (code === 1006 || code === 0 || code === 1011) this.metrics.connectionErrors++;
     const room = conn.room as Room;
     const fields = { room: room.id, connection: conn.id, user: conn.userId, code, reason: reason || undefined };
+    if (!conn.joined) this.joiner.closed(conn, code);
     if (!conn.joined || !room.remove(conn)) return this.log.info("connection_close", { ...fields, pending: true });
     this.delivery.forget(conn);
     this.acks.untrack(conn);
