@@ -154,7 +154,7 @@ export class Sessions {
    * the room log, so every instance and every resumed client hears it once. A `deliberate`
    * end (1000, a kick) refused because a newer connection of the same user took the client id
    * over first (the store heard of the end only after an outage) still drops what this session
-   * owned: see {@link superseded}.
+   * owned: see {@link #superseded}.
    */
   depart(roomId: string, clientId: string, token: string, detached: boolean, conn?: string, after?: () => void, reset = false, deliberate = false): void {
     const room = this.opts.room(roomId);
@@ -168,7 +168,7 @@ export class Sessions {
         patient: true,
         done: (_seq, orphans, refused) => {
           after?.();
-          if (refused) return void (deliberate && this.superseded(room, clientId, token));
+          if (refused) return void (deliberate && this.#superseded(room, clientId, token));
           // Released. The leave itself was not appended when the room never had the join (its
           // instance died before appending it): then its state here goes quietly.
           const now = this.opts.clock.now();
@@ -194,7 +194,7 @@ export class Sessions {
    * connection (no leave: the room already has it back). The store decides, once per takeover
    * (`RoomChange.guard.superseded`); the LEAVE below is never appended, only its change applies.
    */
-  superseded(room: Room, clientId: string, token: string): void {
+  #superseded(room: Room, clientId: string, token: string): void {
     const out = this.opts.out;
     const marker = { type: MessageType.PRESENCE_LEAVE, payload: "presence_event" as const, presence_event: { client_id: clientId, event_type: PresenceEventType.LEAVE } };
     out.reliable(room, marker, {
