@@ -15,6 +15,7 @@ import type { Claim, ClientClaims, DueHold, Holder, RoomChange, RoomSnapshot, Wo
 export function applyChange(broker: MemoryBroker, room: string, change: RoomChange): { orphans: string[]; announce: boolean } | null {
   const r = broker.room(room);
   const g = change.guard;
+  if (g && g.user !== undefined && r.holders.get(g.clientId)?.user !== g.user) return null;
   if (g?.superseded) return applySuperseded(r, g.clientId, g.token);
   if (g) {
     const h = r.holders.get(g.clientId);

@@ -36,7 +36,8 @@ end
  * `"2"` to reset it (player and entities dropped, hold kept) else `"0"`, followed by `J` / `L` when the frames announce the guard's client joining /
  * leaving (appended only if its stored player is absent / present; `RoomChange.presence`),
  * 11 presence expiry in ms, 12 number of players P, 13 number of entities E, 14 number of
- * despawns D, 15 now (ms, the caller's clock), then P × (client id, snapshot),
+ * despawns D, 15 now (ms, the caller's clock), 16 the user the hold must be (`""`: any, `"-"`:
+ * anonymous, else `"="` followed by the user), then P × (client id, snapshot),
  * E × (entity id, owner, snapshot), D × entity id, and the frames.
  *
  * Returns `{"guard"}` when the guard does not hold (nothing changed), else
@@ -50,6 +51,8 @@ if g ~= '' then
   if not hj then return {'guard'} end
   local h = cjson.decode(hj)
   local flag, conn = string.sub(ARGV[9], 1, 1), string.sub(ARGV[9], 2)
+  if ARGV[16] == '-' and h.u ~= cjson.null then return {'guard'} end
+  if string.sub(ARGV[16], 1, 1) == '=' and h.u ~= string.sub(ARGV[16], 2) then return {'guard'} end
   if flag == '2' then
     local found = nil
     if type(h.p) == 'table' then
@@ -76,7 +79,7 @@ if g ~= '' then
   if conn ~= '' and h.c ~= conn then return {'guard'} end
 end
 local np, ne, nd = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
-local at = 16
+local at = 17
 local players, entities, despawn = {}, {}, {}
 for i = 1, np do players[i] = {ARGV[at], ARGV[at + 1]}; at = at + 2 end
 for i = 1, ne do entities[i] = {ARGV[at], ARGV[at + 1], ARGV[at + 2]}; at = at + 3 end

@@ -89,8 +89,10 @@ export interface RoomChange {
    * has not been applied yet: the entities the client owned at the takeover (and still owns)
    * are dropped and returned as `orphans`; nothing else of the change applies, no frame is
    * appended, the hold and player stay (the player carries on). Applies once per takeover.
+   * `user`: and the hold is that user's (null: anonymous; for a departure not made by the
+   * connection that holds).
    */
-  guard?: { clientId: string; token: string; conn?: string; detached?: boolean; superseded?: boolean };
+  guard?: { clientId: string; token: string; conn?: string; detached?: boolean; superseded?: boolean; user?: string | null };
   /** Departure: drops the guard's hold, its session index, its player and every entity it owns. */
   release?: boolean;
   /**

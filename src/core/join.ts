@@ -61,6 +61,12 @@ export class Joiner {
     this.#closedWith.set(conn, code);
   }
 
+  /** Whether `conn` was closed deliberately (1000, or a kick) while it was joining. */
+  #deliberate(conn: Connection): boolean {
+    const code = this.#closedWith.get(conn);
+    return code === CloseCode.NORMAL || code === CloseCode.KICKED;
+  }
+
   /** Joins an admitted connection (its `room` names the room to join). */
   join(conn: Connection): void {
     const room = this.opts.rooms.acquire(conn.room.id);
@@ -79,6 +85,8 @@ export class Joiner {
       room.joining--;
       conn.releaseSlot();
       this.opts.out.closeWith(conn, CloseCode.INTERNAL, ErrorCode.DISCONNECT, "Could not join the room; try again");
+      // A resume the client had closed deliberately meanwhile: the session it named ends.
+      if (this.#deliberate(conn)) this.opts.sessions.abandoned(conn);
       this.opts.rooms.release(room);
     });
   }
@@ -107,9 +115,7 @@ export class Joiner {
       // member would (a session keeps its window: the connection it replaced may still be on
       // its way out, and the client never learned whether it got in) — unless it closed
       // deliberately (1000, or a kick): the client wants out, its session ends now.
-      const code = this.#closedWith.get(conn);
-      const deliberate = code === CloseCode.NORMAL || code === CloseCode.KICKED;
-      if (admission.kind !== "conflict") opts.sessions.ended(conn, deliberate ? code : CloseCode.GOING_AWAY);
+      if (admission.kind !== "conflict") opts.sessions.ended(conn, this.#deliberate(conn) ? this.#closedWith.get(conn)! : CloseCode.GOING_AWAY);
       return opts.rooms.release(room);
     }
     if (admission.kind === "conflict") {

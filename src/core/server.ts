@@ -111,7 +111,7 @@ export class Server implements ConnectionEvents {
         backend, clock, logger: log, runtime: this.runtime, heartbeatMs: cfg.nodeHeartbeatMs, nodeTtlMs: cfg.nodeTtlMs, resumeWindowMs: cfg.resumeWindowMs,
         rooms: () => this.rooms.values(),
         connections: () => this.connections.size,
-        departed: (room, clientId, token) => this.sessions.depart(room, clientId, token, false),
+        departed: (room, clientId, token) => this.sessions.depart(room, clientId, token),
         head: (room, h) => inOrder.catchUp(room, h.epoch, h.seq),
       })
       : new LocalReplication(backend.nodeId, backend.log));

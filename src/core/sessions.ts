@@ -28,6 +28,22 @@ import { releasesOf } from "./holds.ts";
 import { hostAmong, hostChange, hostOf } from "./host.ts";
 import type { Room } from "./room.ts";
 
+/** How {@link Sessions.depart} departs (all optional). */
+export interface Departure {
+  /** Only while the hold is detached and its window has closed (a due hold). */
+  detached?: boolean;
+  /** Only while held through this connection. */
+  conn?: string;
+  /** Only while the hold is this user's (a departure not made by its connection). */
+  user?: string | null;
+  /** Runs once the log answered. */
+  after?: () => void;
+  /** Keep the hold (a session that ended unheard gives way to the one that took it over here). */
+  reset?: boolean;
+  /** A deliberate end (1000, a kick): it wins even after a takeover (see `Sessions.#superseded`). */
+  deliberate?: boolean;
+}
+
 /** A detach the store has not taken yet. */
 type Detach = { room: string; clientId: string; token: string; conn: string; until: number };
 
@@ -144,7 +160,7 @@ export class Sessions {
       this.#detach({ room: room.id, clientId: conn.clientId, token: conn.token, conn: conn.id, until });
       return;
     }
-    this.depart(room.id, conn.clientId, conn.token, false, conn.id, undefined, false, code === CloseCode.NORMAL || code === CloseCode.KICKED);
+    this.depart(room.id, conn.clientId, conn.token, { conn: conn.id, deliberate: code === CloseCode.NORMAL || code === CloseCode.KICKED });
   }
 
   /**
@@ -156,7 +172,8 @@ export class Sessions {
    * over first (the store heard of the end only after an outage) still drops what this session
    * owned: see {@link #superseded}.
    */
-  depart(roomId: string, clientId: string, token: string, detached: boolean, conn?: string, after?: () => void, reset = false, deliberate = false): void {
+  depart(roomId: string, clientId: string, token: string, how: Departure = {}): void {
+    const { detached = false, conn, after, reset = false, deliberate = false, user } = how;
     const room = this.opts.room(roomId);
     void then(room.ephemeral ? this.opts.hydrate(room) : undefined, () => {
       const out = this.opts.out;
@@ -164,11 +181,11 @@ export class Sessions {
       const hostAfter = hostAmong([...room.world.players.values()].filter((p) => p.client_id !== clientId));
       const leave = { type: MessageType.PRESENCE_LEAVE, payload: "presence_event" as const, presence_event: { client_id: clientId, event_type: PresenceEventType.LEAVE, data: { host_client_id: hostAfter } } };
       out.reliable(room, leave, {
-        change: { guard: { clientId, token, detached, conn }, release: !reset, reset, presence: this.opts.presence },
+        change: { guard: { clientId, token, detached, conn, user }, release: !reset, reset, presence: this.opts.presence },
         patient: true,
         done: (_seq, orphans, refused) => {
           after?.();
-          if (refused) return void (deliberate && this.#superseded(room, clientId, token));
+          if (refused) return void (deliberate && this.#superseded(room, clientId, token, user));
           // Released. The leave itself was not appended when the room never had the join (its
           // instance died before appending it): then its state here goes quietly.
           const now = this.opts.clock.now();
@@ -194,11 +211,11 @@ export class Sessions {
    * connection (no leave: the room already has it back). The store decides, once per takeover
    * (`RoomChange.guard.superseded`); the LEAVE below is never appended, only its change applies.
    */
-  #superseded(room: Room, clientId: string, token: string): void {
+  #superseded(room: Room, clientId: string, token: string, user?: string | null): void {
     const out = this.opts.out;
     const marker = { type: MessageType.PRESENCE_LEAVE, payload: "presence_event" as const, presence_event: { client_id: clientId, event_type: PresenceEventType.LEAVE } };
     out.reliable(room, marker, {
-      change: { guard: { clientId, token, superseded: true } },
+      change: { guard: { clientId, token, superseded: true, user } },
       patient: true,
       done: (_seq, dropped, refused) => {
         if (refused) return;
@@ -216,7 +233,18 @@ export class Sessions {
    * and host change now, guarded by `conn`'s own hold, which stays.
    */
   restart(conn: Connection): void {
-    this.depart(conn.room.id, conn.clientId, conn.token, false, conn.id, undefined, true);
+    this.depart(conn.room.id, conn.clientId, conn.token, { conn: conn.id, reset: true });
+  }
+
+  /**
+   * A resume its client closed deliberately while it was joining, and whose join then failed
+   * (the store unreachable): the session it named ends, as the client asked — once the store
+   * is back, and only if that session of that user still holds the client id (or was taken
+   * over since, see {@link #superseded}).
+   */
+  abandoned(conn: Connection): void {
+    if (!conn.resume) return;
+    this.depart(conn.room.id, conn.clientId, conn.resume.sessionId, { deliberate: true, user: conn.userId });
   }
 
   #detach(d: Detach): void {
@@ -235,7 +263,7 @@ export class Sessions {
     this.#quiet("expire holds", () => then(this.opts.claims.due(now, 100), (due) => {
       for (const d of due) {
         // Forgotten only once the departure was answered: an instance dying between the two leaves it due for another.
-        this.depart(d.room, d.clientId, d.token, true, undefined, () => this.#quiet("forget due hold", () => this.opts.claims.done(d)));
+        this.depart(d.room, d.clientId, d.token, { detached: true, after: () => this.#quiet("forget due hold", () => this.opts.claims.done(d)) });
       }
     }));
   }

@@ -42,6 +42,8 @@ export const changeContract: Suite = (h) => {
       { clientId: "c2", token: "s2", conn: "conn-2" }, // detached: no connection holds it
       { clientId: "c2", token: "s1", detached: true }, // detached, but not by that token
       { clientId: "c2", token: "s2", detached: true }, // detached, but its window is still open
+      { clientId: "c1", token: "s1", user: "mallory" }, // another user's hold
+      { clientId: "c1", token: "s1", user: null }, // not an anonymous hold
     ];
     for (const guard of refused) {
       const change: RoomChange = { guard, release: true, players: [["c9", bytes("p9")]], entities: [["e9", "c9", bytes("e9")]], despawn: ["e1"] };
@@ -57,6 +59,7 @@ export const changeContract: Suite = (h) => {
     const ok = await a!.log.append("g", [chat("granted")], { guard: { clientId: "c1", token: "s1", conn: "conn-1" }, players: [["c1", bytes("p1b")]] });
     expect(ok!.entries.map((e) => e.seq)).toEqual([before.head.seq + 1]);
     expect(await a!.log.append("g", [], { guard: { clientId: "c1", token: "s1" } })).toEqual({ entries: [], orphans: [] });
+    expect(await a!.log.append("g", [], { guard: { clientId: "c1", token: "s1", user: "alice" } })).toEqual({ entries: [], orphans: [] });
     h.clock.advance(1000); // c2's window closes
     expect(await a!.log.append("g", [], { guard: { clientId: "c2", token: "s2", detached: true } })).toEqual({ entries: [], orphans: [] });
     expect((await view(b!, "g", [])).players).toEqual(["p1b"]);
@@ -106,7 +109,8 @@ export const changeContract: Suite = (h) => {
     const [d] = await b!.claims.due(until, 10);
     expect(d).toEqual({ room: "w", clientId: "c1", token: "s1" });
     // two sweepers race for the same due hold: one leave
-    const results = await Promise.all([a!, b!].map((x) => x.log.append("w", [chat("leave")], { guard: { clientId: "c1", token: "s1", detached: true }, release: true })));
+    expect(await a!.log.append("w", [chat("leave")], { guard: { clientId: "c1", token: "s1", detached: true, user: "alice" }, release: true })).toBeNull(); // anonymous hold
+    const results = await Promise.all([a!, b!].map((x) => x.log.append("w", [chat("leave")], { guard: { clientId: "c1", token: "s1", detached: true, user: null }, release: true })));
     expect(results.filter((x) => x !== null).length).toBe(1);
     expect(results.find((x) => x !== null)!.orphans).toEqual(["e1"]);
     expect(await view(a!, "w", ["s1"])).toMatchObject({ players: [], entities: [], holders: [], sessions: [undefined] });
@@ -190,7 +194,8 @@ export const changeContract: Suite = (h) => {
     const head = (await a!.log.head("t")).seq;
     expect(await a!.log.append("t", [chat("leave")], { guard: { clientId: "c1", token: "s1", conn: "conn-1" }, release: true })).toBeNull();
     expect(await a!.log.append("t", [chat("leave")], { guard: { clientId: "c1", token: "s-other", superseded: true } })).toBeNull();
-    expect(await a!.log.append("t", [chat("leave")], { guard: { clientId: "c1", token: "s1", superseded: true } })).toEqual({ entries: [], orphans: ["e1"] });
+    expect(await a!.log.append("t", [chat("leave")], { guard: { clientId: "c1", token: "s1", superseded: true, user: "mallory" } })).toBeNull();
+    expect(await a!.log.append("t", [chat("leave")], { guard: { clientId: "c1", token: "s1", superseded: true, user: "alice" } })).toEqual({ entries: [], orphans: ["e1"] });
     expect(await b!.log.append("t", [chat("leave")], { guard: { clientId: "c1", token: "s1", superseded: true } })).toBeNull(); // once
     expect((await a!.log.head("t")).seq).toBe(head);
     const after = await view(b!, "t", ["s1", "s2"]);

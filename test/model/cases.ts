@@ -193,6 +193,14 @@ export const FIXED_CASES: FixedCase[] = [
     ]),
   },
   {
+    name: "a resume closed deliberately while its join fails in an outage, then a fresh connection elsewhere: the session it named was kept for its window and taken over, its entity stayed",
+    finding: "model (new)",
+    scenario: s(1500, [
+      { k: "conn", c: 2, n: 0 }, { k: "entity", c: 2, op: 0, p: 0 }, { k: "drop", c: 2, late: 100 }, { k: "conn", c: 2, n: 1, q: true }, { k: "leave", c: 2, q: true },
+      { k: "outage", ms: 100, lose: false }, { k: "conn", c: 2, n: 0 }, { k: "chat", c: 0 },
+    ]),
+  },
+  {
     name: "oracle: a plain client's drop noticed while its fresh connection elsewhere is still joining is a legit leave (then its join)",
     finding: "model (oracle)",
     scenario: s(1500, [{ k: "conn", c: 5, n: 1 }, { k: "drop", c: 5, late: 401 }, { k: "tick", ms: 400 }, { k: "conn", c: 5, n: 0, q: true }, { k: "tick", ms: 10 }, { k: "hold", n: 0, ms: 50 }]),
