@@ -28,19 +28,18 @@ import { releasesOf } from "./holds.ts";
 import { hostAmong, hostChange, hostOf } from "./host.ts";
 import type { Room } from "./room.ts";
 
-/** How {@link Sessions.depart} departs (all optional). */
+/**
+ * How {@link Sessions.depart} departs: only while the hold is `detached` with its window closed,
+ * held through `conn`, or the `user`'s; `after` runs once the log answered; `reset` keeps the
+ * hold (see {@link Sessions.restart}); a `deliberate` end (1000, a kick) wins even after a
+ * takeover (see `Sessions.#superseded`).
+ */
 export interface Departure {
-  /** Only while the hold is detached and its window has closed (a due hold). */
   detached?: boolean;
-  /** Only while held through this connection. */
   conn?: string;
-  /** Only while the hold is this user's (a departure not made by its connection). */
   user?: string | null;
-  /** Runs once the log answered. */
   after?: () => void;
-  /** Keep the hold (a session that ended unheard gives way to the one that took it over here). */
   reset?: boolean;
-  /** A deliberate end (1000, a kick): it wins even after a takeover (see `Sessions.#superseded`). */
   deliberate?: boolean;
 }
 
@@ -85,6 +84,10 @@ export interface SessionsOptions {
 export class Sessions {
   /** Detaches the store could not take yet (retried by the sweep, so a hold never stays attached to a gone connection). */
   readonly #detaches: Detach[] = [];
+  /** Departures whose room (not open here) could not be read from the store yet (retried by the sweep). */
+  readonly #departs: { roomId: string; clientId: string; token: string; how: Departure }[] = [];
+  /** Those already logged (once each). */
+  readonly #warned = new WeakSet<Departure>();
   constructor(readonly opts: SessionsOptions) {}
 
   /** Claims the client id of a joining connection (resuming its session when it asks to). */
@@ -175,7 +178,15 @@ export class Sessions {
   depart(roomId: string, clientId: string, token: string, how: Departure = {}): void {
     const { detached = false, conn, after, reset = false, deliberate = false, user } = how;
     const room = this.opts.room(roomId);
-    void then(room.ephemeral ? this.opts.hydrate(room) : undefined, () => {
+    // A room not open here is read from the store first; unreachable, the sweep tries again.
+    const ready: Maybe<boolean> = !room.ephemeral || Promise.resolve().then(() => this.opts.hydrate(room)).then(() => true, (e: Error) => {
+      if (!this.#warned.has(how)) this.opts.logger.warn("cluster_call_failed", { what: "read room for a departure", message: e.message });
+      this.#warned.add(how);
+      this.#departs.push({ roomId, clientId, token, how });
+      return false;
+    });
+    void then(ready, (read) => {
+      if (!read) return;
       const out = this.opts.out;
       const hostBefore = hostOf(room.world);
       const hostAfter = hostAmong([...room.world.players.values()].filter((p) => p.client_id !== clientId));
@@ -260,6 +271,7 @@ export class Sessions {
   /** The sweep: departs clients whose detached window closed (cluster-wide: whichever instance sees it first). */
   expire(now: number): void {
     for (const d of this.#detaches.splice(0)) this.#detach(d);
+    for (const d of this.#departs.splice(0)) this.depart(d.roomId, d.clientId, d.token, d.how);
     this.#quiet("expire holds", () => then(this.opts.claims.due(now, 100), (due) => {
       for (const d of due) {
         // Forgotten only once the departure was answered: an instance dying between the two leaves it due for another.

@@ -201,6 +201,13 @@ export const FIXED_CASES: FixedCase[] = [
     ]),
   },
   {
+    name: "the same with the room not open on that instance: the departure's read of the room threw in the outage (an unhandled rejection)",
+    finding: "model (new)",
+    scenario: s(1500, [
+      { k: "conn", c: 2, n: 0 }, { k: "entity", c: 2, op: 0, p: 0 }, { k: "drop", c: 2, late: 0 }, { k: "outage", ms: 100, lose: false }, { k: "conn", c: 2, n: 1, q: true }, { k: "leave", c: 2, q: true }, { k: "tick", ms: 500 },
+    ]),
+  },
+  {
     name: "oracle: a plain client's drop noticed while its fresh connection elsewhere is still joining is a legit leave (then its join)",
     finding: "model (oracle)",
     scenario: s(1500, [{ k: "conn", c: 5, n: 1 }, { k: "drop", c: 5, late: 401 }, { k: "tick", ms: 400 }, { k: "conn", c: 5, n: 0, q: true }, { k: "tick", ms: 10 }, { k: "hold", n: 0, ms: 50 }]),
