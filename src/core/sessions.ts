@@ -86,8 +86,7 @@ export class Sessions {
   readonly #detaches: Detach[] = [];
   /** Departures whose room (not open here) could not be read from the store yet (retried by the sweep). */
   readonly #departs: { roomId: string; clientId: string; token: string; how: Departure }[] = [];
-  /** Those already logged (once each). */
-  readonly #warned = new WeakSet<Departure>();
+  readonly #warned = new WeakSet<Departure>(); // those of them already logged
   constructor(readonly opts: SessionsOptions) {}
 
   /** Claims the client id of a joining connection (resuming its session when it asks to). */
@@ -178,15 +177,7 @@ export class Sessions {
   depart(roomId: string, clientId: string, token: string, how: Departure = {}): void {
     const { detached = false, conn, after, reset = false, deliberate = false, user } = how;
     const room = this.opts.room(roomId);
-    // A room not open here is read from the store first; unreachable, the sweep tries again.
-    const ready: Maybe<boolean> = !room.ephemeral || Promise.resolve().then(() => this.opts.hydrate(room)).then(() => true, (e: Error) => {
-      if (!this.#warned.has(how)) this.opts.logger.warn("cluster_call_failed", { what: "read room for a departure", message: e.message });
-      this.#warned.add(how);
-      this.#departs.push({ roomId, clientId, token, how });
-      return false;
-    });
-    void then(ready, (read) => {
-      if (!read) return;
+    const go = (): void => {
       const out = this.opts.out;
       const hostBefore = hostOf(room.world);
       const hostAfter = hostAmong([...room.world.players.values()].filter((p) => p.client_id !== clientId));
@@ -211,6 +202,15 @@ export class Sessions {
           if (announce) out.reliable(room, announce);
         },
       });
+    };
+    if (!room.ephemeral) return go();
+    // A room not open here is read from the store first; unreachable, the sweep tries again.
+    let read: Maybe<void>;
+    try { read = this.opts.hydrate(room); } catch (e) { read = Promise.reject(e); }
+    void Promise.resolve(read).then(go, (e: Error) => {
+      if (!this.#warned.has(how)) this.opts.logger.warn("cluster_call_failed", { what: "read room for a departure", message: e.message });
+      this.#warned.add(how);
+      this.#departs.push({ roomId, clientId, token, how });
     });
   }
 
