@@ -41,7 +41,15 @@ export interface RoomState {
   holders: Map<string, Holder>;
   /** session id → client id */
   sessions: Map<string, string>;
+  /** client id → sessions its holder took it over from, newest first (see `RoomChange.guard.superseded`). */
+  superseded: Map<string, Superseded[]>;
   members: Map<string, MemberInfo>;
+}
+
+/** A session whose client id a newer connection of the same user took over: its token and the entities the client owned then. */
+export interface Superseded {
+  token: string;
+  entities: string[];
 }
 
 /** A bus frame on its way to one node. */
@@ -115,7 +123,7 @@ export class MemoryBroker {
   /** @internal A room's state, made on first use. */
   room(id: string): RoomState {
     let r = this.rooms.get(id);
-    if (!r) this.rooms.set(id, (r = { players: new Map(), entities: new Map(), holders: new Map(), sessions: new Map(), members: new Map() }));
+    if (!r) this.rooms.set(id, (r = { players: new Map(), entities: new Map(), holders: new Map(), sessions: new Map(), superseded: new Map(), members: new Map() }));
     return r;
   }
 

@@ -3,7 +3,7 @@
  * {@link applyChange}, the room change of a log append (the Redis scripts do the same).
  * @module
  */
-import type { MemoryBroker } from "./memory-broker.ts";
+import type { MemoryBroker, RoomState } from "./memory-broker.ts";
 import { dueKey, parseDueKey } from "./shared.ts";
 import type { Claim, ClientClaims, DueHold, Holder, RoomChange, RoomSnapshot, WorldStore } from "./types.ts";
 
@@ -15,6 +15,8 @@ import type { Claim, ClientClaims, DueHold, Holder, RoomChange, RoomSnapshot, Wo
 export function applyChange(broker: MemoryBroker, room: string, change: RoomChange): { orphans: string[]; announce: boolean } | null {
   const r = broker.room(room);
   const g = change.guard;
+  if (g && g.user !== undefined && r.holders.get(g.clientId)?.user !== g.user) return null;
+  if (g?.superseded) return applySuperseded(r, g.clientId, g.token);
   if (g) {
     const h = r.holders.get(g.clientId);
     if (!h || h.token !== g.token || (g.conn !== undefined && h.conn !== g.conn)) return null;
@@ -25,6 +27,7 @@ export function applyChange(broker: MemoryBroker, room: string, change: RoomChan
   if (g && (change.release || change.reset)) {
     if (change.release) {
       r.holders.delete(g.clientId);
+      r.superseded.delete(g.clientId);
       if (r.sessions.get(g.token) === g.clientId) r.sessions.delete(g.token);
       broker.due.delete(dueKey(room, g.clientId, g.token));
     }
@@ -40,6 +43,43 @@ export function applyChange(broker: MemoryBroker, room: string, change: RoomChan
   for (const [id, owner, snap] of change.entities ?? []) r.entities.set(id, { owner, snapshot: snap.slice() });
   for (const id of change.despawn ?? []) r.entities.delete(id);
   return { orphans, announce: !change.presence || had === (change.presence === "leave") };
+}
+
+/**
+ * The late end of a session whose client id was taken over (see `RoomChange.guard.superseded`):
+ * drops the entities the client owned at the takeover and still owns; `null` when the holder
+ * took no such session over (or this end was applied already).
+ */
+function applySuperseded(r: RoomState, clientId: string, token: string): { orphans: string[]; announce: boolean } | null {
+  const list = r.superseded.get(clientId) ?? [];
+  const i = list.findIndex((s) => s.token === token);
+  if (!r.holders.has(clientId) || i < 0) return null;
+  const [s] = list.splice(i, 1);
+  if (list.length === 0) r.superseded.delete(clientId);
+  const orphans = s!.entities.filter((id) => r.entities.get(id)?.owner === clientId);
+  for (const id of orphans) r.entities.delete(id);
+  return { orphans, announce: false };
+}
+
+/** How many taken-over sessions a hold remembers. */
+export const SUPERSEDED_KEPT = 4;
+
+/**
+ * What the new holder of `clientId` remembers of the sessions it took over: on a takeover by
+ * another connection, the replaced token with the entities the client owns now, before what
+ * the replaced holder remembered; on a resume or a connection moving its hold to a session,
+ * the same as before; nothing for a free client id.
+ */
+function supersede(r: RoomState, clientId: string, cur: Holder | undefined, next: Holder): void {
+  const kept = r.superseded.get(clientId) ?? [];
+  r.superseded.delete(clientId);
+  if (!cur) return;
+  let list = kept;
+  if (cur.token !== next.token && !(cur.conn !== undefined && cur.conn === next.conn)) {
+    const owned = [...r.entities].filter(([, e]) => e.owner === clientId).map(([id]) => id);
+    list = [...(owned.length > 0 ? [{ token: cur.token, entities: owned }] : []), ...kept].slice(0, SUPERSEDED_KEPT);
+  }
+  if (list.length > 0) r.superseded.set(clientId, list);
 }
 
 /** The world store over the broker's shared state. */
@@ -90,6 +130,7 @@ export class MemoryClaims implements ClientClaims {
     if (cur) this.broker.due.delete(dueKey(room, clientId, cur.token));
     const next: Holder = { user: holder.user, token: holder.token, node: holder.node };
     if (holder.conn !== undefined) next.conn = holder.conn;
+    supersede(r, clientId, cur, next);
     r.holders.set(clientId, next);
     if (sessionId !== undefined) r.sessions.set(sessionId, clientId);
     this.broker.touchNodeRoom(holder.node, room);

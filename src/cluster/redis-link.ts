@@ -25,7 +25,7 @@ export interface ScriptCommands {
   gwRebase(log: string, hist: string, epoch: number, next: number, ttl: number): Promise<string>;
   gwLoadBuffer(log: string, hist: string, players: string, entities: string, holders: string, epoch: number, ttl: number): Promise<[Buffer[], Buffer[], Buffer[], Buffer[]]>;
   gwSetIfExists(hash: string, field: string, value: Buffer): Promise<number>;
-  gwClaim(holders: string, sessions: string, clientId: string, json: string, token: string, user: string, sessionId: string, ttl: number, conn: string): Promise<string[]>;
+  gwClaim(holders: string, sessions: string, owners: string, clientId: string, json: string, token: string, user: string, sessionId: string, ttl: number, conn: string): Promise<string[]>;
   gwDetach(holders: string, clientId: string, token: string, conn: string, until: number): Promise<string[]>;
   gwDueFix(due: string, entry: string, score: string, next: number | ""): Promise<number>;
   gwReapRoom(members: string, holders: string, sessions: string, nodeId: string, until: number): Promise<[string[], string[], string[]]>;
@@ -88,7 +88,7 @@ export class RedisLink {
     define("gwRebase", 2, REBASE_LUA);
     define("gwLoad", 5, LOAD_LUA);
     define("gwSetIfExists", 1, SET_IF_EXISTS_LUA);
-    define("gwClaim", 2, CLAIM_LUA);
+    define("gwClaim", 3, CLAIM_LUA);
     define("gwDetach", 1, DETACH_LUA);
     define("gwDueFix", 1, DUE_FIX_LUA);
     define("gwReapRoom", 3, REAP_ROOM_LUA);

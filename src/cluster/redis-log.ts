@@ -38,8 +38,9 @@ export class RedisRoomLog implements RoomLog {
     const args: (string | number | Buffer)[] = [
       k.log, k.hist, k.players, k.entities, k.owners, k.holders, k.sessions,
       k.channel, link.header, randomEpoch(), this.#size, this.#ttl, link.publishCommand,
-      g?.clientId ?? "", g?.token ?? "", `${g?.detached ? "1" : "0"}${g?.conn ?? ""}`, `${change.release ? "1" : change.reset ? "2" : "0"}${change.presence === "join" ? "J" : change.presence === "leave" ? "L" : ""}`, this.#presenceTtl,
+      g?.clientId ?? "", g?.token ?? "", `${g?.superseded ? "2" : g?.detached ? "1" : "0"}${g?.conn ?? ""}`, `${change.release ? "1" : change.reset ? "2" : "0"}${change.presence === "join" ? "J" : change.presence === "leave" ? "L" : ""}`, this.#presenceTtl,
       players.length, entities.length, despawn.length, this.#clock.now(),
+      g?.user === undefined ? "" : g.user === null ? "-" : `=${g.user}`,
     ];
     for (const [id, snap] of players) args.push(id, asBuffer(snap));
     for (const [id, owner, snap] of entities) args.push(id, owner, asBuffer(snap));

@@ -1,23 +1,29 @@
 /**
  * The Lua scripts of the Redis backend's client claims and node registry (the room log's and
  * world's are in redis-scripts.ts). Each touches the keys of ONE hash tag, so every script runs
- * on Redis Cluster too. Holder records are the JSON of `shared.ts` (`{"u","t","n","c","d"}`).
+ * on Redis Cluster too. Holder records are the JSON of `shared.ts` (`{"u","t","n","c","d"}`),
+ * plus `p` (the sessions a takeover replaced, see {@link CLAIM_LUA}) which only the scripts read.
  * @module
  */
 
 /**
  * Claims a client id (see `ClientClaims.claim`; decided as `mayTake` in memory-world.ts).
- * KEYS: 1 `holders`, 2 `sessions`. ARGV: 1 client id, 2 the new holder JSON, 3 its token,
- * 4 its user (`""` when anonymous), 5 session id or `""`, 6 presence expiry ms, 7 its connection id.
- * Returns `{"ok"}`, `{"ok", previous JSON}` or `{"no", current JSON}`.
+ * KEYS: 1 `holders`, 2 `sessions`, 3 `owners`. ARGV: 1 client id, 2 the new holder JSON, 3 its
+ * token, 4 its user (`""` when anonymous), 5 session id or `""`, 6 presence expiry ms, 7 its
+ * connection id. A takeover by another connection stores in the new holder's `p` the replaced
+ * token with the entities the client owns now (`{t, e}`), before the replaced holder's own `p`
+ * (at most 4; `supersede` in memory-world.ts). Returns `{"ok"}`, `{"ok", previous JSON}` or
+ * `{"no", current JSON}`.
  */
 export const CLAIM_LUA = `
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 local prev = nil
+local kept = nil
 if cur then
   local h = cjson.decode(cur)
   local user = h.u
   if user == cjson.null then user = '' end
+  kept = h.p
   if h.t == ARGV[3] then
     if user ~= ARGV[4] then return {'no', cur} end
     if h.d == nil then prev = cur end
@@ -27,9 +33,30 @@ if cur then
     if not sameUser and not sameConn then return {'no', cur} end
     if redis.call('HGET', KEYS[2], h.t) == ARGV[1] then redis.call('HDEL', KEYS[2], h.t) end
     prev = cur
+    if not sameConn then
+      local owned = {}
+      local all = redis.call('HGETALL', KEYS[3])
+      for i = 1, #all, 2 do
+        if all[i + 1] == ARGV[1] then owned[#owned + 1] = all[i] end
+      end
+      local list = {}
+      if #owned > 0 then list[1] = {t = h.t, e = owned} end
+      if type(h.p) == 'table' then
+        for _, s in ipairs(h.p) do
+          if #list < 4 then list[#list + 1] = s end
+        end
+      end
+      kept = list
+    end
   end
 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local json = ARGV[2]
+if type(kept) == 'table' and #kept > 0 then
+  local n = cjson.decode(json)
+  n.p = kept
+  json = cjson.encode(n)
+end
+redis.call('HSET', KEYS[1], ARGV[1], json)
 if ARGV[5] ~= '' then redis.call('HSET', KEYS[2], ARGV[5], ARGV[1]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
 redis.call('PEXPIRE', KEYS[2], ARGV[6])

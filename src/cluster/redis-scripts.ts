@@ -28,12 +28,16 @@ end
  * ARGV: 1 the bus channel, 2 the publisher's node envelope header, 3 a random non-zero uint32
  * used as the epoch if the room's log has none, 4 history size (`XADD MAXLEN ~`), 5 idle expiry
  * of the log in ms, 6 `PUBLISH` or `SPUBLISH`, 7 guard client id (`""`: no guard), 8 guard
- * token, 9 `"1"` when the hold must be detached with its window closed by ARGV[15] else `"0"`,
- * followed by the connection that must hold it (or nothing), 10 `"1"` to release the hold,
+ * token, 9 `"1"` when the hold must be detached with its window closed by ARGV[15], `"2"` for a
+ * superseded session (`RoomChange.guard.superseded`: its entry in the holder's `p` is consumed,
+ * the entities it lists that the client still owns are dropped, nothing else happens and
+ * `{"0", "0", dropped ids…}` is returned) else `"0"`, followed by the connection that must hold
+ * it (or nothing), 10 `"1"` to release the hold,
  * `"2"` to reset it (player and entities dropped, hold kept) else `"0"`, followed by `J` / `L` when the frames announce the guard's client joining /
  * leaving (appended only if its stored player is absent / present; `RoomChange.presence`),
  * 11 presence expiry in ms, 12 number of players P, 13 number of entities E, 14 number of
- * despawns D, 15 now (ms, the caller's clock), then P × (client id, snapshot),
+ * despawns D, 15 now (ms, the caller's clock), 16 the user the hold must be (`""`: any, `"-"`:
+ * anonymous, else `"="` followed by the user), then P × (client id, snapshot),
  * E × (entity id, owner, snapshot), D × entity id, and the frames.
  *
  * Returns `{"guard"}` when the guard does not hold (nothing changed), else
@@ -46,13 +50,36 @@ if g ~= '' then
   local hj = redis.call('HGET', KEYS[6], g)
   if not hj then return {'guard'} end
   local h = cjson.decode(hj)
-  if h.t ~= ARGV[8] then return {'guard'} end
   local flag, conn = string.sub(ARGV[9], 1, 1), string.sub(ARGV[9], 2)
+  if ARGV[16] == '-' and h.u ~= cjson.null then return {'guard'} end
+  if string.sub(ARGV[16], 1, 1) == '=' and h.u ~= string.sub(ARGV[16], 2) then return {'guard'} end
+  if flag == '2' then
+    local found = nil
+    if type(h.p) == 'table' then
+      for i, s in ipairs(h.p) do
+        if not found and s.t == ARGV[8] then found = i end
+      end
+    end
+    if not found then return {'guard'} end
+    local s = table.remove(h.p, found)
+    if #h.p == 0 then h.p = nil end
+    redis.call('HSET', KEYS[6], g, cjson.encode(h))
+    local res = {'0', '0'}
+    for _, id in ipairs(s.e) do
+      if redis.call('HGET', KEYS[5], id) == g then
+        redis.call('HDEL', KEYS[5], id)
+        redis.call('HDEL', KEYS[4], id)
+        res[#res + 1] = id
+      end
+    end
+    return res
+  end
+  if h.t ~= ARGV[8] then return {'guard'} end
   if flag == '1' and (h.d == nil or h.d > tonumber(ARGV[15])) then return {'guard'} end
   if conn ~= '' and h.c ~= conn then return {'guard'} end
 end
 local np, ne, nd = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
-local at = 16
+local at = 17
 local players, entities, despawn = {}, {}, {}
 for i = 1, np do players[i] = {ARGV[at], ARGV[at + 1]}; at = at + 2 end
 for i = 1, ne do entities[i] = {ARGV[at], ARGV[at + 1], ARGV[at + 2]}; at = at + 3 end

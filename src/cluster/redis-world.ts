@@ -45,7 +45,7 @@ export class RedisClaims implements ClientClaims {
     const k = link.keys.room(room);
     const ttl = link.opts.presenceTtlMs ?? CLUSTER_DEFAULTS.presenceTtlMs;
     const next: Holder = { user: holder.user, token: holder.token, node: holder.node, conn: holder.conn };
-    const r = await link.run("claim client id", () => link.scripts.gwClaim(k.holders, k.sessions, clientId, encodeHolder(next), holder.token, holder.user ?? "", sessionId ?? "", ttl, holder.conn ?? ""));
+    const r = await link.run("claim client id", () => link.scripts.gwClaim(k.holders, k.sessions, k.owners, clientId, encodeHolder(next), holder.token, holder.user ?? "", sessionId ?? "", ttl, holder.conn ?? ""));
     // The node's room set (its own hash tag) tells a survivor where to look if this node dies.
     const mine = link.keys.nodeRooms(holder.node);
     void link.exec("add room to node", link.cmd.pipeline().sadd(mine, room).pexpire(mine, ttl)).catch(() => {});

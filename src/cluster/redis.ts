@@ -32,7 +32,7 @@
  * | `P:{room}:players`          | hash    | client id → encoded PlayerSnapshot                |
  * | `P:{room}:entities`         | hash    | entity id → encoded EntitySnapshot                |
  * | `P:{room}:owners`           | hash    | entity id → owner client id                       |
- * | `P:{room}:holders`          | hash    | client id → holder JSON (user, token, node, conn, detached-until) |
+ * | `P:{room}:holders`          | hash    | client id → holder JSON (user, token, node, conn, detached-until, sessions it took over) |
  * | `P:{room}:sessions`         | hash    | session id → client id                            |
  * | `P:{@nodes}:beats`          | zset    | node id by last heartbeat (ms)                    |
  * | `P:{@nodes}:info`           | hash    | node id → NodeInfo JSON                           |

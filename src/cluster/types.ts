@@ -82,8 +82,17 @@ export interface Holder {
  * that a resume and a new drop opened meanwhile.
  */
 export interface RoomChange {
-  /** `conn`: and held by that connection (a departure of a connection, never of its successor). */
-  guard?: { clientId: string; token: string; conn?: string; detached?: boolean };
+  /**
+   * `conn`: and held by that connection (a departure of a connection, never of its successor).
+   * `superseded`: instead, only if the current holder took the client id over from `token` (a
+   * newer connection of the same user, see {@link ClientClaims.claim}) and that session's end
+   * has not been applied yet: the entities the client owned at the takeover (and still owns)
+   * are dropped and returned as `orphans`; nothing else of the change applies, no frame is
+   * appended, the hold and player stay (the player carries on). Applies once per takeover.
+   * `user`: and the hold is that user's (null: anonymous; for a departure not made by the
+   * connection that holds).
+   */
+  guard?: { clientId: string; token: string; conn?: string; detached?: boolean; superseded?: boolean; user?: string | null };
   /** Departure: drops the guard's hold, its session index, its player and every entity it owns. */
   release?: boolean;
   /**
@@ -182,7 +191,9 @@ export interface ClientClaims {
   /**
    * Takes `clientId` for `holder`: granted when nobody holds it, when the same token holds it
    * (a resume: re-attached), or when the same user does (the previous hold is returned so its
-   * connection can be closed); refused when another user holds it.
+   * connection can be closed); refused when another user holds it. A takeover by another
+   * connection remembers the replaced token with the entities the client owns then (the last
+   * four such), for a late deliberate end of that session (`RoomChange.guard.superseded`).
    */
   claim(room: string, clientId: string, holder: Holder, sessionId?: string): Claim | Promise<Claim>;
   /** The client id a session holds in the room, if the session still holds one. */

@@ -52,7 +52,20 @@ type Replay = { admission: Admission; got?: LogEntry[] | null };
 
 /** Joins connections to their rooms. */
 export class Joiner {
+  /** How the connections that closed while joining closed. */
+  readonly #closedWith = new WeakMap<Connection, number>();
   constructor(readonly opts: JoinerOptions) {}
+
+  /** A connection closed before it became a member: its join ends by this code (see {@link #joined}). */
+  closed(conn: Connection, code: number): void {
+    this.#closedWith.set(conn, code);
+  }
+
+  /** Whether `conn` was closed deliberately (1000, or a kick) while it was joining. */
+  #deliberate(conn: Connection): boolean {
+    const code = this.#closedWith.get(conn);
+    return code === CloseCode.NORMAL || code === CloseCode.KICKED;
+  }
 
   /** Joins an admitted connection (its `room` names the room to join). */
   join(conn: Connection): void {
@@ -72,6 +85,8 @@ export class Joiner {
       room.joining--;
       conn.releaseSlot();
       this.opts.out.closeWith(conn, CloseCode.INTERNAL, ErrorCode.DISCONNECT, "Could not join the room; try again");
+      // A resume the client had closed deliberately meanwhile: the session it named ends.
+      if (this.#deliberate(conn)) this.opts.sessions.abandoned(conn);
       this.opts.rooms.release(room);
     });
   }
@@ -98,8 +113,9 @@ export class Joiner {
     if (conn.isClosed) {
       // Closed while joining, after its claim: it holds the client id, so it ends as a dropped
       // member would (a session keeps its window: the connection it replaced may still be on
-      // its way out, and the client never learned whether it got in).
-      if (admission.kind !== "conflict") opts.sessions.ended(conn, CloseCode.GOING_AWAY);
+      // its way out, and the client never learned whether it got in) — unless it closed
+      // deliberately (1000, or a kick): the client wants out, its session ends now.
+      if (admission.kind !== "conflict") opts.sessions.ended(conn, this.#deliberate(conn) ? this.#closedWith.get(conn)! : CloseCode.GOING_AWAY);
       return opts.rooms.release(room);
     }
     if (admission.kind === "conflict") {

@@ -111,7 +111,7 @@ export class Server implements ConnectionEvents {
         backend, clock, logger: log, runtime: this.runtime, heartbeatMs: cfg.nodeHeartbeatMs, nodeTtlMs: cfg.nodeTtlMs, resumeWindowMs: cfg.resumeWindowMs,
         rooms: () => this.rooms.values(),
         connections: () => this.connections.size,
-        departed: (room, clientId, token) => this.sessions.depart(room, clientId, token, false),
+        departed: (room, clientId, token) => this.sessions.depart(room, clientId, token),
         head: (room, h) => inOrder.catchUp(room, h.epoch, h.seq),
       })
       : new LocalReplication(backend.nodeId, backend.log));
@@ -266,12 +266,12 @@ export class Server implements ConnectionEvents {
   closed(conn: Connection, code: number, reason: string): void {
     if (!this.connections.delete(conn)) return;
     conn.releaseSlot();
-    const m = this.metrics;
-    m.connectionsActive--;
-    m.closed(code);
-    if (code === 1006 || code === 0 || code === 1011) m.connectionErrors++;
+    this.metrics.connectionsActive--;
+    this.metrics.closed(code);
+    if (code === 1006 || code === 0 || code === 1011) this.metrics.connectionErrors++;
     const room = conn.room as Room;
     const fields = { room: room.id, connection: conn.id, user: conn.userId, code, reason: reason || undefined };
+    if (!conn.joined) this.joiner.closed(conn, code);
     if (!conn.joined || !room.remove(conn)) return this.log.info("connection_close", { ...fields, pending: true });
     this.delivery.forget(conn);
     this.acks.untrack(conn);

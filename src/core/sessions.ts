@@ -28,6 +28,21 @@ import { releasesOf } from "./holds.ts";
 import { hostAmong, hostChange, hostOf } from "./host.ts";
 import type { Room } from "./room.ts";
 
+/**
+ * How {@link Sessions.depart} departs: only while the hold is `detached` with its window closed,
+ * held through `conn`, or the `user`'s; `after` runs once the log answered; `reset` keeps the
+ * hold (see {@link Sessions.restart}); a `deliberate` end (1000, a kick) wins even after a
+ * takeover (see `Sessions.#superseded`).
+ */
+export interface Departure {
+  detached?: boolean;
+  conn?: string;
+  user?: string | null;
+  after?: () => void;
+  reset?: boolean;
+  deliberate?: boolean;
+}
+
 /** A detach the store has not taken yet. */
 type Detach = { room: string; clientId: string; token: string; conn: string; until: number };
 
@@ -69,6 +84,9 @@ export interface SessionsOptions {
 export class Sessions {
   /** Detaches the store could not take yet (retried by the sweep, so a hold never stays attached to a gone connection). */
   readonly #detaches: Detach[] = [];
+  /** Departures whose room (not open here) could not be read from the store yet (retried by the sweep). */
+  readonly #departs: { roomId: string; clientId: string; token: string; how: Departure }[] = [];
+  readonly #warned = new WeakSet<Departure>(); // those of them already logged
   constructor(readonly opts: SessionsOptions) {}
 
   /** Claims the client id of a joining connection (resuming its session when it asks to). */
@@ -144,28 +162,32 @@ export class Sessions {
       this.#detach({ room: room.id, clientId: conn.clientId, token: conn.token, conn: conn.id, until });
       return;
     }
-    this.depart(room.id, conn.clientId, conn.token, false, conn.id);
+    this.depart(room.id, conn.clientId, conn.token, { conn: conn.id, deliberate: code === CloseCode.NORMAL || code === CloseCode.KICKED });
   }
 
   /**
    * Departs a client if `token` still holds it (with `detached`: only while that hold is
    * detached): PRESENCE_LEAVE (naming the host after it), then OBJECT_RELEASE for what it held,
    * ENTITY_DESPAWN for every entity it owned and — when it was the host — the new host, all in
-   * the room log, so every instance and every resumed client hears it once.
+   * the room log, so every instance and every resumed client hears it once. A `deliberate`
+   * end (1000, a kick) refused because a newer connection of the same user took the client id
+   * over first (the store heard of the end only after an outage) still drops what this session
+   * owned: see {@link #superseded}.
    */
-  depart(roomId: string, clientId: string, token: string, detached: boolean, conn?: string, after?: () => void, reset = false): void {
+  depart(roomId: string, clientId: string, token: string, how: Departure = {}): void {
+    const { detached = false, conn, after, reset = false, deliberate = false, user } = how;
     const room = this.opts.room(roomId);
-    void then(room.ephemeral ? this.opts.hydrate(room) : undefined, () => {
+    const go = (): void => {
       const out = this.opts.out;
       const hostBefore = hostOf(room.world);
       const hostAfter = hostAmong([...room.world.players.values()].filter((p) => p.client_id !== clientId));
       const leave = { type: MessageType.PRESENCE_LEAVE, payload: "presence_event" as const, presence_event: { client_id: clientId, event_type: PresenceEventType.LEAVE, data: { host_client_id: hostAfter } } };
       out.reliable(room, leave, {
-        change: { guard: { clientId, token, detached, conn }, release: !reset, reset, presence: this.opts.presence },
+        change: { guard: { clientId, token, detached, conn, user }, release: !reset, reset, presence: this.opts.presence },
         patient: true,
         done: (_seq, orphans, refused) => {
           after?.();
-          if (refused) return;
+          if (refused) return void (deliberate && this.#superseded(room, clientId, token, user));
           // Released. The leave itself was not appended when the room never had the join (its
           // instance died before appending it): then its state here goes quietly.
           const now = this.opts.clock.now();
@@ -180,6 +202,40 @@ export class Sessions {
           if (announce) out.reliable(room, announce);
         },
       });
+    };
+    if (!room.ephemeral) return go();
+    // A room not open here is read from the store first; unreachable, the sweep tries again.
+    let read: Maybe<void>;
+    try { read = this.opts.hydrate(room); } catch (e) { read = Promise.reject(e); }
+    void Promise.resolve(read).then(go, (e: Error) => {
+      if (!this.#warned.has(how)) this.opts.logger.warn("cluster_call_failed", { what: "read room for a departure", message: e.message });
+      this.#warned.add(how);
+      this.#departs.push({ roomId, clientId, token, how });
+    });
+  }
+
+  /**
+   * A session that ended deliberately while the store was unreachable, whose client id a newer
+   * connection of the same user took over (through another instance) before the end reached
+   * the store: the deliberate end still wins for what that session left — the entities the
+   * client owned at the takeover are despawned — but the player carries on with the new
+   * connection (no leave: the room already has it back). The store decides, once per takeover
+   * (`RoomChange.guard.superseded`); the LEAVE below is never appended, only its change applies.
+   */
+  #superseded(room: Room, clientId: string, token: string, user?: string | null): void {
+    const out = this.opts.out;
+    const marker = { type: MessageType.PRESENCE_LEAVE, payload: "presence_event" as const, presence_event: { client_id: clientId, event_type: PresenceEventType.LEAVE } };
+    out.reliable(room, marker, {
+      change: { guard: { clientId, token, superseded: true, user } },
+      patient: true,
+      done: (_seq, dropped, refused) => {
+        if (refused) return;
+        const now = this.opts.clock.now();
+        for (const id of dropped) {
+          room.world.despawn(id, now);
+          out.reliable(room, { type: MessageType.ENTITY_DESPAWN, payload: "entity_despawn", entity_despawn: { entity_id: id } }, { change: { despawn: [id] } });
+        }
+      },
     });
   }
 
@@ -188,7 +244,18 @@ export class Sessions {
    * and host change now, guarded by `conn`'s own hold, which stays.
    */
   restart(conn: Connection): void {
-    this.depart(conn.room.id, conn.clientId, conn.token, false, conn.id, undefined, true);
+    this.depart(conn.room.id, conn.clientId, conn.token, { conn: conn.id, reset: true });
+  }
+
+  /**
+   * A resume its client closed deliberately while it was joining, and whose join then failed
+   * (the store unreachable): the session it named ends, as the client asked — once the store
+   * is back, and only if that session of that user still holds the client id (or was taken
+   * over since, see {@link #superseded}).
+   */
+  abandoned(conn: Connection): void {
+    if (!conn.resume) return;
+    this.depart(conn.room.id, conn.clientId, conn.resume.sessionId, { deliberate: true, user: conn.userId });
   }
 
   #detach(d: Detach): void {
@@ -204,10 +271,11 @@ export class Sessions {
   /** The sweep: departs clients whose detached window closed (cluster-wide: whichever instance sees it first). */
   expire(now: number): void {
     for (const d of this.#detaches.splice(0)) this.#detach(d);
+    for (const d of this.#departs.splice(0)) this.depart(d.roomId, d.clientId, d.token, d.how);
     this.#quiet("expire holds", () => then(this.opts.claims.due(now, 100), (due) => {
       for (const d of due) {
         // Forgotten only once the departure was answered: an instance dying between the two leaves it due for another.
-        this.depart(d.room, d.clientId, d.token, true, undefined, () => this.#quiet("forget due hold", () => this.opts.claims.done(d)));
+        this.depart(d.room, d.clientId, d.token, { detached: true, after: () => this.#quiet("forget due hold", () => this.opts.claims.done(d)) });
       }
     }));
   }

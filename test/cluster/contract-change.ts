@@ -42,6 +42,8 @@ export const changeContract: Suite = (h) => {
       { clientId: "c2", token: "s2", conn: "conn-2" }, // detached: no connection holds it
       { clientId: "c2", token: "s1", detached: true }, // detached, but not by that token
       { clientId: "c2", token: "s2", detached: true }, // detached, but its window is still open
+      { clientId: "c1", token: "s1", user: "mallory" }, // another user's hold
+      { clientId: "c1", token: "s1", user: null }, // not an anonymous hold
     ];
     for (const guard of refused) {
       const change: RoomChange = { guard, release: true, players: [["c9", bytes("p9")]], entities: [["e9", "c9", bytes("e9")]], despawn: ["e1"] };
@@ -57,6 +59,7 @@ export const changeContract: Suite = (h) => {
     const ok = await a!.log.append("g", [chat("granted")], { guard: { clientId: "c1", token: "s1", conn: "conn-1" }, players: [["c1", bytes("p1b")]] });
     expect(ok!.entries.map((e) => e.seq)).toEqual([before.head.seq + 1]);
     expect(await a!.log.append("g", [], { guard: { clientId: "c1", token: "s1" } })).toEqual({ entries: [], orphans: [] });
+    expect(await a!.log.append("g", [], { guard: { clientId: "c1", token: "s1", user: "alice" } })).toEqual({ entries: [], orphans: [] });
     h.clock.advance(1000); // c2's window closes
     expect(await a!.log.append("g", [], { guard: { clientId: "c2", token: "s2", detached: true } })).toEqual({ entries: [], orphans: [] });
     expect((await view(b!, "g", [])).players).toEqual(["p1b"]);
@@ -106,7 +109,8 @@ export const changeContract: Suite = (h) => {
     const [d] = await b!.claims.due(until, 10);
     expect(d).toEqual({ room: "w", clientId: "c1", token: "s1" });
     // two sweepers race for the same due hold: one leave
-    const results = await Promise.all([a!, b!].map((x) => x.log.append("w", [chat("leave")], { guard: { clientId: "c1", token: "s1", detached: true }, release: true })));
+    expect(await a!.log.append("w", [chat("leave")], { guard: { clientId: "c1", token: "s1", detached: true, user: "alice" }, release: true })).toBeNull(); // anonymous hold
+    const results = await Promise.all([a!, b!].map((x) => x.log.append("w", [chat("leave")], { guard: { clientId: "c1", token: "s1", detached: true, user: null }, release: true })));
     expect(results.filter((x) => x !== null).length).toBe(1);
     expect(results.find((x) => x !== null)!.orphans).toEqual(["e1"]);
     expect(await view(a!, "w", ["s1"])).toMatchObject({ players: [], entities: [], holders: [], sessions: [undefined] });
@@ -172,5 +176,54 @@ export const changeContract: Suite = (h) => {
     expect(snap.entities).toEqual([]);
     expect(await holdOf(a!, "r", "c1")).toMatchObject({ token: "s1" });
     expect(await a!.claims.sessionClient("r", "s1")).toBe("c1");
+  });
+
+  test("superseded: a late deliberate end of a session whose client id was taken over drops only what the client owned at the takeover, once; the hold and player stay", async () => {
+    const [a, b] = await h.nodes(2);
+    await a!.claims.claim("t", "c1", holder("alice", "s1", "node-a", "conn-1"), "s1");
+    await a!.log.append("t", [chat("setup")], {
+      players: [["c1", bytes("p1")]],
+      entities: [["e1", "c1", bytes("e1")], ["e2", "c1", bytes("e2")], ["e3", "c2", bytes("e3")]],
+    });
+    // s1 ends deliberately, but the store hears of it only after the same user is back through B
+    expect(await b!.claims.claim("t", "c1", holder("alice", "s2", "node-b", "conn-2"), "s2")).toMatchObject({ ok: true, previous: { token: "s1" } });
+    await b!.log.append("t", [chat("spawn")], { guard: { clientId: "c1", token: "s2" }, entities: [["e4", "c1", bytes("e4")]], despawn: ["e2"] });
+    // the new session resumes elsewhere (a re-attach): the takeover is still remembered
+    await b!.claims.detach("t", "c1", "s2", "conn-2", h.clock.now() + 5_000);
+    await a!.claims.claim("t", "c1", holder("alice", "s2", "node-a", "conn-3"));
+    const head = (await a!.log.head("t")).seq;
+    expect(await a!.log.append("t", [chat("leave")], { guard: { clientId: "c1", token: "s1", conn: "conn-1" }, release: true })).toBeNull();
+    expect(await a!.log.append("t", [chat("leave")], { guard: { clientId: "c1", token: "s-other", superseded: true } })).toBeNull();
+    expect(await a!.log.append("t", [chat("leave")], { guard: { clientId: "c1", token: "s1", superseded: true, user: "mallory" } })).toBeNull();
+    expect(await a!.log.append("t", [chat("leave")], { guard: { clientId: "c1", token: "s1", superseded: true, user: "alice" } })).toEqual({ entries: [], orphans: ["e1"] });
+    expect(await b!.log.append("t", [chat("leave")], { guard: { clientId: "c1", token: "s1", superseded: true } })).toBeNull(); // once
+    expect((await a!.log.head("t")).seq).toBe(head);
+    const after = await view(b!, "t", ["s1", "s2"]);
+    expect(after.players).toEqual(["p1"]);
+    expect(after.entities).toEqual(["e3", "e4"]);
+    expect(after.holders).toEqual([["c1", { user: "alice", token: "s2", node: "node-a", conn: "conn-3" }]]);
+    expect(after.sessions).toEqual([undefined, "c1"]);
+  });
+
+  test("superseded: a chain of takeovers remembers each replaced session; moving a hold to a session of the same connection, a release or another user forgets nothing wrongly", async () => {
+    const [a] = await h.nodes(1);
+    const late = (token: string) => a!.log.append("ch", [chat("leave")], { guard: { clientId: "c1", token, superseded: true } });
+    await a!.claims.claim("ch", "c1", holder("alice", "k1", "node-a", "conn-1"));
+    await a!.log.append("ch", [], { entities: [["e1", "c1", bytes("e1")]] });
+    // the connection moves its hold to a session (acknowledged delivery turned on): not a takeover
+    await a!.claims.claim("ch", "c1", holder("alice", "s1", "node-a", "conn-1"), "s1");
+    expect(await late("k1")).toBeNull();
+    await a!.claims.claim("ch", "c1", holder("alice", "s2", "node-b", "conn-2"), "s2");
+    await a!.log.append("ch", [], { entities: [["e2", "c1", bytes("e2")]] });
+    await a!.claims.claim("ch", "c1", holder("alice", "s3", "node-c", "conn-3"), "s3");
+    // another user cannot take it: the remembered sessions stay with the holder
+    expect(await a!.claims.claim("ch", "c1", holder("mallory", "m1", "node-c", "conn-9"), "m1")).toMatchObject({ ok: false });
+    expect((await late("s2"))!.orphans.sort()).toEqual(["e1", "e2"]);
+    expect(await late("s1")).toEqual({ entries: [], orphans: [] }); // e1 is gone already
+    await a!.log.append("ch", [], { entities: [["e3", "c1", bytes("e3")]] });
+    await a!.claims.claim("ch", "c1", holder("alice", "s4", "node-c", "conn-4"), "s4");
+    await a!.log.append("ch", [], { guard: { clientId: "c1", token: "s4" }, release: true });
+    await a!.claims.claim("ch", "c1", holder("alice", "s5", "node-c", "conn-5"), "s5");
+    expect(await late("s3")).toBeNull(); // released since: a free client id remembers nothing
   });
 };

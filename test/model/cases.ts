@@ -163,18 +163,59 @@ export const FIXED_CASES: FixedCase[] = [
       { k: "drop", c: 1, late: 100 }, { k: "outage", ms: 100, lose: false }, { k: "leave", c: 0 }, { k: "conn", c: 0, n: 0 }, { k: "chat", c: 0 },
     ]),
   },
-];
-
-/**
- * Counterexamples the random runs still find (open; see docs/delivery.md, "Known gaps"). They run
- * as `test.failing`: each must fail today, and flips to a plain fixed case once fixed.
- */
-export const KNOWN_GAPS: FixedCase[] = [
   {
-    name: "a leave during a short outage, back at once through another instance (the first join fails in the outage): the old session's entity stays",
-    finding: "model (open)",
+    name: "a leave during a short outage, back at once through another instance (the first join fails in the outage): the old session's entity stayed (was a known gap)",
+    finding: "model (new)",
     scenario: s(1500, [
       { k: "conn", c: 2, n: 0 }, { k: "entity", c: 2, op: 0, p: 0 }, { k: "outage", ms: 101, lose: false }, { k: "leave", c: 2 }, { k: "conn", c: 2, n: 0 }, { k: "tick", ms: 200 },
     ]),
   },
+  {
+    name: "the same, and the new session spawns before the old one's late end reaches the store: only the old session's entity goes",
+    finding: "model (new)",
+    scenario: s(1500, [
+      { k: "conn", c: 2, n: 0 }, { k: "entity", c: 2, op: 0, p: 0 }, { k: "outage", ms: 101, lose: false }, { k: "leave", c: 2 }, { k: "conn", c: 2, n: 0 }, { k: "tick", ms: 210 },
+      { k: "entity", c: 2, op: 0, p: 0 }, { k: "tick", ms: 2000 }, { k: "entity", c: 2, op: 1, p: 0 },
+    ]),
+  },
+  {
+    name: "a resume closed deliberately (1000) while still joining, then a fresh connection: the session was kept for its window and taken over, its entity stayed",
+    finding: "model (new)",
+    scenario: s(1500, [
+      { k: "conn", c: 2, n: 0 }, { k: "entity", c: 2, op: 0, p: 0 }, { k: "drop", c: 2, late: 100 }, { k: "conn", c: 2, n: 1, q: true }, { k: "leave", c: 2 }, { k: "conn", c: 2, n: 0 }, { k: "chat", c: 0 },
+    ]),
+  },
+  {
+    name: "the same after its instance died: the resume closed deliberately while joining kept its session, the fresh connection took it over, its entity stayed",
+    finding: "model (new)",
+    scenario: s(1500, [
+      { k: "conn", c: 3, n: 1 }, { k: "entity", c: 3, op: 0, p: 0 }, { k: "kill", n: 1 }, { k: "conn", c: 3, n: 0, q: true }, { k: "leave", c: 3 }, { k: "conn", c: 3, n: 0 }, { k: "chat", c: 0 },
+    ]),
+  },
+  {
+    name: "a resume closed deliberately while its join fails in an outage, then a fresh connection elsewhere: the session it named was kept for its window and taken over, its entity stayed",
+    finding: "model (new)",
+    scenario: s(1500, [
+      { k: "conn", c: 2, n: 0 }, { k: "entity", c: 2, op: 0, p: 0 }, { k: "drop", c: 2, late: 100 }, { k: "conn", c: 2, n: 1, q: true }, { k: "leave", c: 2, q: true },
+      { k: "outage", ms: 100, lose: false }, { k: "conn", c: 2, n: 0 }, { k: "chat", c: 0 },
+    ]),
+  },
+  {
+    name: "the same with the room not open on that instance: the departure's read of the room threw in the outage (an unhandled rejection)",
+    finding: "model (new)",
+    scenario: s(1500, [
+      { k: "conn", c: 2, n: 0 }, { k: "entity", c: 2, op: 0, p: 0 }, { k: "drop", c: 2, late: 0 }, { k: "outage", ms: 100, lose: false }, { k: "conn", c: 2, n: 1, q: true }, { k: "leave", c: 2, q: true }, { k: "tick", ms: 500 },
+    ]),
+  },
+  {
+    name: "oracle: a plain client's drop noticed while its fresh connection elsewhere is still joining is a legit leave (then its join)",
+    finding: "model (oracle)",
+    scenario: s(1500, [{ k: "conn", c: 5, n: 1 }, { k: "drop", c: 5, late: 401 }, { k: "tick", ms: 400 }, { k: "conn", c: 5, n: 0, q: true }, { k: "tick", ms: 10 }, { k: "hold", n: 0, ms: 50 }]),
+  },
 ];
+
+/**
+ * Counterexamples the random runs still find (open; see docs/delivery.md, "Known gaps"). They run
+ * as `test.failing`: each must fail today, and flips to a plain fixed case once fixed. None open.
+ */
+export const KNOWN_GAPS: FixedCase[] = [];

@@ -90,12 +90,13 @@ export class Sim {
    * may stay open on its server a while; a leave after the client closed the newer one is its own.)
    */
   leavable(c: ModelClient): boolean {
-    const k = (this.#conns.get(c.id) ?? []).at(-1);
+    const conns = this.#conns.get(c.id) ?? [];
+    const open = (k: SimConn | undefined) => k !== undefined && k.node.alive && k.serverOpen;
     // A fresh connection still waiting for its hello is not a presence yet: a leave of the
-    // session before it (ended deliberately, or expired) may still come.
-    const fresh = c.state === "connecting" && c.connectingFresh;
-    const held = k !== undefined && k.node.alive && k.serverOpen && !fresh;
-    if (held) return false;
+    // session before it (ended deliberately, or expired) may still come — unless the server
+    // still holds the connection before it (a drop it has not noticed yet).
+    if (c.state === "connecting" && c.connectingFresh) return !open(conns.at(-2));
+    if (open(conns.at(-1))) return false;
     if (c.state === "idle") return true;
     if (c.state !== "dropped") return false;
     if (c.reliable && !c.sessionId) return true; // dropped before any session began: nothing to resume
@@ -146,6 +147,8 @@ export class Sim {
     while (this.clock.now() < end) {
       this.clock.advance(Math.min(STEP_MS, end - this.clock.now()));
       this.#due();
+      // What the due events did (a drop noticed: its leave) before the pump lets anything else in.
+      this.#snapshot();
       await this.pump();
       this.#autoResume();
       this.#snapshot();
