@@ -5,7 +5,7 @@
  * fits before anything is applied, so nothing is ever partially applied.
  * @module
  */
-import type { AvatarConfig, EntitySnapshot, ObjectGrab, PlayerSnapshot, Quaternion, Vector3, WorldState } from "../protocol/types.ts";
+import type { AvatarConfig, EntitySnapshot, Format, ObjectGrab, PlayerSnapshot, Quaternion, Vector3, WorldState } from "../protocol/types.ts";
 
 /** A player in the room (one per client id). */
 export interface Player {
@@ -22,6 +22,8 @@ export interface Player {
   joined_at?: number;
   /** Objects this player holds (OBJECT_GRAB not yet released; core/holds.ts). */
   holding?: ObjectGrab[];
+  /** Its snapshot as the hello encodes it, per format, while it is unchanged (hello-state.ts; dropped on every change). */
+  encoded?: Partial<Record<Format, string | Uint8Array>>;
 }
 
 /** A shared object. */
@@ -137,6 +139,7 @@ export class World {
     const p = this.players.get(clientId);
     if (!p) return undefined;
     Object.assign(p, defined(fields));
+    if (p.encoded) p.encoded = undefined;
     if (fields.display_name !== undefined || fields.avatar_url !== undefined || fields.avatar_config !== undefined) this.#resize(p, playerSize(p));
     this.#touch(now);
     return p;
@@ -147,6 +150,7 @@ export class World {
     const p = this.players.get(clientId);
     if (!p) return;
     Object.assign(p, fields);
+    if (p.encoded) p.encoded = undefined;
     this.#resize(p, playerSize(p));
     this.#touch(now);
   }

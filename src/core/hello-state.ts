@@ -1,0 +1,77 @@
+/**
+ * The world state a SERVER_HELLO carries, encoded per format from each player's cached
+ * encoding. A join changes the room (its own player), so a whole-room cache would never be
+ * reused by the next joiner; instead each player keeps its encoded snapshot per format until
+ * it changes (World drops it on every change of that player), and a hello joins the cached
+ * pieces. Only the entities and `last_update` are encoded per hello. The bytes and text are
+ * exactly what encoding `World.snapshot()` as a whole gives (test/unit/hello-state.test.ts):
+ * each join used to encode every player of the room again, and the garbage that left stayed as
+ * heap capacity (memory per idle connection, issue 14).
+ * @module
+ */
+import { varintLength, writeVarint } from "../lib/varint.ts";
+import { objectOut } from "../protocol/json.ts";
+import { root } from "../protocol/proto.ts";
+import type { Format, WorldState } from "../protocol/types.ts";
+import { xrObject, xrWorldState } from "../protocol/xr.ts";
+import { entitySnapshot, playerSnapshot, type Player, type World } from "./world.ts";
+
+const WorldStateProto = root.lookupType("graphwiz.core.WorldState");
+const PlayerProto = root.lookupType("graphwiz.core.PlayerSnapshot");
+/** `WorldState.players` (field 2, length-delimited). */
+const PLAYERS_TAG = 0x12;
+/** Where the players go in the JSON state made without them. */
+const NO_PLAYERS = '"players":[]';
+
+/** One player's piece of the state: its JSON / xr object text, or its protobuf field (tag and length included). */
+function piece(p: Player, format: Format): string | Uint8Array {
+  const cached = p.encoded?.[format];
+  if (cached !== undefined) return cached;
+  const snap = playerSnapshot(p) as Record<string, unknown>;
+  let out: string | Uint8Array;
+  if (format === "protobuf") {
+    const body = PlayerProto.encode(snap).finish();
+    // A copy of its own: protobufjs' bytes may be a view into a shared slab, which would stay alive with it.
+    const field = new Uint8Array(1 + varintLength(body.length) + body.length);
+    field[0] = PLAYERS_TAG;
+    field.set(body, writeVarint(field, 1, body.length));
+    out = field;
+  } else {
+    out = JSON.stringify(format === "xr" ? xrObject(PlayerProto, snap) : objectOut(PlayerProto, snap));
+  }
+  (p.encoded ??= {})[format] = out;
+  return out;
+}
+
+/** The room's world state (as `World.snapshot()` gives it) encoded in `format`. */
+export function encodeWorldState(world: World, format: Format): string | Uint8Array {
+  const entities = [];
+  for (const e of world.entities.values()) entities.push(entitySnapshot(e));
+  const last_update = world.lastUpdate;
+  if (format === "protobuf") {
+    // Field order as protobufjs writes it: entities (1), players (2), last_update (3).
+    const head = WorldStateProto.encode({ entities } as never).finish();
+    const tail = WorldStateProto.encode({ last_update } as never).finish();
+    const pieces: Uint8Array[] = [];
+    let size = head.length + tail.length;
+    for (const p of world.players.values()) {
+      const b = piece(p, format) as Uint8Array;
+      pieces.push(b);
+      size += b.length;
+    }
+    const out = new Uint8Array(size);
+    out.set(head, 0);
+    let at = head.length;
+    for (const b of pieces) out.set(b, at), (at += b.length);
+    out.set(tail, at);
+    return out;
+  }
+  const rest: WorldState = { entities, players: [], last_update };
+  const text = JSON.stringify(format === "xr" ? xrWorldState(rest) : objectOut(WorldStateProto, rest as Record<string, unknown>));
+  // The players come after every entity, so the last `"players":[]` is theirs (one inside an
+  // entity's component would be before it).
+  const at = text.lastIndexOf(NO_PLAYERS) + NO_PLAYERS.length - 1;
+  const pieces: string[] = [];
+  for (const p of world.players.values()) pieces.push(piece(p, format) as string);
+  return `${text.slice(0, at)}${pieces.join(",")}${text.slice(at)}`;
+}
