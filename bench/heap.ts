@@ -3,7 +3,7 @@
  * HEAP_SERVE=1: the server plus a SIGUSR1 handler that runs a full GC and prints JSC's heap
  * statistics), opens N authenticated connections in 100 rooms, and prints per connection: RSS,
  * JavaScript heap, and the object types that grew (count and share).
- * Usage: bun bench/heap.ts [N=5000]
+ * Usage: bun bench/heap.ts [N=5000] [format=json]  (the idle benchmark's clients are protobuf)
  * @module
  */
 import { mint } from "../test/helpers/tokens.ts";
@@ -19,6 +19,7 @@ if (process.env.HEAP_SERVE === "1") {
   await import("../adapters/bun.ts");
 } else {
   const N = Number(process.argv[2] ?? 5000);
+  const FORMAT = process.argv[3] ?? "json";
   const SECRET = "graphwiz-test-secret-0123456789abcdef";
   const child = Bun.spawn([process.execPath, import.meta.path], {
     env: { PATH: process.env.PATH ?? "", HEAP_SERVE: "1", PORT: "0", HOST: "127.0.0.1", JWT_SECRET: SECRET, CONNECT_RATE_LIMIT: "0", MAX_ROOM_CONNECTIONS: "100000" },
@@ -48,7 +49,7 @@ if (process.env.HEAP_SERVE === "1") {
   };
   const open = async (i: number) => {
     const token = await mint({ sub: `user-${i}` });
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/room-${i % 100}?token=${token}`);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws/room-${i % 100}?format=${FORMAT}&token=${token}`);
     await new Promise((r, j) => ((ws.onmessage = r), (ws.onerror = j)));
     return ws;
   };

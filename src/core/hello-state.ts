@@ -25,53 +25,70 @@ const NO_PLAYERS = '"players":[]';
 
 /** One player's piece of the state: its JSON / xr object text, or its protobuf field (tag and length included). */
 function piece(p: Player, format: Format): string | Uint8Array {
-  const cached = p.encoded?.[format];
+  const cached = format === "protobuf" ? p.helloPb : format === "xr" ? p.helloXr : p.helloJson;
   if (cached !== undefined) return cached;
   const snap = playerSnapshot(p) as Record<string, unknown>;
-  let out: string | Uint8Array;
   if (format === "protobuf") {
     const body = PlayerProto.encode(snap).finish();
     // A copy of its own: protobufjs' bytes may be a view into a shared slab, which would stay alive with it.
     const field = new Uint8Array(1 + varintLength(body.length) + body.length);
     field[0] = PLAYERS_TAG;
     field.set(body, writeVarint(field, 1, body.length));
-    out = field;
-  } else {
-    out = JSON.stringify(format === "xr" ? xrObject(PlayerProto, snap) : objectOut(PlayerProto, snap));
+    return (p.helloPb = field);
   }
-  (p.encoded ??= {})[format] = out;
-  return out;
+  if (format === "xr") return (p.helloXr = JSON.stringify(xrObject(PlayerProto, snap)));
+  return (p.helloJson = JSON.stringify(objectOut(PlayerProto, snap)));
 }
 
-/** The room's world state (as `World.snapshot()` gives it) encoded in `format`. */
-export function encodeWorldState(world: World, format: Format): string | Uint8Array {
+/**
+ * `before ‖ the room's world state as JSON ‖ after`, as one string made in one go (the hello
+ * is the largest thing a join makes; no intermediate copies of it). `xr`: camelCase.
+ */
+export function stateText(world: World, format: "json" | "xr", before: string, after: string): string {
   const entities = [];
   for (const e of world.entities.values()) entities.push(entitySnapshot(e));
-  const last_update = world.lastUpdate;
-  if (format === "protobuf") {
-    // Field order as protobufjs writes it: entities (1), players (2), last_update (3).
-    const head = WorldStateProto.encode({ entities } as never).finish();
-    const tail = WorldStateProto.encode({ last_update } as never).finish();
-    const pieces: Uint8Array[] = [];
-    let size = head.length + tail.length;
-    for (const p of world.players.values()) {
-      const b = piece(p, format) as Uint8Array;
-      pieces.push(b);
-      size += b.length;
-    }
-    const out = new Uint8Array(size);
-    out.set(head, 0);
-    let at = head.length;
-    for (const b of pieces) out.set(b, at), (at += b.length);
-    out.set(tail, at);
-    return out;
-  }
-  const rest: WorldState = { entities, players: [], last_update };
+  const rest: WorldState = { entities, players: [], last_update: world.lastUpdate };
   const text = JSON.stringify(format === "xr" ? xrWorldState(rest) : objectOut(WorldStateProto, rest as Record<string, unknown>));
   // The players come after every entity, so the last `"players":[]` is theirs (one inside an
   // entity's component would be before it).
   const at = text.lastIndexOf(NO_PLAYERS) + NO_PLAYERS.length - 1;
-  const pieces: string[] = [];
-  for (const p of world.players.values()) pieces.push(piece(p, format) as string);
-  return `${text.slice(0, at)}${pieces.join(",")}${text.slice(at)}`;
+  const parts: string[] = [before, text.slice(0, at)];
+  let first = true;
+  for (const p of world.players.values()) {
+    if (!first) parts.push(",");
+    parts.push(piece(p, format) as string);
+    first = false;
+  }
+  parts.push(text.slice(at), after);
+  return parts.join("");
+}
+
+/** The room's world state as protobuf `WorldState` bytes, in pieces to be copied once into a frame. */
+export interface StateBytes {
+  pieces: Uint8Array[];
+  /** Their total length. */
+  length: number;
+}
+
+/** The room's world state as protobuf, in the field order protobufjs writes: entities (1), players (2), last_update (3). */
+export function stateBytes(world: World): StateBytes {
+  const entities = [];
+  for (const e of world.entities.values()) entities.push(entitySnapshot(e));
+  const head = WorldStateProto.encode({ entities } as never).finish();
+  const pieces: Uint8Array[] = [head];
+  let length = head.length;
+  for (const p of world.players.values()) {
+    const b = piece(p, "protobuf") as Uint8Array;
+    pieces.push(b);
+    length += b.length;
+  }
+  const tail = WorldStateProto.encode({ last_update: world.lastUpdate } as never).finish();
+  pieces.push(tail);
+  return { pieces, length: length + tail.length };
+}
+
+/** Copies `pieces` into `out` from `at`; returns the position after them. */
+export function copyPieces(out: Uint8Array, at: number, pieces: readonly Uint8Array[]): number {
+  for (const b of pieces) out.set(b, at), (at += b.length);
+  return at;
 }

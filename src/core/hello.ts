@@ -12,22 +12,12 @@ import { encodeBinary, root } from "../protocol/proto.ts";
 import { MessageType } from "../protocol/types.ts";
 import { SERVER_VERSION } from "../version.ts";
 import type { Connection } from "./connection.ts";
-import { encodeWorldState } from "./hello-state.ts";
+import { copyPieces, stateBytes, stateText } from "./hello-state.ts";
 import { hostOf } from "./host.ts";
 import type { Room } from "./room.ts";
 import { selfJoinFrame } from "./xr-format.ts";
 
 const ServerHelloProto = root.lookupType("graphwiz.core.ServerHello");
-
-/** `prefix ‖ tag ‖ varint(len) ‖ body`: a length-delimited field appended to encoded bytes. */
-function withField(prefix: Uint8Array, tag: number, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(prefix.length + 1 + varintLength(body.length) + body.length);
-  out.set(prefix, 0);
-  out[prefix.length] = tag;
-  const at = writeVarint(out, prefix.length + 1, body.length);
-  out.set(body, at);
-  return out;
-}
 
 /**
  * The JSON SERVER_HELLO text frame (always first, for every client), then for protobuf clients
@@ -51,7 +41,7 @@ export function helloFrames(conn: Connection, messageId: string, now: number, re
     ...session,
   });
   const stateFormat = conn.format === "xr" ? "xr" : "json"; // GraphWiz-XR's client reads it in camelCase
-  const json = `${head.slice(0, -1)},"initial_state":${encodeWorldState(room.world, stateFormat) as string}}`;
+  const json = stateText(room.world, stateFormat, `${head.slice(0, -1)},"initial_state":`, "}");
   if (conn.format === "xr") return [json, selfJoinFrame(conn, messageId, now)];
   if (conn.format !== "protobuf") return [json];
   const hello = ServerHelloProto.encode({
@@ -63,7 +53,18 @@ export function helloFrames(conn: Connection, messageId: string, now: number, re
     host_client_id: host,
     ...session,
   } as never).finish();
-  const withState = withField(hello, 0x22, encodeWorldState(room.world, "protobuf") as Uint8Array); // ServerHello.initial_state = 4
   const envelope = encodeBinary({ message_id: messageId, timestamp: conn.connectedAt, type: MessageType.SERVER_HELLO });
-  return [json, withField(envelope, 0x5a, withState)]; // Message.server_hello = 11
+  // envelope ‖ server_hello (11) { hello ‖ initial_state (4) { state } }, written once.
+  const state = stateBytes(room.world);
+  const inner = hello.length + 1 + varintLength(state.length) + state.length;
+  const out = new Uint8Array(envelope.length + 1 + varintLength(inner) + inner);
+  out.set(envelope, 0);
+  let at = envelope.length;
+  out[at] = 0x5a; // Message.server_hello = 11
+  at = writeVarint(out, at + 1, inner);
+  out.set(hello, at);
+  at += hello.length;
+  out[at] = 0x22; // ServerHello.initial_state = 4
+  copyPieces(out, writeVarint(out, at + 1, state.length), state.pieces);
+  return [json, out];
 }

@@ -5,15 +5,22 @@
  */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { encodeWorldState } from "../../src/core/hello-state.ts";
+import { Connection } from "../../src/core/connection.ts";
+import { helloFrames } from "../../src/core/hello.ts";
+import { copyPieces, stateBytes, stateText } from "../../src/core/hello-state.ts";
+import { Room } from "../../src/core/room.ts";
 import { hold, unhold } from "../../src/core/holds.ts";
 import { World } from "../../src/core/world.ts";
 import { objectOut } from "../../src/protocol/json.ts";
-import { root } from "../../src/protocol/proto.ts";
-import { FORMATS, type Format } from "../../src/protocol/types.ts";
+import { encodeBinary, root } from "../../src/protocol/proto.ts";
+import { FORMATS, MessageType, type Format } from "../../src/protocol/types.ts";
+import { SERVER_VERSION } from "../../src/version.ts";
+import { hostOf } from "../../src/core/host.ts";
+import { varintLength, writeVarint } from "../../src/lib/varint.ts";
 import { xrWorldState } from "../../src/protocol/xr.ts";
 
 const WorldStateProto = root.lookupType("graphwiz.core.WorldState");
+const ServerHelloProto = root.lookupType("graphwiz.core.ServerHello");
 const LIMITS = { entities: 1000, entityBytes: 1 << 20, components: 100, roomBytes: 1 << 24 };
 
 /** How the hello encoded the state before: the whole snapshot at once. */
@@ -21,6 +28,15 @@ function whole(world: World, format: Format): string | Uint8Array {
   const s = world.snapshot();
   if (format === "protobuf") return WorldStateProto.encode(s as never).finish();
   return JSON.stringify(format === "xr" ? xrWorldState(s) : objectOut(WorldStateProto, s as Record<string, unknown>));
+}
+
+/** The state as the hello now encodes it. */
+function encodeWorldState(world: World, format: Format): string | Uint8Array {
+  if (format !== "protobuf") return stateText(world, format, "", "");
+  const s = stateBytes(world);
+  const out = new Uint8Array(s.length);
+  expect(copyPieces(out, 0, s.pieces)).toBe(s.length);
+  return out;
 }
 
 function same(world: World): void {
@@ -119,5 +135,42 @@ describe("the hello's world state from cached player encodings", () => {
     expect(before).not.toContain("Ada");
     expect(after).toContain('"display_name":"Ada"');
     same(world);
+  });
+});
+
+/** `prefix ‖ tag ‖ varint(len) ‖ body` (how the hello frame was put together before). */
+function withField(prefix: Uint8Array, tag: number, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(prefix.length + 1 + varintLength(body.length) + body.length);
+  out.set(prefix, 0);
+  out[prefix.length] = tag;
+  out.set(body, writeVarint(out, prefix.length + 1, body.length));
+  return out;
+}
+
+describe("the SERVER_HELLO frames", () => {
+  test("are the bytes and text the whole-snapshot hello gave, for a reliable protobuf client", () => {
+    const room = new Room("r1", 1000, LIMITS);
+    room.epoch = 7;
+    room.seq = 42;
+    const now = 1_700_000_000_000;
+    room.world.join({ client_id: "a", user_id: "ua", display_name: "Ada", token: "t", joined_at: now }, now);
+    room.world.join({ client_id: "b", token: "t2", joined_at: now + 1 }, now + 1);
+    room.world.updatePlayer("a", { position: { x: 1, y: 2, z: 3 } }, now + 2);
+    room.world.spawn({ id: "e1", template_id: "box", owner_id: "a", components: { color: "red" } }, now + 3);
+    const transport = { send: () => 0, bufferedAmount: () => 0, close() {}, ping() {} };
+    const conn = new Connection({} as never, "conn-1", room, { roomId: "r1", userId: "ub", clientId: "b", format: "protobuf", reliable: true }, transport as never, now);
+    conn.session = "sess";
+    const [json, bin] = helloFrames(conn, "m-1", now + 5);
+    const session = { session_id: "sess", resumed: false, epoch: 7, last_seq: 42 };
+    const state = room.world.snapshot();
+    const host = hostOf(room.world);
+    expect(JSON.parse(json as string)).toEqual({
+      type: "SERVER_HELLO", room_id: "r1", client_id: "b", timestamp: Math.floor(now / 1000), connection_id: "conn-1", server_version: SERVER_VERSION,
+      user_id: "ub", format: "protobuf", host_client_id: host, ...session, initial_state: JSON.parse(JSON.stringify(objectOut(WorldStateProto, state as Record<string, unknown>))),
+    });
+    const hello = ServerHelloProto.encode({ server_version: SERVER_VERSION, assigned_client_id: "b", room_id: "r1", connection_id: "conn-1", user_id: "ub", host_client_id: host, ...session } as never).finish();
+    const withState = withField(hello, 0x22, WorldStateProto.encode(state as never).finish());
+    const envelope = encodeBinary({ message_id: "m-1", timestamp: now, type: MessageType.SERVER_HELLO });
+    expect([...(bin as Uint8Array)]).toEqual([...withField(envelope, 0x5a, withState)]);
   });
 });
