@@ -3,7 +3,8 @@
  * encoding. A join changes the room (its own player), so a whole-room cache would never be
  * reused by the next joiner; instead each player keeps its encoded snapshot per format until
  * it changes (World drops it on every change of that player), and a hello joins the cached
- * pieces. Only the entities and `last_update` are encoded per hello. The bytes and text are
+ * pieces; a room nobody joined for a keepalive pass drops them (World.idleHellos). Only the
+ * entities and `last_update` are encoded per hello. The bytes and text are
  * exactly what encoding `World.snapshot()` as a whole gives (test/unit/hello-state.test.ts):
  * each join used to encode every player of the room again, and the garbage that left stayed as
  * heap capacity (memory per idle connection, issue 14).
@@ -52,6 +53,7 @@ export function stateText(world: World, format: "json" | "xr", before: string, a
   // The players come after every entity, so the last `"players":[]` is theirs (one inside an
   // entity's component would be before it).
   const at = text.lastIndexOf(NO_PLAYERS) + NO_PLAYERS.length - 1;
+  world.helloBuilt();
   const parts: string[] = [before, text.slice(0, at)];
   let first = true;
   for (const p of world.players.values()) {
@@ -75,6 +77,7 @@ export function stateBytes(world: World): StateBytes {
   const entities = [];
   for (const e of world.entities.values()) entities.push(entitySnapshot(e));
   const head = WorldStateProto.encode({ entities } as never).finish();
+  world.helloBuilt();
   const pieces: Uint8Array[] = [head];
   let length = head.length;
   for (const p of world.players.values()) {

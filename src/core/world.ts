@@ -80,6 +80,9 @@ export class World {
   lastUpdate = 0;
   /** The counted bytes of every player and entity. */
   bytes = 0;
+  /** Hellos built since the last {@link idleHellos} pass, and whether players hold cached pieces. */
+  #hellos = 0;
+  #cached = false;
 
   constructor(readonly limits: WorldLimits) {}
 
@@ -215,6 +218,25 @@ export class World {
     const ids: string[] = [];
     for (const e of this.entities.values()) if (e.owner_id === clientId) ids.push(e.id);
     return ids;
+  }
+
+  /** A hello was built from the players' cached pieces (hello-state.ts). */
+  helloBuilt(): void {
+    this.#hellos++;
+    this.#cached = true;
+  }
+
+  /**
+   * The periodic pass: when no hello was built since the last one, the players' cached hello
+   * pieces go (they only serve the next joiner, and an idle room would keep them per
+   * connection); the next hello encodes each player once again.
+   */
+  idleHellos(): void {
+    if (this.#hellos === 0 && this.#cached) {
+      for (const p of this.players.values()) forgetEncoded(p);
+      this.#cached = false;
+    }
+    this.#hellos = 0;
   }
 
   /** The room as a late joiner sees it. */

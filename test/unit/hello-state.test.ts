@@ -147,6 +147,24 @@ function withField(prefix: Uint8Array, tag: number, body: Uint8Array): Uint8Arra
   return out;
 }
 
+describe("cached hello pieces of an idle room", () => {
+  test("are dropped by a pass with no hello since the last one, kept while hellos come", () => {
+    const world = new World(LIMITS);
+    world.join({ client_id: "a", user_id: "u", token: "t", joined_at: 5 }, 5);
+    const first = encodeWorldState(world, "json");
+    encodeWorldState(world, "protobuf");
+    const a = world.players.get("a")!;
+    world.idleHellos(); // hellos since the last pass: kept
+    expect(a.helloJson).toBeString();
+    expect(a.helloPb).toBeInstanceOf(Uint8Array);
+    world.idleHellos(); // none since: dropped
+    expect(a.helloJson).toBeUndefined();
+    expect(a.helloPb).toBeUndefined();
+    expect(encodeWorldState(world, "json")).toBe(first);
+    same(world);
+  });
+});
+
 describe("the SERVER_HELLO frames", () => {
   test("are the bytes and text the whole-snapshot hello gave, for a reliable protobuf client", () => {
     const room = new Room("r1", 1000, LIMITS);
