@@ -232,11 +232,15 @@ export class World {
    * connection); the next hello encodes each player once again.
    */
   idleHellos(): void {
-    if (this.#hellos === 0 && this.#cached) {
-      for (const p of this.players.values()) forgetEncoded(p);
-      this.#cached = false;
-    }
+    if (this.#hellos === 0) this.forgetHellos();
     this.#hellos = 0;
+  }
+
+  /** Drops every player's cached hello pieces now (the next hello encodes each player again). */
+  forgetHellos(): void {
+    if (!this.#cached) return;
+    for (const p of this.players.values()) forgetEncoded(p);
+    this.#cached = false;
   }
 
   /** The room as a late joiner sees it. */
