@@ -1,54 +1,23 @@
 /**
  * The SERVER_HELLO frames a client receives on joining. The room's world state — their big
- * part — is encoded once per format and shared by every joiner until the room's sequence moves
- * (or, for poses alone, for {@link SNAPSHOT_REUSE_MS}); only the few per-connection fields are
- * encoded per joiner. The frames go through the same queue and limits as everything else.
+ * part — is put together from each player's cached encoding (hello-state.ts); only the few
+ * per-connection fields are encoded per joiner. The frames go through the same queue and
+ * limits as everything else.
  * xr clients (GraphWiz-XR) get the state in camelCase and then a PRESENCE_JOIN about
  * themselves naming the host (see xr-format.ts).
  * @module
  */
 import { writeVarint, varintLength } from "../lib/varint.ts";
-import { objectOut } from "../protocol/json.ts";
 import { encodeBinary, root } from "../protocol/proto.ts";
-import { MessageType, type Format, type WorldState } from "../protocol/types.ts";
-import { xrWorldState } from "../protocol/xr.ts";
+import { MessageType } from "../protocol/types.ts";
 import { SERVER_VERSION } from "../version.ts";
 import type { Connection } from "./connection.ts";
+import { copyPieces, stateBytes, stateText } from "./hello-state.ts";
 import { hostOf } from "./host.ts";
 import type { Room } from "./room.ts";
 import { selfJoinFrame } from "./xr-format.ts";
 
-const WorldStateProto = root.lookupType("graphwiz.core.WorldState");
 const ServerHelloProto = root.lookupType("graphwiz.core.ServerHello");
-/** A snapshot whose only changes since are poses is reused this long. */
-export const SNAPSHOT_REUSE_MS = 100;
-
-/** How each format encodes the world state for a hello. */
-const ENCODE: Record<Format, (s: WorldState) => string | Uint8Array> = {
-  json: (s) => JSON.stringify(objectOut(WorldStateProto, s as Record<string, unknown>)),
-  protobuf: (s) => WorldStateProto.encode(s as never).finish(),
-  xr: (s) => JSON.stringify(xrWorldState(s)),
-};
-
-/** The room's world state, encoded in `format`, from the cache when it is still right. */
-function snapshotOf(room: Room, format: Format, now: number): string | Uint8Array {
-  let s = room.snapshot;
-  const w = room.world;
-  if (!s || s.epoch !== room.epoch || s.seq !== room.seq || (s.version !== w.version && now - s.at >= SNAPSHOT_REUSE_MS)) {
-    s = room.snapshot = { epoch: room.epoch, seq: room.seq, version: w.version, at: now, encoded: {} };
-  }
-  return (s.encoded[format] ??= ENCODE[format](w.snapshot()));
-}
-
-/** `prefix ‖ tag ‖ varint(len) ‖ body`: a length-delimited field appended to encoded bytes. */
-function withField(prefix: Uint8Array, tag: number, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(prefix.length + 1 + varintLength(body.length) + body.length);
-  out.set(prefix, 0);
-  out[prefix.length] = tag;
-  const at = writeVarint(out, prefix.length + 1, body.length);
-  out.set(body, at);
-  return out;
-}
 
 /**
  * The JSON SERVER_HELLO text frame (always first, for every client), then for protobuf clients
@@ -72,7 +41,7 @@ export function helloFrames(conn: Connection, messageId: string, now: number, re
     ...session,
   });
   const stateFormat = conn.format === "xr" ? "xr" : "json"; // GraphWiz-XR's client reads it in camelCase
-  const json = `${head.slice(0, -1)},"initial_state":${snapshotOf(room, stateFormat, now) as string}}`;
+  const json = stateText(room.world, stateFormat, `${head.slice(0, -1)},"initial_state":`, "}");
   if (conn.format === "xr") return [json, selfJoinFrame(conn, messageId, now)];
   if (conn.format !== "protobuf") return [json];
   const hello = ServerHelloProto.encode({
@@ -84,7 +53,18 @@ export function helloFrames(conn: Connection, messageId: string, now: number, re
     host_client_id: host,
     ...session,
   } as never).finish();
-  const withState = withField(hello, 0x22, snapshotOf(room, "protobuf", now) as Uint8Array); // ServerHello.initial_state = 4
   const envelope = encodeBinary({ message_id: messageId, timestamp: conn.connectedAt, type: MessageType.SERVER_HELLO });
-  return [json, withField(envelope, 0x5a, withState)]; // Message.server_hello = 11
+  // envelope ‖ server_hello (11) { hello ‖ initial_state (4) { state } }, written once.
+  const state = stateBytes(room.world);
+  const inner = hello.length + 1 + varintLength(state.length) + state.length;
+  const out = new Uint8Array(envelope.length + 1 + varintLength(inner) + inner);
+  out.set(envelope, 0);
+  let at = envelope.length;
+  out[at] = 0x5a; // Message.server_hello = 11
+  at = writeVarint(out, at + 1, inner);
+  out.set(hello, at);
+  at += hello.length;
+  out[at] = 0x22; // ServerHello.initial_state = 4
+  copyPieces(out, writeVarint(out, at + 1, state.length), state.pieces);
+  return [json, out];
 }

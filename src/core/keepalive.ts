@@ -3,7 +3,8 @@
  * - keepalive: each connection is pinged every PING_INTERVAL_MS and closed with 4102 when no
  *   pong came back within PONG_TIMEOUT_MS; the same pass closes connections whose token expired
  *   (4103) or whose first-message auth timed out (4408). Every adapter can ping (Deno runs
- *   the Node host); a transport without `ping` is never pinged.
+ *   the Node host); a transport without `ping` is never pinged. Rooms nobody joined since the
+ *   last pass drop their players' cached hello pieces (core/hello-state.ts).
  * - delivery, every {@link DELIVERY_SWEEP_MS}: slow consumers (flush, demote, close), resends,
  *   the outbox, detached holds whose window closed, and pose writes to the cluster.
  * @module
@@ -73,10 +74,11 @@ export class Keepalive {
     }
   }
 
-  /** One pass: close the silent, ping the due. */
+  /** One pass: close the silent, ping the due; idle rooms drop their cached hello pieces. */
   sweep(): void {
     const { clock, pingIntervalMs, pongTimeoutMs, leewayMs, out } = this.opts;
     const now = clock.now();
+    for (const room of this.opts.rooms.values()) room.world.idleHellos();
     for (const conn of this.opts.connections) {
       if (conn.tokenExp && now >= conn.tokenExp * 1000 + leewayMs) {
         out.closeWith(conn, CloseCode.TOKEN_EXPIRED, ErrorCode.UNAUTHORIZED, "Token expired; reconnect with a fresh token or send REFRESH before expiry");

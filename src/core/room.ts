@@ -4,7 +4,7 @@
  * @module
  */
 import { RoomChannel } from "../delivery/recipient.ts";
-import type { Envelope, Format } from "../protocol/types.ts";
+import type { Envelope } from "../protocol/types.ts";
 import type { Connection } from "./connection.ts";
 import { World, type WorldLimits } from "./world.ts";
 
@@ -24,8 +24,6 @@ export class Room extends RoomChannel<Connection> {
    * instance's world.
    */
   readonly ghosts = new Map<string, { token: string; conn: string; until: number }>();
-  /** The last hello snapshot, encoded per format (see hello.ts). */
-  snapshot?: { epoch: number; seq: number; version: number; at: number; encoded: Partial<Record<Format, string | Uint8Array>> };
 
   constructor(id: string, now: number, limits: WorldLimits) {
     super(id, now);

@@ -22,6 +22,13 @@ export interface Player {
   joined_at?: number;
   /** Objects this player holds (OBJECT_GRAB not yet released; core/holds.ts). */
   holding?: ObjectGrab[];
+  // Its snapshot as the hello encodes it, per format, while it is unchanged (hello-state.ts;
+  // dropped on every change). Fields, not an object of them: kept per idle connection.
+  helloJson?: string;
+  helloPb?: Uint8Array;
+  helloXr?: string;
+  /** Its counted bytes in its world (World.bytes). */
+  counted?: number;
 }
 
 /** A shared object. */
@@ -32,6 +39,8 @@ export interface Entity {
   components: Record<string, string>;
   position?: Vector3;
   rotation?: Quaternion;
+  /** Its counted bytes in its world (World.bytes). */
+  counted?: number;
 }
 
 /** The limits of one room's world (from the config). */
@@ -71,7 +80,9 @@ export class World {
   lastUpdate = 0;
   /** The counted bytes of every player and entity. */
   bytes = 0;
-  readonly #sizes = new Map<Entity | Player, number>();
+  /** Hellos built since the last {@link idleHellos} pass, and whether players hold cached pieces. */
+  #hellos = 0;
+  #cached = false;
 
   constructor(readonly limits: WorldLimits) {}
 
@@ -80,15 +91,17 @@ export class World {
     this.lastUpdate = now;
   }
 
+  // The counted size is kept on the entry itself, not in a Map beside it: one Map entry per
+  // player is memory per idle connection.
   #resize(item: Entity | Player, size: number): void {
-    this.bytes += size - (this.#sizes.get(item) ?? 0);
-    this.#sizes.set(item, size);
+    this.bytes += size - (item.counted ?? 0);
+    item.counted = size;
   }
 
   #drop(item: Entity | Player | undefined): void {
-    if (!item) return;
-    this.bytes -= this.#sizes.get(item) ?? 0;
-    this.#sizes.delete(item);
+    if (!item?.counted) return;
+    this.bytes -= item.counted;
+    item.counted = 0;
   }
 
   /**
@@ -102,14 +115,14 @@ export class World {
     if (keys > l.components) return `Entity ${next.id} would have ${keys} components; at most ${l.components} (MAX_ENTITY_COMPONENTS)`;
     const size = entitySize(next);
     if (size > l.entityBytes) return `Entity ${next.id} would take ${size} bytes; at most ${l.entityBytes} (MAX_ENTITY_BYTES)`;
-    const after = this.bytes + size - (replacing ? this.#sizes.get(replacing) ?? 0 : 0);
+    const after = this.bytes + size - (replacing?.counted ?? 0);
     if (after > l.roomBytes) return `This room's state would take ${after} bytes; at most ${l.roomBytes} (MAX_ROOM_STATE_BYTES)`;
     return undefined;
   }
 
   /** Why a player's new presence fields do not fit the room, or undefined. */
   checkPlayer(p: Player, fields: Partial<Player>): string | undefined {
-    const after = this.bytes - (this.#sizes.get(p) ?? 0) + playerSize({ ...p, ...defined(fields) });
+    const after = this.bytes - (p.counted ?? 0) + playerSize({ ...p, ...defined(fields) });
     return after > this.limits.roomBytes ? `This room's state would take ${after} bytes; at most ${this.limits.roomBytes} (MAX_ROOM_STATE_BYTES)` : undefined;
   }
 
@@ -137,6 +150,7 @@ export class World {
     const p = this.players.get(clientId);
     if (!p) return undefined;
     Object.assign(p, defined(fields));
+    forgetEncoded(p);
     if (fields.display_name !== undefined || fields.avatar_url !== undefined || fields.avatar_config !== undefined) this.#resize(p, playerSize(p));
     this.#touch(now);
     return p;
@@ -147,6 +161,7 @@ export class World {
     const p = this.players.get(clientId);
     if (!p) return;
     Object.assign(p, fields);
+    forgetEncoded(p);
     this.#resize(p, playerSize(p));
     this.#touch(now);
   }
@@ -205,6 +220,29 @@ export class World {
     return ids;
   }
 
+  /** A hello was built from the players' cached pieces (hello-state.ts). */
+  helloBuilt(): void {
+    this.#hellos++;
+    this.#cached = true;
+  }
+
+  /**
+   * The periodic pass: when no hello was built since the last one, the players' cached hello
+   * pieces go (they only serve the next joiner, and an idle room would keep them per
+   * connection); the next hello encodes each player once again.
+   */
+  idleHellos(): void {
+    if (this.#hellos === 0) this.forgetHellos();
+    this.#hellos = 0;
+  }
+
+  /** Drops every player's cached hello pieces now (the next hello encodes each player again). */
+  forgetHellos(): void {
+    if (!this.#cached) return;
+    for (const p of this.players.values()) forgetEncoded(p);
+    this.#cached = false;
+  }
+
   /** The room as a late joiner sees it. */
   snapshot(): WorldState {
     const players: PlayerSnapshot[] = [];
@@ -213,6 +251,13 @@ export class World {
     for (const e of this.entities.values()) entities.push(entitySnapshot(e));
     return { players, entities, last_update: this.lastUpdate };
   }
+}
+
+/** Drops a changed player's cached hello encodings. */
+function forgetEncoded(p: Player): void {
+  if (p.helloJson !== undefined) p.helloJson = undefined;
+  if (p.helloPb !== undefined) p.helloPb = undefined;
+  if (p.helloXr !== undefined) p.helloXr = undefined;
 }
 
 /** A player as snapshots show it (no token). */
