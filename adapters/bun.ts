@@ -7,8 +7,6 @@ import type { ServerWebSocket } from "bun";
 import { getConnInfo, upgradeWebSocket, websocket as honoWebsocket } from "hono/bun";
 import { boot } from "../src/boot.ts";
 import { runtimeFrameCap } from "../src/config.ts";
-import { forgetHelloPieces } from "../src/core/hello-state.ts";
-import type { Server } from "../src/core/server.ts";
 import { SendResult, type ConnectionHandle, type Fanout, type Frame, type Transport } from "../src/lib/transport.ts";
 import type { CoreEvents } from "../src/http/app.ts";
 import { processHost } from "./process-host.ts";
@@ -83,16 +81,15 @@ const BURST_QUIET_MS = 500;
 let opened = 0;
 let seen = 0;
 /**
- * After a connect burst, the rooms' cached hello pieces go (only joiners use them) and one full
- * collection runs. JSC keeps the garbage of a burst (token checks, upgrades, hellos, presence)
- * as heap capacity for many seconds, and RSS with it: 2.5 s after 10,000 connects it held
+ * After a connect burst, one full collection. JSC keeps the garbage of a burst (token checks,
+ * upgrades, hellos, presence) as heap capacity for many seconds, and RSS with it: 2.5 s after 10,000 connects it held
  * ~1.5–2 KiB per idle connection more than 12 s after (bench/ANALYSIS.md, "Idle memory"). One
  * pause per burst, never during one; steady traffic never triggers it.
  */
-function collectAfterBursts(core: Server): void {
+function collectAfterBursts(): void {
   setInterval(() => {
     if (opened !== seen) return void (seen = opened); // still opening
-    if (opened >= BURST_OPENS) forgetHelloPieces(core.rooms.values()), Bun.gc(true);
+    if (opened >= BURST_OPENS) Bun.gc(true);
     opened = seen = 0;
   }, BURST_QUIET_MS).unref();
 }
@@ -130,14 +127,14 @@ await boot({
     const data = ws.data as { transport?: BunTransport };
     return (data.transport ??= new BunTransport(ws));
   },
-  async listen(app, core, config) {
+  async listen(app, _hub, config) {
     server = Bun.serve({
       port: config.port,
       hostname: config.host,
       fetch: (req, srv) => app.fetch(req, { server: srv }),
       websocket: { ...websocket, maxPayloadLength: runtimeFrameCap(config), backpressureLimit: 16 * 1024 * 1024 },
     });
-    collectAfterBursts(core);
+    collectAfterBursts();
     // Not awaited: Bun's stop() resolves only once every open socket has closed.
     return { port: server.port!, stopAccepting: () => void server!.stop(false) };
   },

@@ -15,7 +15,6 @@ import { objectOut } from "../protocol/json.ts";
 import { root } from "../protocol/proto.ts";
 import type { Format, WorldState } from "../protocol/types.ts";
 import { xrObject, xrWorldState } from "../protocol/xr.ts";
-import type { Room } from "./room.ts";
 import { entitySnapshot, playerSnapshot, type Player, type World } from "./world.ts";
 
 const WorldStateProto = root.lookupType("graphwiz.core.WorldState");
@@ -95,13 +94,4 @@ export function stateBytes(world: World): StateBytes {
 export function copyPieces(out: Uint8Array, at: number, pieces: readonly Uint8Array[]): number {
   for (const b of pieces) out.set(b, at), (at += b.length);
   return at;
-}
-
-/**
- * Drops the cached hello pieces of every room: for an adapter to call once a connect burst is
- * over, before it gives memory back (adapters/bun.ts); the keepalive pass does the same for
- * each room nobody joined since the last pass.
- */
-export function forgetHelloPieces(rooms: Iterable<Room>): void {
-  for (const room of rooms) room.world.forgetHellos();
 }
