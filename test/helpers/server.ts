@@ -76,12 +76,17 @@ export async function startServer(
   const proc = spawnServer(cmd, env, opts.cwd);
   const lines: string[] = [];
   let err = "";
-  (async () => {
+  const errRead = (async () => {
     for await (const chunk of proc.stderr) err += new TextDecoder().decode(chunk);
   })();
   const port = await new Promise<number>((resolvePort, reject) => {
     const timer = setTimeout(() => reject(new Error(`${runtime} server did not start: ${err}`)), opts.timeoutMs ?? 20_000);
-    proc.exited.then((code) => reject(new Error(`${runtime} server exited ${code}: ${err}`)));
+    // The exit can be seen before the last of stderr is read (seen under load: "exited 2: "
+    // with the one-line reason missing): report once the pipe is drained.
+    proc.exited.then(async (code) => {
+      await Promise.race([errRead, new Promise((r) => setTimeout(r, 2000))]);
+      reject(new Error(`${runtime} server exited ${code}: ${err}`));
+    });
     (async () => {
       let buf = "";
       for await (const chunk of proc.stdout) {
