@@ -39,6 +39,8 @@ export function redisCliBinary(): string {
 
 /** A free TCP port on 127.0.0.1 (never 6379). */
 export async function freePort(): Promise<number> {
+  // The kernel may hand a port closed a moment ago to the next caller: a Redis and a Redis
+  // Cluster started side by side once got the same one (the cluster's node was the plain Redis).
   for (;;) {
     const port = await new Promise<number>((resolve, reject) => {
       const srv = createServer();
@@ -48,9 +50,14 @@ export async function freePort(): Promise<number> {
         srv.close(() => resolve(p));
       });
     });
-    if (port !== 6379) return port;
+    if (port !== 6379 && !handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
   }
 }
+/** Every port {@link freePort} returned in this process (never returned twice). */
+const handedOut = new Set<number>();
 
 /**
  * Sends one inline command and resolves with the raw reply text once `complete` says it is all
