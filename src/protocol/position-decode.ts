@@ -17,6 +17,7 @@
  */
 import type protobuf from "protobufjs/light.js";
 import { MessageProto } from "./proto.ts";
+import { at, varint } from "./stamp.ts";
 import { MessageType, type Envelope, type PositionUpdate } from "./types.ts";
 
 type Ctor = new () => Record<string, unknown>;
@@ -30,21 +31,8 @@ const F32 = new Float32Array(1);
 const F32B = new Uint8Array(F32.buffer);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-// The reader's position after the last `varint` call (module state: no object per call).
-let at = 0;
-/** The varint at `pos` (before `end`), or -1 when it runs past `end` or is longer than 7 bytes (< 2^49: exact). */
-function varint(b: Uint8Array, pos: number, end: number): number {
-  let n = 0, mul = 1, x: number;
-  const stop = Math.min(end, pos + 7);
-  do {
-    if (pos >= stop) return -1;
-    x = b[pos++]!;
-    n += (x & 0x7f) * mul;
-    mul *= 128;
-  } while (x & 0x80);
-  at = pos;
-  return n;
-}
+// Varints of at most 7 bytes (< 2^49: exact); longer ones go to protobufjs.
+const MAX_VARINT = 7;
 
 /** The ASCII string `b[s, e)`, or undefined when a byte is not ASCII. */
 function ascii(b: Uint8Array, s: number, e: number): string | undefined {
@@ -91,14 +79,14 @@ function update(b: Uint8Array, s: number, e: number): PositionUpdate | undefined
     seen |= 1 << f;
     if (f === 4) {
       if ((tag & 7) !== 0) return undefined;
-      const v = varint(b, s, e);
+      const v = varint(b, s, e, MAX_VARINT);
       if (v < 0 || v > 0xffffffff) return undefined;
       if (v !== 0) u.sequence_number = v;
       s = at;
       continue;
     }
     if ((tag & 7) !== 2) return undefined;
-    const len = varint(b, s, e);
+    const len = varint(b, s, e, MAX_VARINT);
     if (len < 0 || at + len > e) return undefined;
     const vs = at;
     s = at + len;
@@ -135,7 +123,7 @@ export function decodePosition(b: Uint8Array): Envelope | undefined {
     const wt = f === 20 ? 2 : tag & 7;
     if (f === 2 || f === 3) {
       if (wt !== 0) return undefined;
-      const v = varint(b, pos, n);
+      const v = varint(b, pos, n, MAX_VARINT);
       if (v < 0) return undefined;
       if (f === 2) timestamp = v;
       else if (v !== MessageType.POSITION_UPDATE) return undefined;
@@ -143,7 +131,7 @@ export function decodePosition(b: Uint8Array): Envelope | undefined {
       pos = at;
     } else if (f === 1 || f === 20) {
       if (wt !== 2) return undefined;
-      const len = varint(b, pos, n);
+      const len = varint(b, pos, n, MAX_VARINT);
       if (len < 0 || at + len > n) return undefined;
       const s = at;
       pos = s + len;

@@ -18,11 +18,15 @@ const SPANS = new Int32Array(8);
 
 /** The reader's position after the last {@link varint} call (module state: no object per call). */
 export let at = 0;
-/** The varint at `pos` in `b` (before `end`), or -1 when it runs past `end`; `at` is left after it. */
-export function varint(b: Uint8Array, pos: number, end: number): number {
+/**
+ * The varint at `pos` in `b` (before `end`), or -1 when it runs past `end` or is longer than
+ * `maxBytes`; `at` is left after it.
+ */
+export function varint(b: Uint8Array, pos: number, end: number, maxBytes = Infinity): number {
   let n = 0, mul = 1, x: number;
+  const stop = Math.min(end, pos + maxBytes);
   do {
-    if (pos >= end) return -1;
+    if (pos >= stop) return -1;
     x = b[pos++]!;
     n += (x & 0x7f) * mul;
     mul *= 128;
