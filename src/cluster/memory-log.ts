@@ -4,6 +4,7 @@
  * @module
  */
 import type { Clock } from "../lib/clock.ts";
+import { ByteArena } from "../lib/frame-alloc.ts";
 import { randomEpoch } from "../lib/ids.ts";
 import type { MemoryBroker } from "./memory-broker.ts";
 import type { MemoryBus } from "./memory-bus.ts";
@@ -23,6 +24,8 @@ interface RoomLogState {
   oldest: number;
   /** Last append (or creation); the log is forgotten `historyTtlMs` after it. */
   touched: number;
+  /** Where the ring's frames are kept (dropped in order, as the ring wraps or ages). */
+  arena: ByteArena;
 }
 
 /** The logs of every room of one broker, trimmed by count and age. */
@@ -46,7 +49,7 @@ export class MemoryLogs {
       s = undefined;
     }
     if (!s && create) {
-      s = { epoch: randomEpoch(), seq: 0, ring: [], at: [], oldest: 1, touched: now };
+      s = { epoch: randomEpoch(), seq: 0, ring: [], at: [], oldest: 1, touched: now, arena: new ByteArena() };
       this.#logs.set(room, s);
     }
     if (s) this.#trimAge(s, now);
@@ -90,7 +93,7 @@ export class MemoryRoomLog implements RoomLog {
     const entries: LogEntry[] = [];
     for (const frame of frames) {
       const seq = ++s.seq;
-      const entry: LogEntry = { seq, epoch: s.epoch, frame: sequenced(frame, seq, s.epoch) };
+      const entry: LogEntry = { seq, epoch: s.epoch, frame: sequenced(frame, seq, s.epoch, s.arena) };
       s.ring[seq % n] = entry;
       s.at[seq % n] = s.touched = logs.clock.now();
       if (seq - s.oldest >= n) s.oldest = seq - n + 1;

@@ -4,6 +4,7 @@
  * envelope of bus frames).
  * @module
  */
+import type { ByteArena } from "../lib/frame-alloc.ts";
 import { VarintReader, varintLength, writeVarint } from "../lib/varint.ts";
 import type { BackendStatus, Holder } from "./types.ts";
 
@@ -68,9 +69,10 @@ export const SEQ_TAG = 0x20;
 /** Protobuf tag of `Message.epoch` (field 5, varint). */
 export const EPOCH_TAG = 0x28;
 
-/** `frame ‖ seq ‖ epoch` as one new array (one allocation, one copy). */
-export function sequenced(frame: Uint8Array, seq: number, epoch: number): Uint8Array {
-  const out = new Uint8Array(frame.length + 2 + varintLength(seq) + varintLength(epoch));
+/** `frame ‖ seq ‖ epoch` as one new array (one allocation, one copy), from `arena` if given. */
+export function sequenced(frame: Uint8Array, seq: number, epoch: number, arena?: ByteArena): Uint8Array {
+  const n = frame.length + 2 + varintLength(seq) + varintLength(epoch);
+  const out = arena ? arena.alloc(n) : new Uint8Array(n);
   out.set(frame, 0);
   let p = frame.length;
   out[p++] = SEQ_TAG;

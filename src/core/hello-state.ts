@@ -24,21 +24,32 @@ const PLAYERS_TAG = 0x12;
 /** Where the players go in the JSON state made without them. */
 const NO_PLAYERS = '"players":[]';
 
-/** One player's piece of the state: its JSON / xr object text, or its protobuf field (tag and length included). */
-function piece(p: Player, format: Format): string | Uint8Array {
+/**
+ * One player's piece of the state: its JSON / xr object text, or its protobuf field (tag and
+ * length included) as a string of one char per byte. A string, not a `Uint8Array`: the pieces
+ * are kept per player, and on V8 a small array of its own costs ~0.5 KiB beyond its bytes
+ * (lib/frame-alloc.ts) where a one-byte string costs a small header, on JavaScriptCore too.
+ */
+function piece(p: Player, format: Format): string {
   const cached = format === "protobuf" ? p.helloPb : format === "xr" ? p.helloXr : p.helloJson;
   if (cached !== undefined) return cached;
   const snap = playerSnapshot(p) as Record<string, unknown>;
   if (format === "protobuf") {
     const body = PlayerProto.encode(snap).finish();
-    // A copy of its own: protobufjs' bytes may be a view into a shared slab, which would stay alive with it.
     const field = new Uint8Array(1 + varintLength(body.length) + body.length);
     field[0] = PLAYERS_TAG;
     field.set(body, writeVarint(field, 1, body.length));
-    return (p.helloPb = field);
+    return (p.helloPb = byteString(field));
   }
   if (format === "xr") return (p.helloXr = JSON.stringify(xrObject(PlayerProto, snap)));
   return (p.helloJson = JSON.stringify(objectOut(PlayerProto, snap)));
+}
+
+/** `b` as a string of one char (0–255) per byte. */
+function byteString(b: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < b.length; i += 4096) out += String.fromCharCode.apply(null, b.subarray(i, i + 4096) as unknown as number[]);
+  return out;
 }
 
 /**
@@ -58,7 +69,7 @@ export function stateText(world: World, format: "json" | "xr", before: string, a
   let first = true;
   for (const p of world.players.values()) {
     if (!first) parts.push(",");
-    parts.push(piece(p, format) as string);
+    parts.push(piece(p, format));
     first = false;
   }
   parts.push(text.slice(at), after);
@@ -67,7 +78,8 @@ export function stateText(world: World, format: "json" | "xr", before: string, a
 
 /** The room's world state as protobuf `WorldState` bytes, in pieces to be copied once into a frame. */
 export interface StateBytes {
-  pieces: Uint8Array[];
+  /** Bytes, or strings of one char per byte (the players' cached pieces). */
+  pieces: (Uint8Array | string)[];
   /** Their total length. */
   length: number;
 }
@@ -78,10 +90,10 @@ export function stateBytes(world: World): StateBytes {
   for (const e of world.entities.values()) entities.push(entitySnapshot(e));
   const head = WorldStateProto.encode({ entities } as never).finish();
   world.helloBuilt();
-  const pieces: Uint8Array[] = [head];
+  const pieces: (Uint8Array | string)[] = [head];
   let length = head.length;
   for (const p of world.players.values()) {
-    const b = piece(p, "protobuf") as Uint8Array;
+    const b = piece(p, "protobuf");
     pieces.push(b);
     length += b.length;
   }
@@ -91,7 +103,10 @@ export function stateBytes(world: World): StateBytes {
 }
 
 /** Copies `pieces` into `out` from `at`; returns the position after them. */
-export function copyPieces(out: Uint8Array, at: number, pieces: readonly Uint8Array[]): number {
-  for (const b of pieces) out.set(b, at), (at += b.length);
+export function copyPieces(out: Uint8Array, at: number, pieces: readonly (Uint8Array | string)[]): number {
+  for (const b of pieces) {
+    if (typeof b !== "string") out.set(b, at), (at += b.length);
+    else for (let i = 0; i < b.length; i++) out[at++] = b.charCodeAt(i);
+  }
   return at;
 }

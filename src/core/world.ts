@@ -25,7 +25,7 @@ export interface Player {
   // Its snapshot as the hello encodes it, per format, while it is unchanged (hello-state.ts;
   // dropped on every change). Fields, not an object of them: kept per idle connection.
   helloJson?: string;
-  helloPb?: Uint8Array;
+  helloPb?: string;
   helloXr?: string;
   /** Its counted bytes in its world (World.bytes). */
   counted?: number;

@@ -33,3 +33,37 @@ export function allocFrame(n: number): Uint8Array {
 export function useFrameSlab(on = true): void {
   slabOn = on;
 }
+
+/** First and largest chunk of a {@link ByteArena}; larger requests get their own buffer. */
+const ARENA_FIRST = 512;
+const ARENA_MAX = 16384;
+const MAX_FROM_ARENA = 1024;
+
+/**
+ * Bytes that one owner keeps and drops oldest first (a room log's ring of entries). On V8 a
+ * small `Uint8Array` of its own costs ~0.5 KiB of memory beyond its bytes (its ArrayBuffer,
+ * backing store and their bookkeeping, much of it malloc'd): as much again as a ~150-byte log
+ * entry, kept per join in every room (memory per idle connection, issue 14). With the slab on,
+ * an arena carves them out of chunks it alone fills (512 B first, doubling to 16 KiB, so a room
+ * with one entry wastes little), and a chunk is freed once its last entry is: as the owner
+ * drops entries in order, at most its oldest chunk is partly dead. Off (JavaScriptCore, where
+ * a small array is cheap), every request is an array of its own.
+ */
+export class ByteArena {
+  #chunk = new Uint8Array(0);
+  #used = 0;
+  #next = ARENA_FIRST;
+
+  /** Zeroed bytes for `n`, owned by this arena's chunk (or by themselves). */
+  alloc(n: number): Uint8Array {
+    if (!slabOn || n > MAX_FROM_ARENA) return new Uint8Array(n);
+    if (this.#used + n > this.#chunk.length) {
+      this.#chunk = new Uint8Array(this.#next);
+      this.#next = Math.min(ARENA_MAX, this.#next * 2);
+      this.#used = 0;
+    }
+    const out = this.#chunk.subarray(this.#used, this.#used + n);
+    this.#used += n;
+    return out;
+  }
+}
