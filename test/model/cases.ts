@@ -212,6 +212,14 @@ export const FIXED_CASES: FixedCase[] = [
     finding: "model (oracle)",
     scenario: s(1500, [{ k: "conn", c: 5, n: 1 }, { k: "drop", c: 5, late: 401 }, { k: "tick", ms: 400 }, { k: "conn", c: 5, n: 0, q: true }, { k: "tick", ms: 10 }, { k: "hold", n: 0, ms: 50 }]),
   },
+  {
+    name: "a departure swept in while a joiner opens the room: the load already holds the leave, whose reply then looked like the log going back (a new epoch; a later leave without its join in it)",
+    finding: "model (seeds 130, 146)",
+    scenario: s(1500, [
+      { k: "conn", c: 2, n: 0 }, { k: "conn", c: 0, n: 1 }, { k: "outage", ms: 4601, lose: false }, { k: "drop", c: 2, late: 0 }, { k: "tick", ms: 4634 },
+      { k: "outage", ms: 2851, lose: false }, { k: "conn", c: 1, n: 0 }, { k: "tick", ms: 3000 }, { k: "drop", c: 0, late: 100 },
+    ], true),
+  },
 ];
 
 /**
