@@ -220,6 +220,16 @@ export const FIXED_CASES: FixedCase[] = [
       { k: "outage", ms: 2851, lose: false }, { k: "conn", c: 1, n: 0 }, { k: "tick", ms: 3000 }, { k: "drop", c: 0, late: 100 },
     ], true),
   },
+  {
+    name: "a join waiting in the outbox after outages, its client dropped meanwhile: another instance closes the window with nothing to announce, the join is refused, and its instance listed the player for good",
+    finding: "model (seed 141)",
+    scenario: s(1500, [
+      { k: "tick", ms: 4280 }, { k: "kill", n: 1 }, { k: "tick", ms: 2818 }, { k: "outage", ms: 251, lose: false }, { k: "conn", c: 0, n: 1 }, { k: "tick", ms: 373 },
+      { k: "outage", ms: 351, lose: false }, { k: "tick", ms: 100 }, { k: "entity", c: 0, op: 0, p: 0 }, { k: "tick", ms: 403 }, { k: "outage", ms: 5311, lose: false },
+      { k: "tick", ms: 410 }, { k: "tick", ms: 4950 }, { k: "drop", c: 0, late: 0 }, { k: "outage", ms: 1464, lose: false }, { k: "tick", ms: 13 },
+      { k: "conn", c: 1, n: 0, q: true }, { k: "tick", ms: 1503 },
+    ]),
+  },
 ];
 
 /**
