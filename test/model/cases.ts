@@ -221,6 +221,14 @@ export const FIXED_CASES: FixedCase[] = [
     ], true),
   },
   {
+    name: "the same with a client joining through the sweeping instance (another one dead): the spurious new epoch dropped the joins from the log, and a later, legit leave looked false (the oracle reads the new epoch's seqs)",
+    finding: "model (seeds 124, 205)",
+    scenario: s(1500, [
+      { k: "conn", c: 3, n: 0 }, { k: "conn", c: 1, n: 0 }, { k: "outage", ms: 4285, lose: false }, { k: "kill", n: 2 }, { k: "drop", c: 1, late: 0 }, { k: "tick", ms: 3652 },
+      { k: "tick", ms: 282 }, { k: "conn", c: 0, n: 1, q: true }, { k: "tick", ms: 400 }, { k: "drop", c: 3, late: 100 }, { k: "tick", ms: 133 }, { k: "conn", c: 0, n: 0 },
+    ], true),
+  },
+  {
     name: "a join waiting in the outbox after outages, its client dropped meanwhile: another instance closes the window with nothing to announce, the join is refused, and its instance listed the player for good",
     finding: "model (seed 141)",
     scenario: s(1500, [
