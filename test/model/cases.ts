@@ -238,6 +238,14 @@ export const FIXED_CASES: FixedCase[] = [
       { k: "conn", c: 1, n: 0, q: true }, { k: "tick", ms: 1503 },
     ]),
   },
+  {
+    name: "guard of the fix above: a plain client's join waits behind its instance's outbox, the client takes its id over through another instance, whose join reaches the first one before its own is refused: the player stays there",
+    finding: "model (seed 141, takeover)",
+    scenario: s(1500, [
+      { k: "conn", c: 1, n: 0 }, { k: "outage", ms: 300, lose: false }, { k: "chat", c: 1 }, { k: "tick", ms: 300 },
+      { k: "conn", c: 4, n: 0 }, { k: "drop", c: 4, late: 3000 }, { k: "conn", c: 4, n: 2 }, { k: "tick", ms: 500 },
+    ]),
+  },
 ];
 
 /**
