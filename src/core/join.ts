@@ -26,8 +26,8 @@ import { joinEvent, joinTime } from "./host.ts";
 import type { Replication } from "./replication.ts";
 import type { Room } from "./room.ts";
 import type { Rooms } from "./rooms.ts";
-import type { Player } from "./world.ts";
 import type { Admission, Sessions } from "./sessions.ts";
+import type { Player } from "./world.ts";
 
 /** What {@link Joiner} needs. */
 export interface JoinerOptions {

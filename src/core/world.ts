@@ -16,7 +16,10 @@ export interface Player {
   position?: Vector3;
   rotation?: Quaternion;
   avatar_config?: AvatarConfig;
-  /** The holder token of the client id (its session id, or its connection id). */
+  /**
+   * The holder token of the client id as a join or session start here set it (its session id,
+   * or its connection id); "" once the room log has joined the client (see join.ts, `unjoin`).
+   */
   token: string;
   /** When it joined (ms; for the host: the longest present). */
   joined_at?: number;
