@@ -27,6 +27,7 @@ import type { Replication } from "./replication.ts";
 import type { Room } from "./room.ts";
 import type { Rooms } from "./rooms.ts";
 import type { Admission, Sessions } from "./sessions.ts";
+import type { Player } from "./world.ts";
 
 /** What {@link Joiner} needs. */
 export interface JoinerOptions {
@@ -45,6 +46,20 @@ export interface JoinerOptions {
   historySize: number;
   /** Handles a frame (or a deferred step) that arrived while the join was in progress. */
   handle(conn: Connection, item: Frame | (() => void)): void;
+}
+
+/**
+ * Takes back the player a join put into this instance's world when the room log refused that
+ * join: before it got there (it waited in the outbox, say, through an outage) the session was
+ * released — its window closed and another instance departed it, with nothing to announce since
+ * the store never listed the player — or its client id was taken over. Nothing else would ever
+ * remove the player here. Kept when the log has joined the client since (applyRemote clears the
+ * token) or another connection here holds the client id.
+ */
+function unjoin(room: Room, conn: Connection, player: Player, now: number): void {
+  const holder = room.byClient.get(conn.clientId);
+  if (room.world.players.get(conn.clientId) !== player || player.token !== conn.token || (holder && holder !== conn)) return;
+  room.world.unjoin(conn.clientId, now);
 }
 
 /** A resume's replay: the entries read from the log (null: that history is gone). */
@@ -152,6 +167,7 @@ export class Joiner {
       opts.out.reliable(room, { type: MessageType.PRESENCE_JOIN, payload: "presence_event", presence_event: joinEvent(world, conn.clientId) }, {
         sender: conn,
         change: { players: opts.replication.players([player]), presence },
+        done: existing ? undefined : (_seq, _orphans, refused) => void (refused && unjoin(room, conn, player, opts.clock.now())),
       });
     }
     opts.logger.info("connection_open", { room: room.id, connection: conn.id, user: conn.userId, client: conn.clientId, format: conn.format, resumed: resumed || undefined });

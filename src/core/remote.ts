@@ -53,7 +53,12 @@ export function applyRemote(world: World, msg: Envelope, now: number): void {
       const id = ev.client_id!;
       // A leave also takes the client's entities (their despawns follow in the log).
       if (msg.type === MessageType.PRESENCE_LEAVE) world.leave(id, now);
-      else if (msg.type === MessageType.PRESENCE_JOIN && !world.players.has(id)) world.join({ client_id: id, display_name: ev.data?.display_name, token: "", joined_at: ev.data?.joined_at || now }, now);
+      else if (msg.type === MessageType.PRESENCE_JOIN) {
+        const p = world.players.get(id);
+        // In the log now: no refusal of a join sent from here takes it back (see join.ts, unjoin).
+        if (p) p.token = "";
+        else world.join({ client_id: id, display_name: ev.data?.display_name, token: "", joined_at: ev.data?.joined_at || now }, now);
+      }
       else if (msg.type === MessageType.PRESENCE_UPDATE) {
         const { host_client_id: _, joined_at: __, ...fields } = ev.data ?? {};
         world.updatePlayer(id, fields, now);

@@ -97,6 +97,7 @@ export class SharedReplication implements Replication {
     }
     room.epoch = snap.epoch;
     room.seq = snap.seq;
+    room.loadedAt = { epoch: snap.epoch, seq: snap.seq };
   }
 
   close(room: Room): void {

@@ -16,7 +16,10 @@ export interface Player {
   position?: Vector3;
   rotation?: Quaternion;
   avatar_config?: AvatarConfig;
-  /** The holder token of the client id (its session id, or its connection id). */
+  /**
+   * The holder token of the client id as a join or session start here set it (its session id,
+   * or its connection id); "" once the room log has joined the client (see join.ts, `unjoin`).
+   */
   token: string;
   /** When it joined (ms; for the host: the longest present). */
   joined_at?: number;
@@ -134,14 +137,18 @@ export class World {
     this.#touch(now);
   }
 
+  /** Removes a player's entry alone, its entities staying (a join the room log refused). */
+  unjoin(clientId: string, now: number): void {
+    this.#drop(this.players.get(clientId));
+    this.players.delete(clientId);
+    this.#touch(now);
+  }
+
   /** Removes a player and every entity it owns (a departure); returns the removed entities' ids. */
   leave(clientId: string, now: number): string[] {
-    const p = this.players.get(clientId);
-    this.#drop(p);
-    this.players.delete(clientId);
+    this.unjoin(clientId, now);
     const gone = this.ownedBy(clientId);
     for (const id of gone) this.despawn(id, now);
-    this.#touch(now);
     return gone;
   }
 

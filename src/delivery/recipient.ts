@@ -53,6 +53,11 @@ export class RoomChannel<R extends Recipient = Recipient> {
   /** The room log's epoch, and the seq of the last reliable entry delivered here (the cursor). */
   epoch = 0;
   seq = 0;
+  /**
+   * The log position the room's state was loaded at when it opened here (cluster): entries up to
+   * it are part of that state and were never delivered here. Unset until the load answered.
+   */
+  loadedAt?: { epoch: number; seq: number };
   /** Epochs this room has left behind (their late entries are dropped). */
   readonly pastEpochs = new Set<number>();
   /** Reliable entries that arrived before an earlier one, by seq (see in-order.ts). */

@@ -40,6 +40,8 @@ export interface AppendRequest {
   failed?(err: Error): void;
   /** Set when it entered the outbox: when it is given up. */
   deadline?: number;
+  /** Set on each try: it was sent before the room's state was loaded here (see `Sequencer.#wentBack`). */
+  beforeLoad?: boolean;
 }
 
 /** What a {@link Sequencer} needs. */
@@ -127,6 +129,7 @@ export class Sequencer {
    * Returns false when the log refused to take it now (the room's outbox keeps it).
    */
   #try(ch: RoomChannel, req: AppendRequest, fromOutbox: boolean): boolean {
+    req.beforeLoad = !ch.ephemeral && ch.loadedAt === undefined;
     let r;
     try {
       r = this.opts.log.append(ch.id, req.frames, req.change);
@@ -167,12 +170,16 @@ export class Sequencer {
    * Whether the log gave an entry a seq this room already delivered for another message: the
    * log went back in time (a failover to a replica that lacked the last appends).
    */
-  #wentBack(ch: RoomChannel, res: Appended): boolean {
+  #wentBack(ch: RoomChannel, req: AppendRequest, res: Appended): boolean {
     const e = res.entries[0];
     if (!e || e.epoch !== ch.epoch || e.seq > ch.seq) return false;
     // Delivered already — the gap filler may have read this very entry from the log first.
     const seen = ch.recent.find((r) => r.seq === e.seq && r.epoch === e.epoch);
-    return !seen || !sameBytes(seen.frame, e.frame);
+    if (seen) return !sameBytes(seen.frame, e.frame);
+    // Sent while the room was still opening here (a departure swept in as a joiner opened it):
+    // the state it loaded afterwards already holds this entry, which was never delivered here.
+    const base = ch.loadedAt;
+    return !(req.beforeLoad && base && base.epoch === e.epoch && e.seq <= base.seq);
   }
 
   /** Moves the room's log to a new epoch and appends `req` again there. */
@@ -194,7 +201,7 @@ export class Sequencer {
 
   #appended(ch: RoomChannel, req: AppendRequest, res: Appended | null, fromOutbox: boolean): void {
     if (fromOutbox && ch.outbox[0] === req) this.#shift(ch);
-    if (res && !ch.ephemeral && this.#wentBack(ch, res)) return this.#rebase(ch, req, res.entries[0]!.epoch);
+    if (res && !ch.ephemeral && this.#wentBack(ch, req, res)) return this.#rebase(ch, req, res.entries[0]!.epoch);
     req.done?.(res);
     if (!res || ch.ephemeral) return;
     res.entries.forEach((e, i) => {

@@ -212,6 +212,40 @@ export const FIXED_CASES: FixedCase[] = [
     finding: "model (oracle)",
     scenario: s(1500, [{ k: "conn", c: 5, n: 1 }, { k: "drop", c: 5, late: 401 }, { k: "tick", ms: 400 }, { k: "conn", c: 5, n: 0, q: true }, { k: "tick", ms: 10 }, { k: "hold", n: 0, ms: 50 }]),
   },
+  {
+    name: "a departure swept in while a joiner opens the room: the load already holds the leave, whose reply then looked like the log going back (a new epoch; a later leave without its join in it)",
+    finding: "model (seeds 130, 146)",
+    scenario: s(1500, [
+      { k: "conn", c: 2, n: 0 }, { k: "conn", c: 0, n: 1 }, { k: "outage", ms: 4601, lose: false }, { k: "drop", c: 2, late: 0 }, { k: "tick", ms: 4634 },
+      { k: "outage", ms: 2851, lose: false }, { k: "conn", c: 1, n: 0 }, { k: "tick", ms: 3000 }, { k: "drop", c: 0, late: 100 },
+    ], true),
+  },
+  {
+    name: "the same with a client joining through the sweeping instance (another one dead): the spurious new epoch dropped the joins from the log, and a later, legit leave looked false (the oracle reads the new epoch's seqs)",
+    finding: "model (seeds 124, 205)",
+    scenario: s(1500, [
+      { k: "conn", c: 3, n: 0 }, { k: "conn", c: 1, n: 0 }, { k: "outage", ms: 4285, lose: false }, { k: "kill", n: 2 }, { k: "drop", c: 1, late: 0 }, { k: "tick", ms: 3652 },
+      { k: "tick", ms: 282 }, { k: "conn", c: 0, n: 1, q: true }, { k: "tick", ms: 400 }, { k: "drop", c: 3, late: 100 }, { k: "tick", ms: 133 }, { k: "conn", c: 0, n: 0 },
+    ], true),
+  },
+  {
+    name: "a join waiting in the outbox after outages, its client dropped meanwhile: another instance closes the window with nothing to announce, the join is refused, and its instance listed the player for good",
+    finding: "model (seed 141)",
+    scenario: s(1500, [
+      { k: "tick", ms: 4280 }, { k: "kill", n: 1 }, { k: "tick", ms: 2818 }, { k: "outage", ms: 251, lose: false }, { k: "conn", c: 0, n: 1 }, { k: "tick", ms: 373 },
+      { k: "outage", ms: 351, lose: false }, { k: "tick", ms: 100 }, { k: "entity", c: 0, op: 0, p: 0 }, { k: "tick", ms: 403 }, { k: "outage", ms: 5311, lose: false },
+      { k: "tick", ms: 410 }, { k: "tick", ms: 4950 }, { k: "drop", c: 0, late: 0 }, { k: "outage", ms: 1464, lose: false }, { k: "tick", ms: 13 },
+      { k: "conn", c: 1, n: 0, q: true }, { k: "tick", ms: 1503 },
+    ]),
+  },
+  {
+    name: "guard of the fix above: a plain client's join waits behind its instance's outbox, the client takes its id over through another instance, whose join reaches the first one before its own is refused: the player stays there",
+    finding: "model (seed 141, takeover)",
+    scenario: s(1500, [
+      { k: "conn", c: 1, n: 0 }, { k: "outage", ms: 300, lose: false }, { k: "chat", c: 1 }, { k: "tick", ms: 300 },
+      { k: "conn", c: 4, n: 0 }, { k: "drop", c: 4, late: 3000 }, { k: "conn", c: 4, n: 2 }, { k: "tick", ms: 500 },
+    ]),
+  },
 ];
 
 /**
