@@ -36,7 +36,7 @@ export function useFrameSlab(on = true): void {
 
 /** First and largest chunk of a {@link ByteArena}; larger requests get their own buffer. */
 const ARENA_FIRST = 512;
-const ARENA_MAX = 16384;
+const ARENA_MAX = 4096;
 const MAX_FROM_ARENA = 1024;
 
 /**
@@ -44,7 +44,7 @@ const MAX_FROM_ARENA = 1024;
  * small `Uint8Array` of its own costs ~0.5 KiB of memory beyond its bytes (its ArrayBuffer,
  * backing store and their bookkeeping, much of it malloc'd): as much again as a ~150-byte log
  * entry, kept per join in every room (memory per idle connection, issue 14). With the slab on,
- * an arena carves them out of chunks it alone fills (512 B first, doubling to 16 KiB, so a room
+ * an arena carves them out of chunks it alone fills (512 B first, doubling to 4 KiB, so a room
  * with one entry wastes little), and a chunk is freed once its last entry is: as the owner
  * drops entries in order, at most its oldest chunk is partly dead. Off (JavaScriptCore, where
  * a small array is cheap), every request is an array of its own.
