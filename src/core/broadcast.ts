@@ -151,7 +151,7 @@ export class Broadcaster {
     const meta: FrameMeta = { reliable: false, kind: FrameKind.Typed, sender: opts.sender?.clientId ?? "", only: "" };
     // A binary position update is stamped into the client's bytes, not re-encoded (the hot path).
     const stamped = msg.raw && msg.payload === "position_update"
-      ? stampPosition(msg.raw, msg.message_id!, msg.timestamp!, opts.entityStamped ? msg.position_update!.entity_id : undefined)
+      ? stampPosition(msg.raw, msg.message_id!, msg.timestamp!, opts.entityStamped ? msg.position_update!.entity_id : undefined, this.opts.ids)
       : undefined;
     const out = stamped ? Outbound.stamped(msg, stamped) : new Outbound(msg);
     const { replication } = this.opts;

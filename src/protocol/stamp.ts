@@ -11,6 +11,7 @@
  */
 import { utf8Length } from "../lib/bytes.ts";
 import { allocFrame } from "../lib/frame-alloc.ts";
+import type { AsciiBytes } from "../lib/ids.ts";
 import { varintLength, writeVarint } from "../lib/varint.ts";
 
 const enc = new TextEncoder();
@@ -63,9 +64,10 @@ export function skip(b: Uint8Array, wt: number, pos: number, end: number): numbe
 /**
  * The stamped frame: `type`, then `message_id` and `timestamp` (the server's), then the
  * position update (with `entityId` written first when the server chose it). `undefined` when
- * the client's bytes do not have the expected layout.
+ * the client's bytes do not have the expected layout. `idBytes`, when given, are `messageId`'s
+ * ASCII bytes (the server's {@link import("../lib/ids.ts").MessageIds}): copied instead of the string read.
  */
-export function stampPosition(raw: Uint8Array, messageId: string, timestamp: number, entityId?: string): Uint8Array | undefined {
+export function stampPosition(raw: Uint8Array, messageId: string, timestamp: number, entityId?: string, idBytes?: AsciiBytes): Uint8Array | undefined {
   const n = raw.length;
   // Top level: the `type` field and the position update's payload; everything else is dropped.
   let typeS = -1, typeE = -1, innerS = -1, innerE = -1, pos = 0;
@@ -119,7 +121,7 @@ export function stampPosition(raw: Uint8Array, messageId: string, timestamp: num
     spans[0] = spans[1] = -1; // the server's entity id replaces the client's
     for (let i = 0; i < 8; i += 2) if (spans[i]! >= 0) inner += spans[i + 1]! - spans[i]!;
   }
-  const idLen = utf8Length(messageId);
+  const idLen = idBytes ? idBytes.length : utf8Length(messageId);
   const entLen = entityId === undefined ? -1 : utf8Length(entityId);
   if (entLen >= 0) inner += 1 + varintLength(entLen) + entLen;
   const typeLen = typeS >= 0 ? typeE - typeS : 0;
@@ -128,7 +130,7 @@ export function stampPosition(raw: Uint8Array, messageId: string, timestamp: num
   if (typeS >= 0) w = copy(out, w, raw, typeS, typeE);
   out[w++] = 0x0a; // message_id (field 1)
   w = writeVarint(out, w, idLen);
-  w = text(out, w, messageId, idLen);
+  w = idBytes ? copy(out, w, idBytes.bytes, 0, idLen) : text(out, w, messageId, idLen);
   out[w++] = 0x10; // timestamp (field 2)
   w = writeVarint(out, w, timestamp);
   out[w++] = 0xa2; // position_update (field 20)
