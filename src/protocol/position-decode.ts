@@ -17,7 +17,7 @@
  */
 import type protobuf from "protobufjs/light.js";
 import { MessageProto } from "./proto.ts";
-import { at, varint } from "./stamp.ts";
+import { at, decoded, varint } from "./stamp.ts";
 import { MessageType, type Envelope, type PositionUpdate } from "./types.ts";
 
 type Ctor = new () => Record<string, unknown>;
@@ -71,8 +71,11 @@ function vector(b: Uint8Array, s: number, e: number, n: number, Ctor: Ctor): Rec
 /** The PositionUpdate in `b[s, e)`, or undefined when its layout is not the usual one. */
 function update(b: Uint8Array, s: number, e: number): PositionUpdate | undefined {
   const u = new UpdateCtor();
+  const spans = decoded.spans;
+  spans.fill(-1);
   let seen = 0;
   while (s < e) {
+    const fieldStart = s;
     const tag = b[s++]!;
     const f = tag >> 3;
     if (tag & 0x80 || f < 1 || f > 4 || seen & (1 << f)) return undefined; // fields 1..4 have one-byte tags
@@ -83,6 +86,8 @@ function update(b: Uint8Array, s: number, e: number): PositionUpdate | undefined
       if (v < 0 || v > 0xffffffff) return undefined;
       if (v !== 0) u.sequence_number = v;
       s = at;
+      spans[6] = fieldStart;
+      spans[7] = s;
       continue;
     }
     if ((tag & 7) !== 2) return undefined;
@@ -90,6 +95,8 @@ function update(b: Uint8Array, s: number, e: number): PositionUpdate | undefined
     if (len < 0 || at + len > e) return undefined;
     const vs = at;
     s = at + len;
+    spans[(f - 1) * 2] = fieldStart;
+    spans[(f - 1) * 2 + 1] = s;
     if (f === 1) {
       const id = ascii(b, vs, s);
       if (id === undefined) return undefined;
@@ -109,10 +116,12 @@ function update(b: Uint8Array, s: number, e: number): PositionUpdate | undefined
  * `undefined` for any other frame (decode it with protobufjs). Never throws.
  */
 export function decodePosition(b: Uint8Array): Envelope | undefined {
+  decoded.frame = undefined; // until this frame's layout is known (stamp.ts)
   if (!LITTLE_ENDIAN) return undefined;
   const n = b.length;
-  let id = "", timestamp = 0, type = 0, pu: PositionUpdate | undefined, seen = 0, pos = 0;
+  let id = "", timestamp = 0, type = 0, pu: PositionUpdate | undefined, seen = 0, pos = 0, typeS = -1, typeE = -1, innerS = -1, innerE = -1;
   while (pos < n) {
+    const fieldStart = pos;
     const tag = b[pos]!;
     let f: number;
     if (tag === 0xa2 && b[pos + 1] === 0x01) (f = 20), (pos += 2); // field 20, wire type 2
@@ -127,7 +136,7 @@ export function decodePosition(b: Uint8Array): Envelope | undefined {
       if (v < 0) return undefined;
       if (f === 2) timestamp = v;
       else if (v !== MessageType.POSITION_UPDATE) return undefined;
-      else type = v;
+      else (type = v), (typeS = fieldStart), (typeE = at);
       pos = at;
     } else if (f === 1 || f === 20) {
       if (wt !== 2) return undefined;
@@ -140,9 +149,12 @@ export function decodePosition(b: Uint8Array): Envelope | undefined {
         if (s2 === undefined) return undefined;
         id = s2;
       } else if (!(pu = update(b, s, pos))) return undefined;
+      else (innerS = s), (innerE = pos);
     } else return undefined;
   }
   if (type === 0 || !pu) return undefined;
+  (decoded.typeS = typeS), (decoded.typeE = typeE), (decoded.innerS = innerS), (decoded.innerE = innerE);
+  decoded.frame = b;
   // Absent fields read as protobufjs' defaults would; the server sets seq, epoch and message_id next (sanitize.ts).
   return { type, message_id: id, timestamp, seq: 0, epoch: 0, payload: "position_update", position_update: pu };
 }

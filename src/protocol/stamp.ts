@@ -17,6 +17,14 @@ import { varintLength, writeVarint } from "../lib/varint.ts";
 const enc = new TextEncoder();
 const SPANS = new Int32Array(8);
 
+/**
+ * Where the fields lie in the frame that `decodePosition` (position-decode.ts) accepted last:
+ * it walked them already, so {@link stampPosition} reuses them for that very frame instead of
+ * scanning it again. `frame` is cleared when a decode starts and set only once it succeeded;
+ * spans are [start, end) of a field with its tag, `spans` those of the update's fields 1..4 (-1: absent).
+ */
+export const decoded = { frame: undefined as Uint8Array | undefined, typeS: -1, typeE: -1, innerS: -1, innerE: -1, spans: new Int32Array(8) };
+
 /** The reader's position after the last {@link varint} call (module state: no object per call). */
 export let at = 0;
 /**
@@ -68,9 +76,11 @@ export function skip(b: Uint8Array, wt: number, pos: number, end: number): numbe
  * ASCII bytes (the server's {@link import("../lib/ids.ts").MessageIds}): copied instead of the string read.
  */
 export function stampPosition(raw: Uint8Array, messageId: string, timestamp: number, entityId?: string, idBytes?: AsciiBytes): Uint8Array | undefined {
-  const n = raw.length;
   // Top level: the `type` field and the position update's payload; everything else is dropped.
   let typeS = -1, typeE = -1, innerS = -1, innerE = -1, pos = 0;
+  const known = raw === decoded.frame; // decoded just before: its layout is known (and the usual one)
+  if (known) (typeS = decoded.typeS), (typeE = decoded.typeE), (innerS = decoded.innerS), (innerE = decoded.innerE);
+  const n = known ? 0 : raw.length;
   while (pos < n) {
     const fieldStart = pos;
     const tag = varint(raw, pos, n);
@@ -100,9 +110,10 @@ export function stampPosition(raw: Uint8Array, messageId: string, timestamp: num
   const scanned = entityId !== undefined;
   if (scanned) {
     inner = 0;
-    spans.fill(-1);
+    if (known) spans.set(decoded.spans);
+    else spans.fill(-1);
   }
-  pos = scanned ? innerS : innerE;
+  pos = scanned && !known ? innerS : innerE;
   while (pos < innerE) {
     const fieldStart = pos;
     const tag = varint(raw, pos, innerE);
