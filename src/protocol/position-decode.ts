@@ -72,7 +72,7 @@ function vector(b: Uint8Array, s: number, e: number, n: number, Ctor: Ctor): Rec
 function update(b: Uint8Array, s: number, e: number): PositionUpdate | undefined {
   const u = new UpdateCtor();
   const spans = decoded.spans;
-  spans.fill(-1);
+  spans[0] = spans[1] = spans[2] = spans[3] = spans[4] = spans[5] = spans[6] = spans[7] = -1;
   let seen = 0;
   while (s < e) {
     const fieldStart = s;

@@ -106,12 +106,11 @@ export function stampPosition(raw: Uint8Array, messageId: string, timestamp: num
   // Only read when the server writes the entity id (every client-written one must go: the last
   // value of a field wins); otherwise the update is copied whole.
   let inner = innerE - innerS; // bytes of the fields kept
-  const spans = SPANS; // [start, end] of fields 1..4
   const scanned = entityId !== undefined;
+  const spans = known ? decoded.spans : SPANS; // [start, end] of fields 1..4 (the decoder's are only read, no copy)
   if (scanned) {
     inner = 0;
-    if (known) spans.set(decoded.spans);
-    else spans.fill(-1);
+    if (!known) spans.fill(-1);
   }
   pos = scanned && !known ? innerS : innerE;
   while (pos < innerE) {
@@ -129,8 +128,8 @@ export function stampPosition(raw: Uint8Array, messageId: string, timestamp: num
     pos = end;
   }
   if (scanned) {
-    spans[0] = spans[1] = -1; // the server's entity id replaces the client's
-    for (let i = 0; i < 8; i += 2) if (spans[i]! >= 0) inner += spans[i + 1]! - spans[i]!;
+    // From field 2 on: the server's entity id replaces the client's (field 1).
+    for (let i = 2; i < 8; i += 2) if (spans[i]! >= 0) inner += spans[i + 1]! - spans[i]!;
   }
   const idLen = idBytes ? idBytes.length : utf8Length(messageId);
   const entLen = entityId === undefined ? -1 : utf8Length(entityId);
@@ -153,6 +152,6 @@ export function stampPosition(raw: Uint8Array, messageId: string, timestamp: num
     w = text(out, w, entityId!, entLen);
   }
   if (!scanned) w = copy(out, w, raw, innerS, innerE);
-  else for (let i = 0; i < 8; i += 2) if (spans[i]! >= 0) w = copy(out, w, raw, spans[i]!, spans[i + 1]!);
+  else for (let i = 2; i < 8; i += 2) if (spans[i]! >= 0) w = copy(out, w, raw, spans[i]!, spans[i + 1]!);
   return out;
 }
