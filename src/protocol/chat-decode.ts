@@ -12,7 +12,7 @@
  * @module
  */
 import type protobuf from "protobufjs/light.js";
-import { ascii, envelope, env, MAX_VARINT, type Ctor } from "./position-decode.ts";
+import { ascii, delimited, envelope, env, MAX_VARINT, type Ctor } from "./position-decode.ts";
 import { MessageProto } from "./proto.ts";
 import { at, varint } from "./stamp.ts";
 import { MessageType, type ChatMessage, type Envelope } from "./types.ts";
@@ -42,10 +42,10 @@ function chat(b: Uint8Array, s: number, e: number): ChatMessage | undefined {
       continue;
     }
     if ((tag & 7) !== 2) return undefined;
-    const len = varint(b, s, e, MAX_VARINT);
-    if (len < 0 || at + len > e) return undefined;
+    const end = delimited(b, s, e);
+    if (end < 0) return undefined;
     const vs = at;
-    s = vs + len;
+    s = end;
     const text = ascii(b, vs, s);
     if (text === undefined) return undefined;
     if (text.length === 0) continue;

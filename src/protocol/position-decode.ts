@@ -35,6 +35,15 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 // Varints of at most 7 bytes (< 2^49: exact); longer ones go to protobufjs.
 export const MAX_VARINT = 7;
 
+/**
+ * The end of the length-delimited value whose length (a short varint) is at `s`, or -1 when it
+ * runs past `e`; the value starts at `at` (stamp.ts's reader position).
+ */
+export function delimited(b: Uint8Array, s: number, e: number): number {
+  const len = varint(b, s, e, MAX_VARINT);
+  return len < 0 || at + len > e ? -1 : at + len;
+}
+
 /** The ASCII string `b[s, e)`, or undefined when a byte is not ASCII. */
 export function ascii(b: Uint8Array, s: number, e: number): string | undefined {
   let out = "";
@@ -92,10 +101,10 @@ function update(b: Uint8Array, s: number, e: number): PositionUpdate | undefined
       continue;
     }
     if ((tag & 7) !== 2) return undefined;
-    const len = varint(b, s, e, MAX_VARINT);
-    if (len < 0 || at + len > e) return undefined;
+    const end = delimited(b, s, e);
+    if (end < 0) return undefined;
     const vs = at;
-    s = at + len;
+    s = end;
     spans[(f - 1) * 2] = fieldStart;
     spans[(f - 1) * 2 + 1] = s;
     if (f === 1) {
@@ -148,10 +157,10 @@ export function envelope<P>(b: Uint8Array, type: number, tag0: number, tag1: num
       pos = at;
     } else if (f === 1 || f === PAYLOAD) {
       if (wt !== 2) return undefined;
-      const len = varint(b, pos, n, MAX_VARINT);
-      if (len < 0 || at + len > n) return undefined;
+      const end = delimited(b, pos, n);
+      if (end < 0) return undefined;
       const s = at;
-      pos = s + len;
+      pos = end;
       if (f === 1) {
         const s2 = ascii(b, s, pos);
         if (s2 === undefined) return undefined;
