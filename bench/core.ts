@@ -10,6 +10,7 @@
  * bun bench/core.ts --ab=/work/wt/base               # this tree (A) and another (B), alternated
  * bun bench/core.ts --ab=../t1,../t2                 # A, B, C: e.g. snapshots of successive commits
  * bun bench/core.ts --runtimes=node --reps=5 --msgs=200000 --receivers=100 --chat-every=16
+ * bun bench/core.ts --runtimes=bun --fanout=native  # publish counted, not looped: Bun's JavaScript only
  * ```
  * The workload is bundled per tree with esbuild (the other tree's `src/` is swapped in, its own
  * node_modules resolve), into .bench-tmp/. Each run is a fresh process: a warm-up, then
@@ -33,7 +34,7 @@ const runtimes = (args.get("runtimes") ?? "bun,node,deno").split(",");
 const reps = Number(args.get("reps") ?? 3);
 const trees: [string, string][] = [["A", ROOT]];
 for (const [i, dir] of (args.get("ab")?.split(",") ?? []).entries()) trees.push([String.fromCharCode(66 + i), resolve(dir)]);
-const pass = ["msgs", "rounds", "receivers", "chat-every"].filter((k) => args.has(k)).map((k) => `--${k}=${args.get(k)}`);
+const pass = ["msgs", "rounds", "receivers", "chat-every", "fanout"].filter((k) => args.has(k)).map((k) => `--${k}=${args.get(k)}`);
 
 /** Bundles the workload with `root`'s src/ in place of this tree's. */
 async function bundle(label: string, root: string): Promise<string> {

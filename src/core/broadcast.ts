@@ -79,6 +79,17 @@ export interface BroadcasterOptions {
 
 const utf8 = new TextEncoder();
 
+/**
+ * The routing facts of `sender`'s unreliable broadcasts: made once per connection (again if its
+ * client id changed) instead of once per message; nothing downstream changes a meta.
+ */
+function unreliableMeta(sender: Connection | undefined): FrameMeta {
+  if (!sender) return { reliable: false, kind: FrameKind.Typed, sender: "", only: "" };
+  let meta = sender.unreliableMeta;
+  if (meta?.sender !== sender.clientId) meta = sender.unreliableMeta = { reliable: false, kind: FrameKind.Typed, sender: sender.clientId, only: "" };
+  return meta;
+}
+
 /** Stamps and sends. */
 export class Broadcaster {
   constructor(readonly opts: BroadcasterOptions) {}
@@ -147,17 +158,28 @@ export class Broadcaster {
 
   /** An unreliable message (positions, voice): to the members here and over the bus, never retried. */
   unreliable(room: Room, msg: Envelope, opts: UnreliableOptions = {}): void {
-    this.#stamp(msg, opts.now);
-    const meta: FrameMeta = { reliable: false, kind: FrameKind.Typed, sender: opts.sender?.clientId ?? "", only: "" };
+    this.#unreliable(room, msg, opts.sender, opts.key, opts.entityStamped === true, opts.now);
+  }
+
+  /** A position update: {@link unreliable} with its options as arguments (the hot path: no object for them). */
+  position(room: Room, msg: Envelope, sender: Connection, key: string, entityStamped: boolean, now: number): void {
+    this.#unreliable(room, msg, sender, key, entityStamped, now);
+  }
+
+  #unreliable(room: Room, msg: Envelope, sender: Connection | undefined, key: string | undefined, entityStamped: boolean, now: number | undefined): void {
+    this.#stamp(msg, now);
+    const meta = unreliableMeta(sender);
     // A binary position update is stamped into the client's bytes, not re-encoded (the hot path).
     const stamped = msg.raw && msg.payload === "position_update"
-      ? stampPosition(msg.raw, msg.message_id!, msg.timestamp!, opts.entityStamped ? msg.position_update!.entity_id : undefined)
+      ? stampPosition(msg.raw, msg.message_id!, msg.timestamp!, entityStamped ? msg.position_update!.entity_id : undefined, this.opts.ids)
       : undefined;
     const out = stamped ? Outbound.stamped(msg, stamped) : new Outbound(msg);
-    const { replication } = this.opts;
+    const { replication, delivery, sequencer } = this.opts;
     if (replication.shared) replication.publish(room.id, encodeFrame(meta, out.protobuf()));
     if (msg.payload === "position_update" && this.opts.poses?.take(room, out)) return;
-    this.opts.sequencer.ordered(room, () => this.opts.delivery.deliver(room, out, meta, opts.sender, opts.key));
+    // Nothing reliable is pending in the room (the usual case): delivered now, with no closure to wait.
+    if (sequencer.idle(room)) delivery.deliver(room, out, meta, sender, key);
+    else sequencer.ordered(room, () => delivery.deliver(room, out, meta, sender, key));
   }
 
   /** Text that is not a typed message: relayed as is, here and on the other instances. */

@@ -5,6 +5,7 @@
  * product target).
  * @module
  */
+import type { FrameMeta } from "../delivery/frames.ts";
 import type { RoomChannel } from "../delivery/recipient.ts";
 import type { Recipient } from "../delivery/recipient.ts";
 import type { LimiterState } from "../limits/state.ts";
@@ -97,6 +98,8 @@ export class Connection implements ConnectionHandle, Recipient {
   declare follows?: Set<string>;
   /** Batch mode: what this client was last sent (core/interest/). */
   declare view?: View;
+  /** The routing facts of this connection's unreliable broadcasts, made on the first (core/broadcast.ts). */
+  declare unreliableMeta?: FrameMeta;
 
   constructor(
     readonly events: ConnectionEvents,

@@ -30,7 +30,7 @@ export function applyRemote(world: World, msg: Envelope, now: number): void {
   switch (msg.payload) {
     case "position_update": {
       const p = msg.position_update!;
-      if (world.players.has(p.entity_id!)) world.updatePlayer(p.entity_id!, { position: p.position, rotation: p.rotation }, now);
+      if (world.players.has(p.entity_id!)) world.movePlayer(p.entity_id!, p.position, p.rotation, now);
       else world.updateEntity(p.entity_id!, { position: p.position, rotation: p.rotation }, now);
       break;
     }

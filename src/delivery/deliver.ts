@@ -52,7 +52,8 @@ export class Delivery {
     }
     const live = sender && !sender.isClosed && sender.room === ch && !sender.queue ? sender : undefined;
     const typed = payload instanceof Outbound;
-    for (const format of FORMATS) {
+    for (let i = 0; i < FORMATS.length; i++) {
+      const format = FORMATS[i]!;
       // Untyped text never goes to xr members: their client cannot read it.
       if (!typed && format === "xr") continue;
       const n = ch.subscribed[format] - (live?.format === format ? 1 : 0);
@@ -61,7 +62,8 @@ export class Delivery {
       this.opts.fanout.publish(ch.topics[format], frame, live?.transport);
       this.#count(ch, payload, frame, n, format);
     }
-    for (const m of ch.slow) if (m !== sender && (typed || m.format !== "xr")) this.#enqueue(m, payload, key);
+    // No iterator over an empty set: nobody is slow nearly always.
+    if (ch.slow.size > 0) for (const m of ch.slow) if (m !== sender && (typed || m.format !== "xr")) this.#enqueue(m, payload, key);
   }
 
   #count(ch: RoomChannel, payload: Payload, frame: Frame, n: number, format: Format): void {

@@ -5,7 +5,7 @@
  * For a protobuf recipient the payload of a log entry is already the frame to send.
  * @module
  */
-import { allocFrame } from "../lib/frame-alloc.ts";
+import { allocFrame, tailOf } from "../lib/frame-alloc.ts";
 import { VarintReader, varintLength, writeVarint } from "../lib/varint.ts";
 import { Outbound } from "../protocol/codec.ts";
 import { decodeBinary } from "../protocol/proto.ts";
@@ -81,7 +81,7 @@ export function decodeFrame(frame: Uint8Array): FrameMeta & { payload: Uint8Arra
   return { reliable: (flags & RELIABLE) !== 0, kind: flags >> KIND_SHIFT, sender, only, payload: frame.subarray(r.pos) };
 }
 
-/** The payload of a frame (a view), skipping its header without decoding it. @throws on a truncated frame */
+/** The payload of a frame (a view, or a copy on Bun: see `tailOf`), skipping its header without decoding it. @throws on a truncated frame */
 export function payloadOf(frame: Uint8Array): Uint8Array {
   const r = new VarintReader(frame);
   r.pos = 1;
@@ -90,7 +90,7 @@ export function payloadOf(frame: Uint8Array): Uint8Array {
     if (n < 0 || r.pos + n > frame.length) throw new Error("Truncated frame header");
     r.pos += n;
   }
-  return frame.subarray(r.pos);
+  return tailOf(frame, r.pos);
 }
 
 /**

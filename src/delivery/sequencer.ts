@@ -81,6 +81,11 @@ export class Sequencer {
     this.#try(ch, req, false);
   }
 
+  /** Whether {@link ordered} would run a function at once (nothing reliable waits in `ch`). */
+  idle(ch: RoomChannel): boolean {
+    return ch.deferred.length === 0;
+  }
+
   /** Runs `fn` now, or after the room's reliable messages still waiting for the log's answer. */
   ordered(ch: RoomChannel, fn: () => void): void {
     if (ch.deferred.length === 0) fn();

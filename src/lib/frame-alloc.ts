@@ -67,3 +67,12 @@ export class ByteArena {
     return out;
   }
 }
+
+/**
+ * `b[start…]` for a frame of its own: a view where {@link useFrameSlab} is on (V8: a buffer of its
+ * own costs far more than a view), a copy elsewhere — on JavaScriptCore the first view of a small
+ * array makes it an ArrayBuffer first, which costs more than copying its few bytes (a long one is still a view).
+ */
+export function tailOf(b: Uint8Array, start: number): Uint8Array {
+  return slabOn || b.length - start > MAX_FROM_SLAB ? b.subarray(start) : b.slice(start);
+}

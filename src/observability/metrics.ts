@@ -10,13 +10,15 @@ import { FORMATS, MessageType, TYPE_NAME } from "../protocol/types.ts";
 
 /** Message kinds counted separately: every MessageType, plus RAW (relayed text) and INVALID. */
 export const KINDS: readonly string[] = [...Object.keys(MessageType), "RAW", "INVALID"];
-const SLOT_OF_TYPE = new Map<number, number>(Object.values(MessageType).map((v, i) => [v, i]));
+// Slot per MessageType number (they are 0–255), 0 (UNKNOWN) for any other: an array read, not a Map lookup, twice per message.
+const SLOT_OF_TYPE = new Uint8Array(256);
+Object.values(MessageType).forEach((v, i) => (SLOT_OF_TYPE[v] = i));
 /** Slot of relayed text that is not a typed message. */
 export const RAW_SLOT = KINDS.indexOf("RAW");
 /** Slot of frames that could not be decoded. */
 export const INVALID_SLOT = KINDS.indexOf("INVALID");
 /** The counting slot of a MessageType. */
-export const slotOf = (type: number | undefined): number => SLOT_OF_TYPE.get(type ?? 0) ?? 0;
+export const slotOf = (type: number | undefined): number => (type === undefined ? 0 : SLOT_OF_TYPE[type] ?? 0);
 /** Formats are counted in three columns: 0 = JSON (text), 1 = protobuf (binary), 2 = xr (compat, issue 15). */
 export { FORMATS };
 const NF = FORMATS.length;

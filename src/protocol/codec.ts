@@ -7,6 +7,7 @@
 import { DecodeError, decodeBinary, encodeBinary } from "./proto.ts";
 import { objectIn, objectOut, payloadType } from "./json.ts";
 import { MessageType, PAYLOAD_OF_TYPE, PresenceEventType, TYPE_NAME, type Envelope, type PayloadCase, type Format } from "./types.ts";
+import { decodeChat } from "./chat-decode.ts";
 import { decodePosition } from "./position-decode.ts";
 import { encodeXr, isXrFrame, parseXr } from "./xr.ts";
 
@@ -88,7 +89,7 @@ export function parseBinary(bytes: Uint8Array): { msg: Envelope; xr?: boolean } 
     return "msg" in r ? { msg: r.msg, xr: true } : r;
   }
   // The hot path (a position update in its usual layout) skips protobufjs; see position-decode.ts.
-  const pos = decodePosition(bytes);
+  const pos = decodePosition(bytes) ?? decodeChat(bytes); // and every chat (chat-decode.ts)
   if (pos) return { msg: pos };
   try {
     return { msg: decodeBinary(bytes) };

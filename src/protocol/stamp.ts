@@ -11,10 +11,19 @@
  */
 import { utf8Length } from "../lib/bytes.ts";
 import { allocFrame } from "../lib/frame-alloc.ts";
+import type { AsciiBytes } from "../lib/ids.ts";
 import { varintLength, writeVarint } from "../lib/varint.ts";
 
 const enc = new TextEncoder();
 const SPANS = new Int32Array(8);
+
+/**
+ * Where the fields lie in the frame that `decodePosition` (position-decode.ts) accepted last:
+ * it walked them already, so {@link stampPosition} reuses them for that very frame instead of
+ * scanning it again. `frame` is cleared when a decode starts and set only once it succeeded;
+ * spans are [start, end) of a field with its tag, `spans` those of the update's fields 1..4 (-1: absent).
+ */
+export const decoded = { frame: undefined as Uint8Array | undefined, typeS: -1, typeE: -1, innerS: -1, innerE: -1, spans: new Int32Array(8) };
 
 /** The reader's position after the last {@link varint} call (module state: no object per call). */
 export let at = 0;
@@ -63,12 +72,15 @@ export function skip(b: Uint8Array, wt: number, pos: number, end: number): numbe
 /**
  * The stamped frame: `type`, then `message_id` and `timestamp` (the server's), then the
  * position update (with `entityId` written first when the server chose it). `undefined` when
- * the client's bytes do not have the expected layout.
+ * the client's bytes do not have the expected layout. `idBytes`, when given, are `messageId`'s
+ * ASCII bytes (the server's {@link import("../lib/ids.ts").MessageIds}): copied instead of the string read.
  */
-export function stampPosition(raw: Uint8Array, messageId: string, timestamp: number, entityId?: string): Uint8Array | undefined {
-  const n = raw.length;
+export function stampPosition(raw: Uint8Array, messageId: string, timestamp: number, entityId?: string, idBytes?: AsciiBytes): Uint8Array | undefined {
   // Top level: the `type` field and the position update's payload; everything else is dropped.
   let typeS = -1, typeE = -1, innerS = -1, innerE = -1, pos = 0;
+  const known = raw === decoded.frame; // decoded just before: its layout is known (and the usual one)
+  if (known) (typeS = decoded.typeS), (typeE = decoded.typeE), (innerS = decoded.innerS), (innerE = decoded.innerE);
+  const n = known ? 0 : raw.length;
   while (pos < n) {
     const fieldStart = pos;
     const tag = varint(raw, pos, n);
@@ -94,13 +106,13 @@ export function stampPosition(raw: Uint8Array, messageId: string, timestamp: num
   // Only read when the server writes the entity id (every client-written one must go: the last
   // value of a field wins); otherwise the update is copied whole.
   let inner = innerE - innerS; // bytes of the fields kept
-  const spans = SPANS; // [start, end] of fields 1..4
   const scanned = entityId !== undefined;
+  const spans = known ? decoded.spans : SPANS; // [start, end] of fields 1..4 (the decoder's are only read, no copy)
   if (scanned) {
     inner = 0;
-    spans.fill(-1);
+    if (!known) spans.fill(-1);
   }
-  pos = scanned ? innerS : innerE;
+  pos = scanned && !known ? innerS : innerE;
   while (pos < innerE) {
     const fieldStart = pos;
     const tag = varint(raw, pos, innerE);
@@ -116,10 +128,10 @@ export function stampPosition(raw: Uint8Array, messageId: string, timestamp: num
     pos = end;
   }
   if (scanned) {
-    spans[0] = spans[1] = -1; // the server's entity id replaces the client's
-    for (let i = 0; i < 8; i += 2) if (spans[i]! >= 0) inner += spans[i + 1]! - spans[i]!;
+    // From field 2 on: the server's entity id replaces the client's (field 1).
+    for (let i = 2; i < 8; i += 2) if (spans[i]! >= 0) inner += spans[i + 1]! - spans[i]!;
   }
-  const idLen = utf8Length(messageId);
+  const idLen = idBytes ? idBytes.length : utf8Length(messageId);
   const entLen = entityId === undefined ? -1 : utf8Length(entityId);
   if (entLen >= 0) inner += 1 + varintLength(entLen) + entLen;
   const typeLen = typeS >= 0 ? typeE - typeS : 0;
@@ -128,7 +140,7 @@ export function stampPosition(raw: Uint8Array, messageId: string, timestamp: num
   if (typeS >= 0) w = copy(out, w, raw, typeS, typeE);
   out[w++] = 0x0a; // message_id (field 1)
   w = writeVarint(out, w, idLen);
-  w = text(out, w, messageId, idLen);
+  w = idBytes ? copy(out, w, idBytes.bytes, 0, idLen) : text(out, w, messageId, idLen);
   out[w++] = 0x10; // timestamp (field 2)
   w = writeVarint(out, w, timestamp);
   out[w++] = 0xa2; // position_update (field 20)
@@ -140,6 +152,6 @@ export function stampPosition(raw: Uint8Array, messageId: string, timestamp: num
     w = text(out, w, entityId!, entLen);
   }
   if (!scanned) w = copy(out, w, raw, innerS, innerE);
-  else for (let i = 0; i < 8; i += 2) if (spans[i]! >= 0) w = copy(out, w, raw, spans[i]!, spans[i + 1]!);
+  else for (let i = 2; i < 8; i += 2) if (spans[i]! >= 0) w = copy(out, w, raw, spans[i]!, spans[i + 1]!);
   return out;
 }

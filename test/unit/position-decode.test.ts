@@ -4,6 +4,7 @@ import { parseBinary, toJsonText } from "../../src/protocol/codec.ts";
 import { decodePosition } from "../../src/protocol/position-decode.ts";
 import { decodeBinary, encodeBinary } from "../../src/protocol/proto.ts";
 import { sanitizeInbound } from "../../src/protocol/sanitize.ts";
+import { decoded, stampPosition } from "../../src/protocol/stamp.ts";
 import { MessageType, type Envelope } from "../../src/protocol/types.ts";
 import { encodeXr } from "../../src/protocol/xr.ts";
 
@@ -123,6 +124,23 @@ test("a position update the fast path decodes is exactly what protobufjs decodes
   }), { numRuns: 20_000 });
   // The generator must reach the fast path often enough for the property to mean something.
   expect(fast).toBeGreaterThan(total / 20);
+});
+
+test("stamping a frame just decoded (its layout reused) gives the bytes of stamping it from scratch", () => {
+  let reused = 0;
+  fc.assert(fc.property(frame, fc.boolean(), (b, entity) => {
+    if (!decodePosition(b)) return;
+    expect(decoded.frame).toBe(b);
+    reused++;
+    const ent = entity ? "alice" : undefined;
+    const fromLayout = stampPosition(b, "srv-1", 1_700_000_000_123, ent);
+    const scanned = stampPosition(b.slice(), "srv-1", 1_700_000_000_123, ent); // another object: scanned
+    expect(fromLayout && [...fromLayout]).toEqual(scanned && [...scanned]);
+    // A frame that fails to decode leaves no layout behind for the one before it.
+    decodePosition(new Uint8Array([0x18, 10, 0xa2, 0x01, 0x05, 0x12, 0x09]));
+    expect(decoded.frame).toBeUndefined();
+  }), { numRuns: 20_000 });
+  expect(reused).toBeGreaterThan(500);
 });
 
 test("canonical position updates (what the SDK and protobufjs write) take the fast path", () => {

@@ -1,9 +1,12 @@
 import { expect, test } from "bun:test";
 import fc from "fast-check";
+import { decodeChat } from "../../src/protocol/chat-decode.ts";
+import { parseBinary, toJsonText } from "../../src/protocol/codec.ts";
 import { decodeBinary, encodeBinary } from "../../src/protocol/proto.ts";
 import { sanitizeInbound } from "../../src/protocol/sanitize.ts";
 import { stampChat } from "../../src/protocol/stamp-chat.ts";
 import { ChatType, MessageType, type Envelope } from "../../src/protocol/types.ts";
+import { encodeXr } from "../../src/protocol/xr.ts";
 
 const byte = (lo = 0, hi = 255) => fc.integer({ min: lo, max: hi });
 function minimal(n: number): number[] {
@@ -99,4 +102,53 @@ test("a field sent twice or with another wire type is left to protobufjs' encode
   expect(stampChat(twice, serve(twice, "a", 5, "m")!)).toBeUndefined();
   const wrong = new Uint8Array([0x18, 30, ...ld([0xc2, 0x02], [0x15, 1, 2, 3, 4])]);
   expect(stampChat(wrong, serve(wrong, "a", 5, "m")!)).toBeUndefined();
+});
+
+// ---- the chat decoder's fast path (chat-decode.ts) against protobufjs, on the same frames ----
+
+/** Everything a reader of a decoded chat can observe: envelope fields, the chat's own fields, values, prototype. */
+function seenChat(msg: Envelope): unknown {
+  const c = msg.chat_message!;
+  const proto = (Object.getPrototypeOf(c) as { $type?: { fullName: string } }).$type?.fullName ?? "plain";
+  const fields = ["from_client_id", "message", "timestamp", "type", "to_client_id"] as const;
+  return {
+    type: msg.type, payload: msg.payload, message_id: msg.message_id ?? "", timestamp: msg.timestamp ?? 0, seq: msg.seq ?? 0, epoch: msg.epoch ?? 0,
+    proto, own: Object.keys(c).sort(), read: fields.map((f) => c[f]),
+  };
+}
+
+test("a chat the fast path decodes is exactly what protobufjs decodes, and is served and stamped the same", () => {
+  let fast = 0, total = 0;
+  fc.assert(fc.property(frame, (raw) => {
+    total++;
+    const got = decodeChat(raw);
+    if (!got) return;
+    fast++;
+    const want = decodeBinary(raw); // throws (fails the property) if protobufjs would refuse the frame
+    expect(seenChat(got)).toEqual(seenChat(want));
+    for (const m of [got, want]) {
+      sanitizeInbound(m);
+      (m.chat_message!.from_client_id = "alice"), (m.chat_message!.timestamp = 1_700_000_000_123);
+      (m.message_id = "srv-1"), (m.timestamp = 1_700_000_000_123);
+    }
+    const bytes = (b: Uint8Array | undefined) => b && [...b];
+    expect(bytes(stampChat(raw, got))).toEqual(bytes(stampChat(raw, want)));
+    expect([[...encodeBinary(got)], toJsonText(got), encodeXr(got)]).toEqual([[...encodeBinary(want)], toJsonText(want), encodeXr(want)]);
+  }), { numRuns: 20_000 });
+  // Most of these frames have UTF-8, unknown fields or odd varints (protobufjs' path); ~1 in 20 is usual.
+  expect(fast).toBeGreaterThan(total / 40);
+});
+
+test("chats as the SDK writes them (ASCII) take the fast path; parseBinary uses it", () => {
+  fc.assert(fc.property(
+    fc.record({ message: fc.string({ unit: fc.constantFrom(..."ab ?1"), maxLength: 40 }), type: fc.constantFrom(ChatType.NORMAL, ChatType.WHISPER, ChatType.SHOUT), to: fc.string({ unit: fc.constantFrom(..."xy-2"), maxLength: 10 }), ts: fc.nat(), id: fc.string({ unit: fc.constantFrom(..."m-3"), maxLength: 10 }) }),
+    (c) => {
+      const raw = encodeBinary({ type: MessageType.CHAT_MESSAGE, message_id: c.id, timestamp: c.ts, payload: "chat_message", chat_message: { message: c.message, type: c.type, to_client_id: c.to } } as Envelope);
+      const got = decodeChat(raw);
+      expect(got).toBeDefined();
+      expect(seenChat(got!)).toEqual(seenChat(decodeBinary(raw)));
+      const parsed = parseBinary(raw);
+      expect("msg" in parsed && Object.getPrototypeOf(parsed.msg)).toBe(Object.prototype); // the fast path's plain envelope
+    },
+  ), { numRuns: 1000 });
 });

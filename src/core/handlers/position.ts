@@ -14,7 +14,7 @@ export const positionHandler: MessageHandler<"position_update"> = {
     const entityStamped = !p.entity_id;
     const id = (p.entity_id ||= conn.clientId);
     if (id === conn.clientId) {
-      world.updatePlayer(id, { position: p.position, rotation: p.rotation }, now);
+      world.movePlayer(id, p.position, p.rotation, now);
       ctx.services.replication.pose(room, "player", id);
     } else {
       const entity = world.entities.get(id);
@@ -23,6 +23,6 @@ export const positionHandler: MessageHandler<"position_update"> = {
       world.updateEntity(id, { position: p.position, rotation: p.rotation }, now);
       ctx.services.replication.pose(room, "entity", id);
     }
-    ctx.out.unreliable(room, msg, { sender: conn, key: id, entityStamped, now });
+    ctx.out.position(room, msg, conn, id, entityStamped, now);
   },
 };
