@@ -69,7 +69,7 @@ export class MemoryNodes implements NodeRegistry {
           if (r.sessions.get(h.token) === clientId) {
             // A session: its client may resume elsewhere within the window; the leave comes when it closes.
             h.detachedUntil = now + resumeWindowMs;
-            delete h.conn;
+            h.conn = undefined;
             b.due.set(dueKey(room, clientId, h.token), h.detachedUntil);
           } else departed.push({ clientId, token: h.token });
         }

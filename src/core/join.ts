@@ -143,7 +143,9 @@ export class Joiner {
     room.ghosts.delete(conn.clientId);
     const existing = world.players.get(conn.clientId);
     if (existing) existing.token = conn.token;
-    else world.join({ client_id: conn.clientId, user_id: conn.userId ?? undefined, display_name: conn.displayName, token: conn.token, joined_at: joinTime(world, now) }, now);
+    // Every field set later is in the literal (undefined until then): on V8 a field added after
+    // creation costs the player a property array, and one is kept per idle connection.
+    else world.join({ client_id: conn.clientId, user_id: conn.userId ?? undefined, display_name: conn.displayName, token: conn.token, joined_at: joinTime(world, now), helloJson: undefined, helloPb: undefined, helloXr: undefined, counted: 0 }, now);
 
     // Membership, hello and replay in one synchronous step: nothing can slip between them.
     const resumed = admission.kind === "resumed";

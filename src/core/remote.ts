@@ -57,7 +57,7 @@ export function applyRemote(world: World, msg: Envelope, now: number): void {
         const p = world.players.get(id);
         // In the log now: no refusal of a join sent from here takes it back (see join.ts, unjoin).
         if (p) p.token = "";
-        else world.join({ client_id: id, display_name: ev.data?.display_name, token: "", joined_at: ev.data?.joined_at || now }, now);
+        else world.join({ client_id: id, display_name: ev.data?.display_name, token: "", joined_at: ev.data?.joined_at || now, helloJson: undefined, helloPb: undefined, helloXr: undefined, counted: 0 }, now);
       }
       else if (msg.type === MessageType.PRESENCE_UPDATE) {
         const { host_client_id: _, joined_at: __, ...fields } = ev.data ?? {};
