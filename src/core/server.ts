@@ -172,7 +172,7 @@ export class Server implements ConnectionEvents {
     this.inbound = new Inbound({ config: cfg, clock, metrics, limits: this.limits, router: opts.router ?? new Router(), out, services, firstAuth, becomeXr: xr });
     this.joiner = new Joiner({
       rooms, sessions: this.sessions, replication, delivery, acks: this.acks, log: backend.log, out, ids, clock, logger: log, metrics,
-      historySize: cfg.historySize, handle: (c, item) => this.inbound.handleEarly(c, item),
+      historySize: cfg.historySize, inOrder, handle: (c, item) => this.inbound.handleEarly(c, item),
     });
   }
 

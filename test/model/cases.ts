@@ -246,6 +246,13 @@ export const FIXED_CASES: FixedCase[] = [
       { k: "conn", c: 4, n: 0 }, { k: "drop", c: 4, late: 3000 }, { k: "conn", c: 4, n: 2 }, { k: "tick", ms: 500 },
     ]),
   },
+  {
+    name: "resumed on an instance still behind the room (the session's join and spawn held on the bus, their instance dead): the owner's update was refused NOT_FOUND",
+    finding: "model (new)",
+    scenario: s(1500, [
+      { k: "conn", c: 1, n: 0 }, { k: "hold", n: 0, ms: 50 }, { k: "conn", c: 0, n: 2 }, { k: "entity", c: 0, op: 0, p: 0 }, { k: "kill", n: 2 }, { k: "conn", c: 0, n: 0 }, { k: "entity", c: 0, op: 1, p: 0 },
+    ]),
+  },
 ];
 
 /**
