@@ -10,7 +10,8 @@
  *   the hold is detached for RESUME_WINDOW_MS; a resume (on any instance) re-attaches it.
  * - **The leave rule**: no PRESENCE_LEAVE while a client's resume window is open, on any
  *   instance; exactly one, cluster-wide, when it closes without a resume — also for the clients
- *   of an instance that died (their window starts when the death is noticed). Every departure
+ *   of an instance that died (their window starts when the death is noticed). A window counts
+ *   only time in which the store was reachable (core/reachable.ts). Every departure
  *   is a guarded release in the room log: it happens only if the departing hold still holds.
  * @module
  */
@@ -78,6 +79,8 @@ export interface SessionsOptions {
   presence?: "leave";
   /** Fills a room that is not open here with the players the cluster stores (to name its host). */
   hydrate(room: Room): Maybe<void>;
+  /** The latest window end closed by now, counting only time the store was reachable (default: now). */
+  closedBy?(now: number): number;
 }
 
 /** Holds, sessions and departures. */
@@ -268,11 +271,16 @@ export class Sessions {
     }
   }
 
-  /** The sweep: departs clients whose detached window closed (cluster-wide: whichever instance sees it first). */
+  /**
+   * The sweep: departs clients whose detached window closed (cluster-wide: whichever instance
+   * sees it first). Time in which the store was unreachable does not count (see {@link SessionsOptions.closedBy}).
+   */
   expire(now: number): void {
     for (const d of this.#detaches.splice(0)) this.#detach(d);
     for (const d of this.#departs.splice(0)) this.depart(d.roomId, d.clientId, d.token, d.how);
-    this.#quiet("expire holds", () => then(this.opts.claims.due(now, 100), (due) => {
+    // A window closes once the store has been reachable for all of it (core/reachable.ts).
+    const cut = this.opts.closedBy?.(now) ?? now;
+    this.#quiet("expire holds", () => then(this.opts.claims.due(cut, 100), (due) => {
       for (const d of due) {
         // Forgotten only once the departure was answered: an instance dying between the two leaves it due for another.
         this.depart(d.room, d.clientId, d.token, { detached: true, after: () => this.#quiet("forget due hold", () => this.opts.claims.done(d)) });

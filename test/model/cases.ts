@@ -253,6 +253,14 @@ export const FIXED_CASES: FixedCase[] = [
       { k: "conn", c: 1, n: 0 }, { k: "hold", n: 0, ms: 50 }, { k: "conn", c: 0, n: 2 }, { k: "entity", c: 0, op: 0, p: 0 }, { k: "kill", n: 2 }, { k: "conn", c: 0, n: 0 }, { k: "entity", c: 0, op: 1, p: 0 },
     ]),
   },
+  {
+    name: "dropped just before a 4 s outage, resuming every 250 ms all through it (each attempt fails): its 1.5 s window closed in the outage and it was announced leaving as it came back",
+    finding: "model (new)",
+    scenario: s(1500, [
+      { k: "tick", ms: 92 }, { k: "tick", ms: 223 }, { k: "tick", ms: 1900 }, { k: "conn", c: 0, n: 1 }, { k: "tick", ms: 337 }, { k: "tick", ms: 15 }, { k: "conn", c: 1, n: 0 },
+      { k: "outage", ms: 100, lose: false }, { k: "drop", c: 0, late: 0 }, { k: "conn", c: 0, n: 0 }, { k: "outage", ms: 4051, lose: false }, { k: "tick", ms: 4233 }, { k: "leave", c: 0 }, { k: "conn", c: 0, n: 0 },
+    ], true),
+  },
 ];
 
 /**

@@ -100,8 +100,9 @@ export class Sim {
     if (c.state === "idle") return true;
     if (c.state !== "dropped") return false;
     if (c.reliable && !c.sessionId) return true; // dropped before any session began: nothing to resume
+    // The window counts only time in which the store was reachable (a client cannot resume while it is not).
     const from = this.#windowFrom.get(c.id) ?? c.droppedAt;
-    return this.clock.now() >= from + this.scenario.windowMs - HEARTBEAT_MS - 200;
+    return this.bus.reachableSince(from) >= this.scenario.windowMs - HEARTBEAT_MS - 200;
   }
 
   #snapshot(): void {
