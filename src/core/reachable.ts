@@ -3,6 +3,7 @@
  * saw it), the way node liveness counts only heartbeats that could be written: while the store
  * is down a dropped client cannot resume (every attempt fails), so that time must not use up
  * its window — it is declared gone only once it has had its whole window with the store up.
+ * An instance counts only what it saw: time before it started does not count either.
  * @module
  */
 import type { ClusterBackend } from "../cluster/types.ts";
@@ -10,10 +11,16 @@ import type { Clock } from "../lib/clock.ts";
 
 /** The store's unreachable stretches as this instance saw them, and what they mean for resume windows. */
 export class Reachable {
-  /** Unreachable stretches, oldest first; the last may still be going on (`to` undefined). */
-  readonly #down: { from: number; to?: number }[] = [];
+  /**
+   * Unreachable stretches, oldest first; the last may still be going on (`to` undefined). The
+   * first is the time before this instance started: it saw nothing then, so that time does not
+   * count either (a restarted instance closes no window an outage before its start extended).
+   */
+  readonly #down: { from: number; to?: number }[] = [{ from: -Infinity }];
 
-  constructor(readonly clock: Clock, readonly windowMs: number) {}
+  constructor(readonly clock: Clock, readonly windowMs: number, reachable: boolean) {
+    if (reachable) this.set(true);
+  }
 
   /** The store became reachable (true) or unreachable (false). */
   set(reachable: boolean): void {
@@ -47,8 +54,8 @@ export class Reachable {
 }
 
 /** {@link Reachable.closedBy} of a tracker following `backend`'s status (for `SessionsOptions.closedBy`). */
-export function reachable(backend: Pick<ClusterBackend, "onStatus">, clock: Clock, windowMs: number): (now: number) => number {
-  const r = new Reachable(clock, windowMs);
+export function reachable(backend: Pick<ClusterBackend, "onStatus" | "status">, clock: Clock, windowMs: number): (now: number) => number {
+  const r = new Reachable(clock, windowMs, backend.status().healthy);
   backend.onStatus((s) => r.set(s.healthy));
   return (now) => r.closedBy(now);
 }

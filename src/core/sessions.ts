@@ -280,6 +280,7 @@ export class Sessions {
     for (const d of this.#departs.splice(0)) this.depart(d.roomId, d.clientId, d.token, d.how);
     // A window closes once the store has been reachable for all of it (core/reachable.ts).
     const cut = this.opts.closedBy?.(now) ?? now;
+    if (cut === -Infinity) return; // this instance has not seen the store reachable for a whole window yet
     this.#quiet("expire holds", () => then(this.opts.claims.due(cut, 100), (due) => {
       for (const d of due) {
         // Forgotten only once the departure was answered: an instance dying between the two leaves it due for another.

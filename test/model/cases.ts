@@ -261,6 +261,18 @@ export const FIXED_CASES: FixedCase[] = [
       { k: "outage", ms: 100, lose: false }, { k: "drop", c: 0, late: 0 }, { k: "conn", c: 0, n: 0 }, { k: "outage", ms: 4051, lose: false }, { k: "tick", ms: 4233 }, { k: "leave", c: 0 }, { k: "conn", c: 0, n: 0 },
     ], true),
   },
+  {
+    name: "the same rule on an instance restarted after the outage: it never saw the outage and closed the window early",
+    finding: "model (new)",
+    scenario: s(1500, [{ k: "conn", c: 2, n: 0 }, { k: "drop", c: 2, late: 0 }, { k: "kill", n: 2 }, { k: "outage", ms: 1201, lose: false }, { k: "tick", ms: 1400 }, { k: "restart", n: 2 }]),
+  },
+  {
+    name: "the same on an instance restarted during the outage",
+    finding: "model (new)",
+    scenario: s(1500, [
+      { k: "conn", c: 0, n: 0 }, { k: "drop", c: 0, late: 100 }, { k: "tick", ms: 100 }, { k: "kill", n: 1 }, { k: "outage", ms: 1201, lose: false }, { k: "restart", n: 1 }, { k: "tick", ms: 400 }, { k: "tick", ms: 850 },
+    ]),
+  },
 ];
 
 /**
