@@ -79,7 +79,7 @@ export interface SessionsOptions {
   presence?: "leave";
   /** Fills a room that is not open here with the players the cluster stores (to name its host). */
   hydrate(room: Room): Maybe<void>;
-  /** The latest window end closed by now, counting only time the store was reachable (default: now). */
+  /** The latest window end closed by `now`, counting only time the store was reachable (core/reachable.ts; default: now). */
   closedBy?(now: number): number;
 }
 
@@ -271,14 +271,10 @@ export class Sessions {
     }
   }
 
-  /**
-   * The sweep: departs clients whose detached window closed (cluster-wide: whichever instance
-   * sees it first). Time in which the store was unreachable does not count (see {@link SessionsOptions.closedBy}).
-   */
+  /** The sweep: departs clients whose detached window closed, counting only reachable time (cluster-wide: whichever instance sees it first). */
   expire(now: number): void {
     for (const d of this.#detaches.splice(0)) this.#detach(d);
     for (const d of this.#departs.splice(0)) this.depart(d.roomId, d.clientId, d.token, d.how);
-    // A window closes once the store has been reachable for all of it (core/reachable.ts).
     const cut = this.opts.closedBy?.(now) ?? now;
     if (cut === -Infinity) return; // this instance has not seen the store reachable for a whole window yet
     this.#quiet("expire holds", () => then(this.opts.claims.due(cut, 100), (due) => {
