@@ -91,8 +91,9 @@ export class Joiner {
     conn.room = room;
     room.joining++;
     let ready: Maybe<Replay>;
+    let claimed: Admission | undefined;
     try {
-      ready = then(then(room.opening as Maybe<void>, () => this.opts.sessions.admit(conn)), (a) => this.#read(room, a));
+      ready = then(then(room.opening as Maybe<void>, () => this.opts.sessions.admit(conn)), (a) => this.#read(room, (claimed = a)));
     } catch (e) {
       ready = Promise.reject(e); // the store refused at once (unreachable): fails like a late refusal
     }
@@ -105,6 +106,10 @@ export class Joiner {
       this.opts.out.closeWith(conn, CloseCode.INTERNAL, ErrorCode.DISCONNECT, "Could not join the room; try again");
       // A resume the client had closed deliberately meanwhile: the session it named ends.
       if (this.#deliberate(conn)) this.opts.sessions.abandoned(conn);
+      // Failed after its claim (the log read of a resume, in an outage): the client id is held
+      // through this connection, now gone — it ends as a dropped member's would (a session
+      // keeps its window), else nothing would ever release it.
+      else if (claimed && claimed.kind !== "conflict") this.opts.sessions.ended(conn, CloseCode.GOING_AWAY);
       this.opts.rooms.release(room);
     });
   }

@@ -273,6 +273,14 @@ export const FIXED_CASES: FixedCase[] = [
       { k: "conn", c: 0, n: 0 }, { k: "drop", c: 0, late: 100 }, { k: "tick", ms: 100 }, { k: "kill", n: 1 }, { k: "outage", ms: 1201, lose: false }, { k: "restart", n: 1 }, { k: "tick", ms: 400 }, { k: "tick", ms: 850 },
     ]),
   },
+  {
+    name: "a resume whose claim went through but whose log read failed in an outage (its instance dead, the client a slow reader): the hold stayed attached to the gone connection, the client never left",
+    finding: "model (new)",
+    scenario: s(1500, [
+      { k: "conn", c: 2, n: 1 }, { k: "conn", c: 3, n: 0 }, { k: "kill", n: 1 }, { k: "slow", c: 2, on: true }, { k: "conn", c: 2, n: 0, q: true }, { k: "step", q: true },
+      { k: "outage", ms: 100, lose: false }, { k: "leave", c: 2 }, { k: "hold", n: 0, ms: 50 },
+    ], true),
+  },
 ];
 
 /**
