@@ -281,6 +281,14 @@ export const FIXED_CASES: FixedCase[] = [
       { k: "outage", ms: 100, lose: false }, { k: "leave", c: 2 }, { k: "hold", n: 0, ms: 50 },
     ], true),
   },
+  {
+    name: "oracle: a deliberate leave waiting in its instance's outbox through two outages, the instance killed 49 ms after the second ends: the leave may be lost with it (the allowance ran from the first outage's end)",
+    finding: "model (oracle)",
+    scenario: s(1500, [
+      { k: "conn", c: 2, n: 1 }, { k: "entity", c: 2, op: 0, p: 0 }, { k: "outage", ms: 100, lose: false }, { k: "leave", c: 2 }, { k: "conn", c: 2, n: 0 },
+      { k: "outage", ms: 1551, lose: false }, { k: "tick", ms: 1600 }, { k: "kill", n: 1 }, { k: "tick", ms: 400 },
+    ]),
+  },
 ];
 
 /**

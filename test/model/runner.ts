@@ -272,6 +272,8 @@ export class Sim {
         break;
       case "outage":
         this.bus.outage(cmd.ms, cmd.lose, this.slots.flatMap((s) => (s ? [s.nodeId] : [])));
+        // A leave still waiting in an outbox waits for this outage too.
+        for (const c of this.clients) if (c.leaveUnsure && this.clock.now() < c.leaveUnsure.until) c.leaveUnsure.until = this.bus.outageUntil + LEAVE_RETRY_MS;
         break;
       case "slow":
         cl!.slow = cmd.on;
