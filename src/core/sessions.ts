@@ -160,8 +160,10 @@ export class Sessions {
     // A deliberate close, or a kick, ends the session at once.
     if (conn.session && code !== CloseCode.NORMAL && code !== CloseCode.KICKED && window > 0) {
       const until = this.opts.clock.now() + window;
-      if (replaced(room, conn)) return; // another connection holds the client id now: nothing is ours
-      room.ghosts.set(conn.clientId, { token: conn.token, conn: conn.id, until });
+      // Another member here has the client id (a newer one that replaced it, or an older one not
+      // yet known gone): no ghost of ours. The detach still goes: the store's is guarded by this
+      // connection, and if it holds the id there, nothing else would ever start its window.
+      if (!replaced(room, conn)) room.ghosts.set(conn.clientId, { token: conn.token, conn: conn.id, until });
       this.#detach({ room: room.id, clientId: conn.clientId, token: conn.token, conn: conn.id, until });
       return;
     }

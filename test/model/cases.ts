@@ -289,6 +289,13 @@ export const FIXED_CASES: FixedCase[] = [
       { k: "outage", ms: 1551, lose: false }, { k: "tick", ms: 1600 }, { k: "kill", n: 1 }, { k: "tick", ms: 400 },
     ]),
   },
+  {
+    name: "resumed back on its first instance, which still held its old half-open connection (the takeover notice was lost with the dead instance in between), then dropped: no window ever started, the client never left",
+    finding: "model (new)",
+    scenario: s(1500, [
+      { k: "conn", c: 1, n: 0 }, { k: "drop", c: 1, late: 100 }, { k: "hold", n: 0, ms: 50 }, { k: "conn", c: 1, n: 1 }, { k: "kill", n: 1 }, { k: "conn", c: 1, n: 0 }, { k: "drop", c: 1, late: 0 }, { k: "chat", c: 0 },
+    ]),
+  },
 ];
 
 /**
