@@ -296,6 +296,13 @@ export const FIXED_CASES: FixedCase[] = [
       { k: "conn", c: 1, n: 0 }, { k: "drop", c: 1, late: 100 }, { k: "hold", n: 0, ms: 50 }, { k: "conn", c: 1, n: 1 }, { k: "kill", n: 1 }, { k: "conn", c: 1, n: 0 }, { k: "drop", c: 1, late: 0 }, { k: "chat", c: 0 },
     ]),
   },
+  {
+    name: "oracle: a despawn and then a deliberate leave wait in the outbox of an instance killed in the outage: the despawn is lost with the leave (the known gap), not a lost update",
+    finding: "model (oracle)",
+    scenario: s(1500, [
+      { k: "conn", c: 0, n: 1 }, { k: "entity", c: 0, op: 0, p: 0 }, { k: "outage", ms: 100, lose: false }, { k: "entity", c: 0, op: 2, p: 0 }, { k: "leave", c: 0 }, { k: "conn", c: 0, n: 0 }, { k: "kill", n: 1 }, { k: "tick", ms: 10 },
+    ]),
+  },
 ];
 
 /**
