@@ -10,6 +10,7 @@ import type { LogEntry, RoomLog } from "../cluster/types.ts";
 import type { Acks } from "../delivery/acks.ts";
 import { owed } from "../delivery/acks.ts";
 import type { Delivery } from "../delivery/deliver.ts";
+import type { InOrder } from "../delivery/in-order.ts";
 import { outboundOf, payloadOf } from "../delivery/frames.ts";
 import { CloseCode, ErrorCode } from "../errors.ts";
 import type { Clock } from "../lib/clock.ts";
@@ -44,6 +45,8 @@ export interface JoinerOptions {
   metrics: Metrics;
   /** HISTORY_SIZE: the most a resume can replay. */
   historySize: number;
+  /** Releases room entries in order (a resume's read catches a lagging room up through it). */
+  inOrder: InOrder;
   /** Handles a frame (or a deferred step) that arrived while the join was in progress. */
   handle(conn: Connection, item: Frame | (() => void)): void;
 }
@@ -88,8 +91,9 @@ export class Joiner {
     conn.room = room;
     room.joining++;
     let ready: Maybe<Replay>;
+    let claimed: Admission | undefined;
     try {
-      ready = then(then(room.opening as Maybe<void>, () => this.opts.sessions.admit(conn)), (a) => this.#read(room, a));
+      ready = then(then(room.opening as Maybe<void>, () => this.opts.sessions.admit(conn)), (a) => this.#read(room, (claimed = a)));
     } catch (e) {
       ready = Promise.reject(e); // the store refused at once (unreachable): fails like a late refusal
     }
@@ -102,6 +106,10 @@ export class Joiner {
       this.opts.out.closeWith(conn, CloseCode.INTERNAL, ErrorCode.DISCONNECT, "Could not join the room; try again");
       // A resume the client had closed deliberately meanwhile: the session it named ends.
       if (this.#deliberate(conn)) this.opts.sessions.abandoned(conn);
+      // Failed after its claim (the log read of a resume, in an outage): the client id is held
+      // through this connection, now gone — it ends as a dropped member's would (a session
+      // keeps its window), else nothing would ever release it.
+      else if (claimed && claimed.kind !== "conflict") this.opts.sessions.ended(conn, CloseCode.GOING_AWAY);
       this.opts.rooms.release(room);
     });
   }
@@ -110,7 +118,9 @@ export class Joiner {
   #read(room: Room, admission: Admission): Maybe<Replay> {
     if (admission.kind !== "resumed") return { admission };
     const sameEpoch = admission.epoch === undefined || admission.epoch === room.epoch;
-    const after = sameEpoch ? admission.lastSeq : 0;
+    // From where this room stands if that is earlier: the client may have seen more than this
+    // instance has (it was on another one), and the room catches up with the read (#catchUp).
+    const after = sameEpoch ? Math.min(admission.lastSeq, room.seq) : 0;
     let got;
     try {
       got = this.opts.log.read(room.id, room.epoch, after, this.opts.historySize);
@@ -149,6 +159,7 @@ export class Joiner {
 
     // Membership, hello and replay in one synchronous step: nothing can slip between them.
     const resumed = admission.kind === "resumed";
+    if (resumed && got) this.#catchUp(room, got);
     const replay = resumed ? this.#replay(conn, room, admission.lastSeq, admission.epoch, got) : undefined;
     if (resumed) opts.metrics.delivery[replay?.complete ? "resumes" : "resume_misses"]++;
     room.admit(conn);
@@ -179,6 +190,17 @@ export class Joiner {
   }
 
   /**
+   * A resume read the log past where this room stands (this instance lags: the entries are
+   * still on the bus, or held back): the room applies them first, in order, as if filled in
+   * from the log — so the resumed client's world here (its own entities included) is the one
+   * its replay leads to, and what it sends next is checked against it (not refused NOT_FOUND).
+   */
+  #catchUp(room: Room, got: LogEntry[]): void {
+    const { inOrder } = this.opts;
+    for (const e of got) if (e.epoch === room.epoch && e.seq > room.seq) inOrder.accept(room, e.epoch, e.seq, () => inOrder.fill(room, e));
+  }
+
+  /**
    * The entries a resuming client missed: those read from the log after its `last_seq` up to
    * where this room stands, completed from the room's recent entries; only those owed to it.
    * `complete` when nothing is missing (then the hello says `resumed: true`). After a new epoch
@@ -189,7 +211,7 @@ export class Joiner {
     const sameEpoch = epoch === undefined || epoch === room.epoch;
     const from = sameEpoch ? lastSeq : 0;
     if (got === null || got === undefined) return { entries: [], complete: false, from };
-    const entries = got.filter((e) => e.seq <= room.seq);
+    const entries = got.filter((e) => e.seq > from && e.seq <= room.seq);
     let end = Math.max(from, entries.at(-1)?.seq ?? from);
     for (const e of room.recent) if (e.epoch === room.epoch && e.seq === end + 1 && e.seq <= room.seq) entries.push(e), end++;
     const complete = sameEpoch && end >= room.seq;

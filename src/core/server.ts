@@ -33,6 +33,7 @@ import { SharedReplication } from "./replication-shared.ts";
 import { Room } from "./room.ts";
 import { Rooms } from "./rooms.ts";
 import { Router } from "./router.ts";
+import { reachable } from "./reachable.ts";
 import { Sessions } from "./sessions.ts";
 import type { Player } from "./world.ts";
 import { Moderation } from "./moderation.ts";
@@ -136,7 +137,7 @@ export class Server implements ConnectionEvents {
     }));
     const out = (this.out = new Broadcaster({ sequencer, delivery, replication, ids, clock, metrics, poses: interest, lostHold: (c) => this.sessions.lost(c) }));
     this.sessions = new Sessions({
-      claims: backend.claims, out, clock, metrics, logger: log, nodeId: backend.nodeId, resumeWindowMs: cfg.resumeWindowMs,
+      claims: backend.claims, out, clock, metrics, logger: log, nodeId: backend.nodeId, resumeWindowMs: cfg.resumeWindowMs, closedBy: reachable(backend, clock, cfg.resumeWindowMs),
       room: (id) => rooms.channel(id),
       presence: replication.presence("leave") as "leave" | undefined, live: (connId) => [...this.connections].some((c) => c.id === connId),
       hydrate: async (room) => {
@@ -172,7 +173,7 @@ export class Server implements ConnectionEvents {
     this.inbound = new Inbound({ config: cfg, clock, metrics, limits: this.limits, router: opts.router ?? new Router(), out, services, firstAuth, becomeXr: xr });
     this.joiner = new Joiner({
       rooms, sessions: this.sessions, replication, delivery, acks: this.acks, log: backend.log, out, ids, clock, logger: log, metrics,
-      historySize: cfg.historySize, handle: (c, item) => this.inbound.handleEarly(c, item),
+      historySize: cfg.historySize, inOrder, handle: (c, item) => this.inbound.handleEarly(c, item),
     });
   }
 

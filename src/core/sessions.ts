@@ -10,7 +10,8 @@
  *   the hold is detached for RESUME_WINDOW_MS; a resume (on any instance) re-attaches it.
  * - **The leave rule**: no PRESENCE_LEAVE while a client's resume window is open, on any
  *   instance; exactly one, cluster-wide, when it closes without a resume — also for the clients
- *   of an instance that died (their window starts when the death is noticed). Every departure
+ *   of an instance that died (their window starts when the death is noticed). A window counts
+ *   only time in which the store was reachable (core/reachable.ts). Every departure
  *   is a guarded release in the room log: it happens only if the departing hold still holds.
  * @module
  */
@@ -78,6 +79,8 @@ export interface SessionsOptions {
   presence?: "leave";
   /** Fills a room that is not open here with the players the cluster stores (to name its host). */
   hydrate(room: Room): Maybe<void>;
+  /** The latest window end closed by `now`, counting only time the store was reachable (core/reachable.ts; default: now). */
+  closedBy?(now: number): number;
 }
 
 /** Holds, sessions and departures. */
@@ -157,8 +160,10 @@ export class Sessions {
     // A deliberate close, or a kick, ends the session at once.
     if (conn.session && code !== CloseCode.NORMAL && code !== CloseCode.KICKED && window > 0) {
       const until = this.opts.clock.now() + window;
-      if (replaced(room, conn)) return; // another connection holds the client id now: nothing is ours
-      room.ghosts.set(conn.clientId, { token: conn.token, conn: conn.id, until });
+      // Another member here has the client id (a newer one that replaced it, or an older one not
+      // yet known gone): no ghost of ours. The detach still goes: the store's is guarded by this
+      // connection, and if it holds the id there, nothing else would ever start its window.
+      if (!replaced(room, conn)) room.ghosts.set(conn.clientId, { token: conn.token, conn: conn.id, until });
       this.#detach({ room: room.id, clientId: conn.clientId, token: conn.token, conn: conn.id, until });
       return;
     }
@@ -268,11 +273,13 @@ export class Sessions {
     }
   }
 
-  /** The sweep: departs clients whose detached window closed (cluster-wide: whichever instance sees it first). */
+  /** The sweep: departs clients whose detached window closed, counting only reachable time (cluster-wide: whichever instance sees it first). */
   expire(now: number): void {
     for (const d of this.#detaches.splice(0)) this.#detach(d);
     for (const d of this.#departs.splice(0)) this.depart(d.roomId, d.clientId, d.token, d.how);
-    this.#quiet("expire holds", () => then(this.opts.claims.due(now, 100), (due) => {
+    const cut = this.opts.closedBy?.(now) ?? now;
+    if (cut === -Infinity) return; // this instance has not seen the store reachable for a whole window yet
+    this.#quiet("expire holds", () => then(this.opts.claims.due(cut, 100), (due) => {
       for (const d of due) {
         // Forgotten only once the departure was answered: an instance dying between the two leaves it due for another.
         this.depart(d.room, d.clientId, d.token, { detached: true, after: () => this.#quiet("forget due hold", () => this.opts.claims.done(d)) });

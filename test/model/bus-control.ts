@@ -26,6 +26,8 @@ export class BusControl {
   #stallUntil = 0;
   #shuffleUntil = 0;
   #outageUntil = 0;
+  /** Every outage so far (the last one's `to` unset while it goes on). */
+  readonly #outages: { from: number; to?: number }[] = [];
 
   constructor(readonly broker: MemoryBroker, readonly clock: Clock, readonly rand: () => number) {}
 
@@ -48,6 +50,7 @@ export class BusControl {
 
   outage(ms: number, lose: boolean, nodeIds: string[]): void {
     this.broker.setAvailable(false, "Simulated outage");
+    if (!this.#outageUntil) this.#outages.push({ from: this.clock.now() });
     this.#outageUntil = Math.max(this.#outageUntil, this.clock.now() + ms);
     if (lose) for (const id of nodeIds) this.broker.dropPending(id);
   }
@@ -56,8 +59,17 @@ export class BusControl {
   due(): void {
     if (this.#outageUntil && this.clock.now() >= this.#outageUntil) {
       this.#outageUntil = 0;
+      this.#outages.at(-1)!.to = this.clock.now();
       this.broker.setAvailable(true);
     }
+  }
+
+  /** Time since `from` in which the backend was reachable (resume windows count only that time). */
+  reachableSince(from: number): number {
+    const now = this.clock.now();
+    let down = 0;
+    for (const o of this.#outages) down += Math.max(0, Math.min(o.to ?? now, now) - Math.max(o.from, from));
+    return now - from - down;
   }
 
   /** Everything healthy from now on. */

@@ -246,6 +246,63 @@ export const FIXED_CASES: FixedCase[] = [
       { k: "conn", c: 4, n: 0 }, { k: "drop", c: 4, late: 3000 }, { k: "conn", c: 4, n: 2 }, { k: "tick", ms: 500 },
     ]),
   },
+  {
+    name: "resumed on an instance still behind the room (the session's join and spawn held on the bus, their instance dead): the owner's update was refused NOT_FOUND",
+    finding: "model (new)",
+    scenario: s(1500, [
+      { k: "conn", c: 1, n: 0 }, { k: "hold", n: 0, ms: 50 }, { k: "conn", c: 0, n: 2 }, { k: "entity", c: 0, op: 0, p: 0 }, { k: "kill", n: 2 }, { k: "conn", c: 0, n: 0 }, { k: "entity", c: 0, op: 1, p: 0 },
+    ]),
+  },
+  {
+    name: "dropped just before a 4 s outage, resuming every 250 ms all through it (each attempt fails): its 1.5 s window closed in the outage and it was announced leaving as it came back",
+    finding: "model (new)",
+    scenario: s(1500, [
+      { k: "tick", ms: 92 }, { k: "tick", ms: 223 }, { k: "tick", ms: 1900 }, { k: "conn", c: 0, n: 1 }, { k: "tick", ms: 337 }, { k: "tick", ms: 15 }, { k: "conn", c: 1, n: 0 },
+      { k: "outage", ms: 100, lose: false }, { k: "drop", c: 0, late: 0 }, { k: "conn", c: 0, n: 0 }, { k: "outage", ms: 4051, lose: false }, { k: "tick", ms: 4233 }, { k: "leave", c: 0 }, { k: "conn", c: 0, n: 0 },
+    ], true),
+  },
+  {
+    name: "the same rule on an instance restarted after the outage: it never saw the outage and closed the window early",
+    finding: "model (new)",
+    scenario: s(1500, [{ k: "conn", c: 2, n: 0 }, { k: "drop", c: 2, late: 0 }, { k: "kill", n: 2 }, { k: "outage", ms: 1201, lose: false }, { k: "tick", ms: 1400 }, { k: "restart", n: 2 }]),
+  },
+  {
+    name: "the same on an instance restarted during the outage",
+    finding: "model (new)",
+    scenario: s(1500, [
+      { k: "conn", c: 0, n: 0 }, { k: "drop", c: 0, late: 100 }, { k: "tick", ms: 100 }, { k: "kill", n: 1 }, { k: "outage", ms: 1201, lose: false }, { k: "restart", n: 1 }, { k: "tick", ms: 400 }, { k: "tick", ms: 850 },
+    ]),
+  },
+  {
+    name: "a resume whose claim went through but whose log read failed in an outage (its instance dead, the client a slow reader): the hold stayed attached to the gone connection, the client never left",
+    finding: "model (new)",
+    scenario: s(1500, [
+      { k: "conn", c: 2, n: 1 }, { k: "conn", c: 3, n: 0 }, { k: "kill", n: 1 }, { k: "slow", c: 2, on: true }, { k: "conn", c: 2, n: 0, q: true }, { k: "step", q: true },
+      { k: "outage", ms: 100, lose: false }, { k: "leave", c: 2 }, { k: "hold", n: 0, ms: 50 },
+    ], true),
+  },
+  {
+    name: "oracle: a deliberate leave waiting in its instance's outbox through two outages, the instance killed 49 ms after the second ends: the leave may be lost with it (the allowance ran from the first outage's end)",
+    finding: "model (oracle)",
+    scenario: s(1500, [
+      { k: "conn", c: 2, n: 1 }, { k: "entity", c: 2, op: 0, p: 0 }, { k: "outage", ms: 100, lose: false }, { k: "leave", c: 2 }, { k: "conn", c: 2, n: 0 },
+      { k: "outage", ms: 1551, lose: false }, { k: "tick", ms: 1600 }, { k: "kill", n: 1 }, { k: "tick", ms: 400 },
+    ]),
+  },
+  {
+    name: "resumed back on its first instance, which still held its old half-open connection (the takeover notice was lost with the dead instance in between), then dropped: no window ever started, the client never left",
+    finding: "model (new)",
+    scenario: s(1500, [
+      { k: "conn", c: 1, n: 0 }, { k: "drop", c: 1, late: 100 }, { k: "hold", n: 0, ms: 50 }, { k: "conn", c: 1, n: 1 }, { k: "kill", n: 1 }, { k: "conn", c: 1, n: 0 }, { k: "drop", c: 1, late: 0 }, { k: "chat", c: 0 },
+    ]),
+  },
+  {
+    name: "oracle: a despawn and then a deliberate leave wait in the outbox of an instance killed in the outage: the despawn is lost with the leave (the known gap), not a lost update",
+    finding: "model (oracle)",
+    scenario: s(1500, [
+      { k: "conn", c: 0, n: 1 }, { k: "entity", c: 0, op: 0, p: 0 }, { k: "outage", ms: 100, lose: false }, { k: "entity", c: 0, op: 2, p: 0 }, { k: "leave", c: 0 }, { k: "conn", c: 0, n: 0 }, { k: "kill", n: 1 }, { k: "tick", ms: 10 },
+    ]),
+  },
 ];
 
 /**

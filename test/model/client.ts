@@ -115,7 +115,9 @@ export class ModelClient {
   /** A deliberate close (1000): the session ends. */
   leave(): void {
     if (!this.conn) return;
-    this.leaveUnsure = this.lastNode ? { node: this.lastNode, until: 0, entities: [...this.expectedEntities().keys()] } : undefined;
+    // Its entity ops still unanswered wait in the same outbox before the leave: lost with it too.
+    const open = this.entityOps.filter((op) => !this.accepts.has(op.id) && !this.refused.has(op.id)).map((op) => op.entity);
+    this.leaveUnsure = this.lastNode ? { node: this.lastNode, until: 0, entities: [...new Set([...this.expectedEntities().keys(), ...open])] } : undefined;
     this.conn.close(1000);
     this.conn = undefined;
     this.state = "idle";

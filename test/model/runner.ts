@@ -100,8 +100,9 @@ export class Sim {
     if (c.state === "idle") return true;
     if (c.state !== "dropped") return false;
     if (c.reliable && !c.sessionId) return true; // dropped before any session began: nothing to resume
+    // The window counts only time in which the store was reachable (a client cannot resume while it is not).
     const from = this.#windowFrom.get(c.id) ?? c.droppedAt;
-    return this.clock.now() >= from + this.scenario.windowMs - HEARTBEAT_MS - 200;
+    return this.bus.reachableSince(from) >= this.scenario.windowMs - HEARTBEAT_MS - 200;
   }
 
   #snapshot(): void {
@@ -271,6 +272,8 @@ export class Sim {
         break;
       case "outage":
         this.bus.outage(cmd.ms, cmd.lose, this.slots.flatMap((s) => (s ? [s.nodeId] : [])));
+        // A leave still waiting in an outbox waits for this outage too.
+        for (const c of this.clients) if (c.leaveUnsure && this.clock.now() < c.leaveUnsure.until) c.leaveUnsure.until = this.bus.outageUntil + LEAVE_RETRY_MS;
         break;
       case "slow":
         cl!.slow = cmd.on;
