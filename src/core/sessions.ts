@@ -10,9 +10,9 @@
  *   the hold is detached for RESUME_WINDOW_MS; a resume (on any instance) re-attaches it.
  * - **The leave rule**: no PRESENCE_LEAVE while a client's resume window is open, on any
  *   instance; exactly one, cluster-wide, when it closes without a resume — also for the clients
- *   of an instance that died (their window starts when the death is noticed). A window counts
- *   only time in which the store was reachable (core/reachable.ts). Every departure
- *   is a guarded release in the room log: it happens only if the departing hold still holds.
+ *   of an instance that died (their window starts when the death is noticed), counting only
+ *   time the store was reachable (core/reachable.ts). Every departure is a guarded release in
+ *   the room log: it happens only if the departing hold still holds.
  * @module
  */
 import type { ClientClaims, Holder } from "../cluster/types.ts";
@@ -28,21 +28,9 @@ import type { Connection } from "./connection.ts";
 import { releasesOf } from "./holds.ts";
 import { hostAmong, hostChange, hostOf } from "./host.ts";
 import type { Room } from "./room.ts";
+import type { Admission, Departure } from "./session-types.ts";
 
-/**
- * How {@link Sessions.depart} departs: only while the hold is `detached` with its window closed,
- * held through `conn`, or the `user`'s; `after` runs once the log answered; `reset` keeps the
- * hold (see {@link Sessions.restart}); a `deliberate` end (1000, a kick) wins even after a
- * takeover (see `Sessions.#superseded`).
- */
-export interface Departure {
-  detached?: boolean;
-  conn?: string;
-  user?: string | null;
-  after?: () => void;
-  reset?: boolean;
-  deliberate?: boolean;
-}
+export type { Admission, Departure } from "./session-types.ts";
 
 /** A detach the store has not taken yet. */
 type Detach = { room: string; clientId: string; token: string; conn: string; until: number };
@@ -52,12 +40,6 @@ function replaced(room: Room, conn: Connection): boolean {
   for (const m of room.members) if (m !== conn && m.clientId === conn.clientId) return true;
   return false;
 }
-
-/** How a joining connection got its client id. */
-export type Admission =
-  | { kind: "fresh"; /** It took over a hold of a connection that ended here unheard (its leave still waits): that session ends first. */ restart?: boolean }
-  | { kind: "resumed"; /** Replay the room log after this point. */ epoch?: number; lastSeq: number }
-  | { kind: "conflict"; holder: Holder };
 
 /** What {@link Sessions} needs. */
 export interface SessionsOptions {
@@ -160,9 +142,8 @@ export class Sessions {
     // A deliberate close, or a kick, ends the session at once.
     if (conn.session && code !== CloseCode.NORMAL && code !== CloseCode.KICKED && window > 0) {
       const until = this.opts.clock.now() + window;
-      // Another member here has the client id (a newer one that replaced it, or an older one not
-      // yet known gone): no ghost of ours. The detach still goes: the store's is guarded by this
-      // connection, and if it holds the id there, nothing else would ever start its window.
+      // Another member here has the client id (newer, or older not yet known gone): no ghost of
+      // ours. The detach still goes (guarded by this connection in the store), or nothing would.
       if (!replaced(room, conn)) room.ghosts.set(conn.clientId, { token: conn.token, conn: conn.id, until });
       this.#detach({ room: room.id, clientId: conn.clientId, token: conn.token, conn: conn.id, until });
       return;

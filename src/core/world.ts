@@ -6,6 +6,7 @@
  * @module
  */
 import type { AvatarConfig, EntitySnapshot, ObjectGrab, PlayerSnapshot, Quaternion, Vector3, WorldState } from "../protocol/types.ts";
+import { entitySize, playerSize } from "./world-size.ts";
 
 /** A player in the room (one per client id). */
 export interface Player {
@@ -56,22 +57,6 @@ export interface WorldLimits {
   components: number;
   /** MAX_ROOM_STATE_BYTES: every entity and player together. */
   roomBytes: number;
-}
-
-/** Bytes counted per entry besides its strings (poses, framing). */
-const OVERHEAD = 64;
-
-/** The counted size of an entity (its strings; pose included in the overhead). */
-export function entitySize(e: { id: string; template_id: string; components: Record<string, string> }): number {
-  let n = OVERHEAD + e.id.length + (e.template_id?.length ?? 0);
-  for (const k in e.components) n += k.length + e.components[k]!.length;
-  return n;
-}
-
-function playerSize(p: Player): number {
-  const a = p.avatar_config;
-  return OVERHEAD + p.client_id.length + (p.user_id?.length ?? 0) + (p.display_name?.length ?? 0) + (p.avatar_url?.length ?? 0) +
-    (a ? 32 + (a.body_type?.length ?? 0) + (a.primary_color?.length ?? 0) + (a.secondary_color?.length ?? 0) + (a.custom_model_url?.length ?? 0) : 0);
 }
 
 /** Players and entities of one room, with their counted size. */
