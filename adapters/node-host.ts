@@ -32,13 +32,12 @@ type Raw = NodeSocket & { __transport?: NodeTransport };
 // A large binary payload (a hello, a big chat) is not copied: its header goes alone, followed
 // by the payload's own bytes (a copy per join of every hello, and another when the tick's
 // frames were joined, left the malloc heap fragmented: ~1 KiB of RSS per idle connection).
+// Small frames are still joined into one buffer per tick and socket (the fan-out's fast path).
 let lastFrame: Frame | undefined;
 let lastWire: Buffer = Buffer.alloc(0);
 let lastPayload: Buffer | undefined;
 /** Binary payloads above this many bytes are written as they are, after a header of their own. */
 const COPY_MAX = 1024;
-/** A tick's frames for one socket are joined into one buffer up to this many bytes, written one by one (corked) above. */
-const JOIN_MAX = 4096;
 function frameOnce(frame: Frame): Buffer {
   if (frame === lastFrame) return lastWire;
   const text = typeof frame === "string";
@@ -88,6 +87,8 @@ export class NodeTransport implements Transport {
   /** This tick's frames for this socket (one buffer, or several to join), written by {@link flush}. */
   pending: Buffer | Buffer[] | undefined = undefined;
   pendingBytes = 0;
+  /** Whether `pending` holds a large payload (written as it is, not joined). */
+  large = false;
   handle?: ConnectionHandle;
   constructor(readonly ws: Raw, readonly socket: Duplex) {}
   /** Whether `ws` had bytes buffered when this tick's first frame came (see {@link send}). */
@@ -105,23 +106,33 @@ export class NodeTransport implements Transport {
       if (dirty.push(this) === 1) setImmediate(flushAll);
     } else if (Array.isArray(p)) payload === undefined ? p.push(wire) : p.push(wire, payload);
     else this.pending = payload === undefined ? [p, wire] : [p, wire, payload];
-    this.pendingBytes += wire.length + (payload === undefined ? 0 : payload.length);
+    this.pendingBytes += wire.length;
+    if (payload !== undefined) (this.pendingBytes += payload.length), (this.large = true);
     return this.backlogged ? SendResult.Queued : SendResult.Sent;
   }
   /** Writes this tick's frames in one write (frames are whole, so `ws`' own writes never split one). */
   flush(): void {
     const p = this.pending;
     if (p === undefined) return;
-    const bytes = this.pendingBytes;
     this.pending = undefined;
     this.pendingBytes = 0;
+    const large = this.large;
+    this.large = false;
     if (this.ws.readyState !== 1) return;
     if (!Array.isArray(p)) this.socket.write(p);
-    else if (bytes <= JOIN_MAX) this.socket.write(joined(p));
+    else if (!large) this.socket.write(joined(p));
     else {
-      // Large: no copy; corked, the parts still leave in one system call (writev).
+      // A large payload is written as it is; the small frames around it are joined. Corked, the
+      // parts still leave in one system call (writev).
       this.socket.cork();
-      for (const b of p) this.socket.write(b);
+      let from = 0;
+      for (let i = 0; i < p.length; i++) {
+        if (p[i]!.length <= COPY_MAX) continue;
+        if (i > from) this.socket.write(i - from === 1 ? p[from]! : Buffer.concat(p.slice(from, i)));
+        this.socket.write(p[i]!);
+        from = i + 1;
+      }
+      if (p.length > from) this.socket.write(p.length - from === 1 ? p[from]! : Buffer.concat(p.slice(from)));
       this.socket.uncork();
     }
   }
