@@ -194,8 +194,11 @@ async function drive(
   const connectedAtEnd = new Set(clients.filter((c) => c.state === "connected").map((c) => c.id));
   const expectedEntities = new Map<string, string>();
   for (const c of clients) if (connectedAtEnd.has(c.id)) for (const [k, v] of c.expectedEntities()) expectedEntities.set(k, v);
+  // An op whose connection died before its answer has an unknown outcome (the SDK says
+  // OUTCOME_UNKNOWN): e.g. a spawn waiting in the outbox of an instance killed during a stall.
+  const uncertainEntities = new Set(clients.flatMap((c) => c.uncertainEntities()));
   for (const c of clients) if (c.conn) c.leave();
-  return { clients, timeline, windowMs: WINDOW_MS, probes, connectedAtEnd, expectedEntities, restartFailures, skipped, events: events.length };
+  return { clients, timeline, windowMs: WINDOW_MS, probes, connectedAtEnd, expectedEntities, uncertainEntities, restartFailures, skipped, events: events.length };
 }
 
 /** A fresh plain joiner on each live instance (its hello's players and entities) and the instance's stats. */
