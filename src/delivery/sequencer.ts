@@ -214,6 +214,10 @@ export class Sequencer {
       const meta = req.metas[i]!;
       this.opts.inOrder.accept(ch, e.epoch, e.seq, () => {
         ch.remember(e);
+        // The sender is never owed its own message: one that has everything before it has this too.
+        // (Else a client that only sends falls behind the history and is closed 4104 for nothing.)
+        const s = req.sender;
+        if (s && s.ackEpoch === e.epoch && s.acked === e.seq - 1) s.acked = e.seq;
         msg.seq = e.seq;
         msg.epoch = e.epoch;
         this.opts.apply?.(ch, msg);

@@ -107,6 +107,24 @@ describe("acknowledged delivery (memory hub, manual clock)", () => {
     expect(hub.metrics.delivery.retries).toBe(2);
   });
 
+  test("a reliable client that only sends is never closed when its own messages outrun the room history", () => {
+    const h = memoryHub({ ackTimeoutMs: 1000, maxRetries: 2, resumeWindowMs: 5000, historySize: 16 });
+    const talker = h.open("r", "talker", { reliable: true });
+    const listener = h.open("r", "listener", { reliable: true });
+    const join = talker.ofType(MessageType.PRESENCE_JOIN).at(-1)!;
+    talker.conn.message(JSON.stringify({ type: "ACK", seq: join.seq })); // it has everything owed to it
+    for (let i = 0; i < 40; i++) talker.conn.message(chat(`m${i}`)); // 40 > HISTORY_SIZE, no ACK after them
+    const got = listener.ofType(MessageType.CHAT_MESSAGE);
+    listener.conn.message(JSON.stringify({ type: "ACK", seq: got.at(-1)!.seq }));
+    for (let i = 0; i < 6; i++) {
+      h.hub.acks.sweep(h.clock.now());
+      h.clock.advance(1000);
+    }
+    expect(talker.t.closedWith).toBeUndefined(); // nothing was ever owed to it
+    expect(listener.t.closedWith).toBeUndefined();
+    expect(got.length).toBe(40);
+  });
+
   test("an ACK stops the resends; own messages are never owed", () => {
     const { hub, clock, sender, rel } = setup();
     sender.conn.message(chat("x"));
