@@ -124,7 +124,7 @@ export class Connection implements ConnectionHandle, Recipient {
     this.format = identity.format;
   }
 
-  /** Gives back the place admission reserved (once joined, failed or closed) and forgets it: its closures and timer would otherwise live as long as the connection. */
+  /** Gives back the place admission reserved (once joined, failed or closed) and forgets it, so it does not live as long as the connection. */
   releaseSlot(): void {
     const slot = this.slot;
     if (slot) (this.slot = undefined), slot.release();
