@@ -54,6 +54,8 @@ export class Capacity {
   opened(place: Place): void {
     this.#upgrading--;
     this.#pending.delete(place);
+    // Nothing left to expire: no timer outlives the upgrades (an embedding server stops cleanly).
+    if (this.#pending.size === 0 && this.#sweep !== undefined) this.clock.clearTimeout(this.#sweep), (this.#sweep = undefined);
   }
 
   /** @internal A place is given back. */

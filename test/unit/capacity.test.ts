@@ -67,3 +67,13 @@ test("many upgrades in flight share one timer, and each is given back at its own
   expect(fill()).toBe(50);
   expect(clock.pending).toBe(1);
 });
+
+test("once no upgrade is in flight, no timer is left", () => {
+  const { clock, cap } = setup(10, 10);
+  const a = place(cap.reserve("r")), b = place(cap.reserve("r"));
+  expect(clock.pending).toBe(1);
+  a.opened();
+  expect(clock.pending).toBe(1);
+  b.release();
+  expect(clock.pending).toBe(0);
+});
