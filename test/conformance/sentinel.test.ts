@@ -19,6 +19,14 @@ const diagnose = (members: Recorder[], servers: RunningServer[]) =>
     ...members.map((m) => `${m.client.clientId}: ${JSON.stringify(m.messages.slice(-4).map((x) => [x.type, x.seq, x.epoch, x.chat_message?.message]))}`),
     ...servers.map((s) => `${s.runtime}: ${s.lines.slice(-4).join(" ")} ${s.stderr().slice(-300)}`),
   ].join("\n");
+/** `eventually`, with every member's and server's last words and each server's cluster state added to a timeout. */
+const step = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, members: Recorder[], servers: RunningServer[]) => {
+  const t0 = Date.now();
+  await eventually(check, timeoutMs, what).catch(async (e) => {
+    const health = await Promise.all(servers.map(async (s) => `${s.runtime} /health: ${await fetch(`${s.http}/health`).then((r) => r.text(), (x) => String(x))}`));
+    throw new Error(`${(e as Error).message} (after ${Date.now() - t0} ms); ${diagnose(members, servers)}\n${health.join("\n")}`);
+  });
+};
 const chats = (r: Recorder) => r.ofType(MessageType.CHAT_MESSAGE).map((m) => Number(m.chat_message!.message!));
 
 describe("Redis Sentinel", () => {
@@ -56,30 +64,28 @@ describe("Redis Sentinel", () => {
     const stream = setInterval(() => members[0]!.client.sendChat(String(n++)), 50);
     try {
       const others = members.slice(1);
-      await eventually(() => others.every((m) => chats(m).length > 5), 5000, "cross-instance chats before the failover");
+      await step("cross-instance chats before the failover", () => others.every((m) => chats(m).length > 5), 5000, members, servers);
 
       await rs!.kill(rs!.masterPort);
       const killedAt = Date.now();
       await eventually(async () => (await rs!.currentMaster()) === rs!.replicaPort, 20_000, "the Sentinels to promote the replica");
       const promotedAt = Date.now();
       const sentAtPromotion = n;
-      await eventually(() => others.every((m) => chats(m).some((x) => x >= sentAtPromotion)), 10_000, "cross-instance delivery after the promotion").catch((e) => {
-        throw new Error(`${(e as Error).message}; ${diagnose(members, servers)}`);
-      });
+      await step("cross-instance delivery after the promotion", () => others.every((m) => chats(m).some((x) => x >= sentAtPromotion)), 10_000, members, servers);
       const recoveredIn = Date.now() - promotedAt;
       expect(recoveredIn).toBeLessThan(10_000);
       console.log(`sentinel failover: promotion ${promotedAt - killedAt} ms after the kill, delivery across instances ${recoveredIn} ms after the promotion`);
 
       for (const s of servers) {
-        await eventually(async () => (await (await fetch(`${s.http}/ready`)).status) === 200, 10_000, `${s.runtime} ready again`);
+        await step(`${s.runtime} ready again`, async () => (await (await fetch(`${s.http}/ready`)).status) === 200, 10_000, members, servers);
         expect((await (await fetch(`${s.http}/health`)).json()).cluster).toEqual({ backend: "redis-sentinel", healthy: true });
       }
     } finally {
       clearInterval(stream);
     }
     // Nobody was disconnected, and nobody saw anyone leave.
-    expect(closes).toEqual([]);
-    for (const m of members) expect(m.ofType(MessageType.PRESENCE_LEAVE)).toEqual([]);
+    expect(closes, diagnose(members, servers)).toEqual([]);
+    for (const m of members) expect(m.ofType(MessageType.PRESENCE_LEAVE), diagnose(members, servers)).toEqual([]);
     const stats = await (await fetch(`${servers[0]!.http}/ws/sentinel-room/stats`)).json();
     expect(stats.connections.map((c: { client_id: string }) => c.client_id).sort()).toEqual(members.map((_, i) => `m${i}`));
 
@@ -100,15 +106,13 @@ describe("Redis Sentinel", () => {
       await eventually(async () => (await rs!.currentMaster()) === rs!.masterPort, 20_000, "the planned failover");
       const switchedAt = Date.now();
       const sentAtSwitch = n;
-      await eventually(() => members.slice(1).every((m) => chats(m).some((x) => x >= sentAtSwitch + 5)), 10_000, "delivery after the planned failover").catch((e) => {
-        throw new Error(`${(e as Error).message}; ${diagnose(members, servers)}`);
-      });
+      await step("delivery after the planned failover", () => members.slice(1).every((m) => chats(m).some((x) => x >= sentAtSwitch + 5)), 10_000, members, servers);
       console.log(`sentinel planned failover: delivery across instances ${Date.now() - switchedAt} ms after the switch`);
     } finally {
       clearInterval(stream2);
     }
-    expect(closes).toEqual([]);
-    for (const m of members) expect(m.ofType(MessageType.PRESENCE_LEAVE)).toEqual([]);
+    expect(closes, diagnose(members, servers)).toEqual([]);
+    for (const m of members) expect(m.ofType(MessageType.PRESENCE_LEAVE), diagnose(members, servers)).toEqual([]);
     for (const m of members) m.client.close();
   }, 120_000);
 });

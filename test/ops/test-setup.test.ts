@@ -22,11 +22,26 @@ const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 
 test("npm test runs the set-up first, then the typecheck, deno check and the suite; .ci/run calls npm test", () => {
   expect(pkg.scripts.pretest).toBe("bash scripts/test-setup.sh");
-  expect(pkg.scripts.test).toBe("npm run -s typecheck && npm run -s check:deno && bun test --timeout 60000");
+  expect(pkg.scripts.test).toBe("npm run -s typecheck && npm run -s check:deno && npm run -s test:suite");
+  expect(pkg.scripts["test:suite"]).toStartWith("bun test --timeout 60000 --reporter=junit --reporter-outfile=test-results/junit.xml || { bun scripts/failures.ts test-results/junit.xml; exit 1; }");
   expect(pkg.scripts.typecheck).toBe("tsc --noEmit -p .");
   expect(pkg.scripts["check:deno"]).toMatch(/^deno check adapters\/deno\.ts/);
   expect(readFileSync(join(ROOT, ".ci/run"), "utf8")).toMatch(/\nnpm test\n$/);
   expect(pkg.devDependencies["prom-client"]).toBeUndefined(); // unused: removed
+});
+
+test("a failed suite ends with each failed test and its error (CI keeps only the tail), and still exits 1", async () => {
+  const fixture = join(dir, "fails.test.ts");
+  writeFileSync(fixture, 'import { expect, test } from "bun:test";\ntest("passes", () => expect(1).toBe(1));\n' +
+    'test("waits <for> \\"x\\" & times out", () => { throw new Error("timed out waiting for delivery; m1: [1,2] & <3>"); });\n');
+  const report = join(dir, "junit.xml");
+  const suite = pkg.scripts["test:suite"].replaceAll("test-results/junit.xml", report).replace("--timeout 60000", `--timeout 60000 ${fixture}`);
+  const o = await runToEnd(["sh", "-c", suite], {}, { cwd: ROOT });
+  expect(o.code).toBe(1);
+  const tail = o.stderr.slice(o.stderr.lastIndexOf("failed test(s), each with its error"));
+  expect(tail).toContain('fails.test.ts:3 waits <for> "x" & times out');
+  expect(tail).toContain("timed out waiting for delivery; m1: [1,2] & <3>");
+  expect(tail).not.toContain("passes");
 });
 
 test("as root with tools missing: installs them with apt-get, saying which", async () => {
