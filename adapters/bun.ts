@@ -7,6 +7,7 @@ import type { ServerWebSocket } from "bun";
 import { getConnInfo, upgradeWebSocket, websocket as honoWebsocket } from "hono/bun";
 import { boot } from "../src/boot.ts";
 import { runtimeFrameCap } from "../src/config.ts";
+import { BURST_QUIET_MS, BurstWatch } from "../src/lib/burst.ts";
 import { SendResult, type ConnectionHandle, type Fanout, type Frame, type Transport } from "../src/lib/transport.ts";
 import type { CoreEvents } from "../src/http/app.ts";
 import { processHost } from "./process-host.ts";
@@ -74,30 +75,14 @@ const fanout: Fanout = {
 
 const handleOf = (ws: Socket) => (ws.data as BunTransport).handle;
 
-/** Sockets opened that make a connect burst worth a collection once it is over. */
-const BURST_OPENS = 500;
-/** A burst is over after this long without a socket opening. */
-const BURST_QUIET_MS = 500;
-let opened = 0;
-let seen = 0;
-/**
- * After a connect burst, one full collection. JSC keeps the garbage of a burst (token checks,
- * upgrades, hellos, presence) as heap capacity for many seconds, and RSS with it: 2.5 s after 10,000 connects it held
- * ~1.5–2 KiB per idle connection more than 12 s after (bench/ANALYSIS.md, "Idle memory"). One
- * pause per burst, never during one; steady traffic never triggers it.
- */
-function collectAfterBursts(): void {
-  setInterval(() => {
-    if (opened !== seen) return void (seen = opened); // still opening
-    if (opened >= BURST_OPENS) Bun.gc(true);
-    opened = seen = 0;
-  }, BURST_QUIET_MS).unref();
-}
+// After a connect burst, one full collection: JSC keeps a burst's garbage (token checks, upgrades,
+// hellos, presence) as heap capacity for many seconds, and RSS with it (lib/burst.ts).
+const burst = new BurstWatch(() => Bun.gc(true));
 
 // Events go straight to the connection's handle: no event object or context per message.
 const websocket = {
   open: (ws: Socket) => {
-    opened++;
+    burst.open();
     honoWebsocket.open(ws as never); // our onOpen (via hono) creates the transport and attaches the handle
     const t = (ws.data as { transport?: BunTransport }).transport;
     if (t) ws.data = t; // hono's data (events, a URL) is not needed any more
@@ -134,7 +119,7 @@ await boot({
       fetch: (req, srv) => app.fetch(req, { server: srv }),
       websocket: { ...websocket, maxPayloadLength: runtimeFrameCap(config), backpressureLimit: 16 * 1024 * 1024 },
     });
-    collectAfterBursts();
+    setInterval(() => burst.tick(), BURST_QUIET_MS).unref();
     // Not awaited: Bun's stop() resolves only once every open socket has closed.
     return { port: server.port!, stopAccepting: () => void server!.stop(false) };
   },

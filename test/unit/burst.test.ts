@@ -1,0 +1,93 @@
+/**
+ * The collection after a connect burst (src/lib/burst.ts, adapters/v8-memory.ts): when it runs,
+ * and that on V8 it really gives memory back — the young generation shrinks and old space is
+ * compacted — run on the real runtimes (Node from an esbuild bundle, Deno from the source).
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { BURST_OPENS, BurstWatch } from "../../src/lib/burst.ts";
+import { runToEnd } from "../helpers/builds.ts";
+import { BIN, ROOT } from "../helpers/server.ts";
+
+describe("BurstWatch", () => {
+  const watch = () => {
+    const w = { n: 0, b: undefined as unknown as BurstWatch };
+    w.b = new BurstWatch(() => w.n++);
+    return w;
+  };
+  const open = (b: BurstWatch, k: number) => {
+    for (let i = 0; i < k; i++) b.open();
+  };
+
+  test("collects once, at the first quiet tick after a burst of BURST_OPENS sockets", () => {
+    const w = watch();
+    open(w.b, BURST_OPENS);
+    w.b.tick(); // sockets opened since the last tick: still a burst
+    expect(w.n).toBe(0);
+    w.b.tick();
+    expect(w.n).toBe(1);
+    w.b.tick();
+    w.b.tick();
+    expect(w.n).toBe(1);
+  });
+
+  test("a burst that goes on across ticks counts whole; fewer sockets never collect", () => {
+    const w = watch();
+    for (let i = 0; i < 10; i++) open(w.b, BURST_OPENS / 10), w.b.tick();
+    w.b.tick();
+    expect(w.n).toBe(1);
+    open(w.b, BURST_OPENS - 1);
+    w.b.tick();
+    w.b.tick();
+    expect(w.n).toBe(1);
+  });
+
+  test("steady arrivals with a quiet tick between them never make a burst", () => {
+    const w = watch();
+    for (let i = 0; i < 20; i++) open(w.b, 100), w.b.tick(), w.b.tick();
+    expect(w.n).toBe(0);
+  });
+});
+
+describe("collectReducingMemory on V8", () => {
+  const dir = mkdtempSync(join(tmpdir(), "graphwiz-burst-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  // Long-lived objects promoted among garbage, as a connect burst leaves them; then one collection.
+  const probe = join(dir, "probe.ts");
+  writeFileSync(probe, `
+import { getHeapSpaceStatistics } from "node:v8";
+import { collectReducingMemory } from ${JSON.stringify(join(ROOT, "adapters/v8-memory.ts"))};
+const keep = []; let junk = [];
+for (let i = 0; i < 2_000_000; i++) { const o = { i, s: "x" + i }; if (i % 10 === 0) keep.push(o); else junk.push(o); if (junk.length > 200_000) junk = []; }
+junk = [];
+const size = () => Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
+const before = size();
+collectReducingMemory();
+setTimeout(() => console.log(JSON.stringify({ before, after: size(), kept: keep.length })), 200);
+`);
+  const check = (out: { stdout: string; stderr: string; code: number }) => {
+    expect(out.code, out.stderr).toBe(0);
+    const { before, after, kept } = JSON.parse(out.stdout);
+    expect(kept).toBe(200_000);
+    expect(before.new_space).toBeGreaterThan(8 * 2 ** 20);
+    expect(after.new_space).toBeLessThan(before.new_space / 4); // the young generation given back
+    expect(after.old_space).toBeLessThan(before.old_space * 0.7); // old space compacted
+  };
+
+  test("Node: the young generation shrinks and old space is compacted", async () => {
+    const bundle = join(dir, "probe.mjs");
+    const built = await runToEnd([BIN("esbuild"), probe, "--bundle", "--platform=node", "--format=esm", `--outfile=${bundle}`, "--log-level=error"], {}, { cwd: ROOT });
+    expect(built.code, built.stderr).toBe(0);
+    check(await runToEnd(["node", bundle], {}, { cwd: dir, timeoutMs: 60_000 }));
+  }, 90_000);
+
+  test("Deno with --allow-sys: the same; with deno task start's permissions it does nothing and throws nothing", async () => {
+    check(await runToEnd([BIN("deno"), "run", "--allow-read", "--allow-sys", probe], {}, { cwd: dir, timeoutMs: 60_000 }));
+    const narrow = await runToEnd([BIN("deno"), "run", "--allow-read", probe], {}, { cwd: dir, timeoutMs: 60_000 });
+    expect(narrow.code, narrow.stderr).toBe(0);
+    const { before, after } = JSON.parse(narrow.stdout);
+    expect(after.new_space).toBe(before.new_space);
+  }, 90_000);
+});
