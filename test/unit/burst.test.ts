@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BURST_OPENS, BurstWatch } from "../../src/lib/burst.ts";
-import { runToEnd } from "../helpers/builds.ts";
+import { runToEnd, type Outcome } from "../helpers/builds.ts";
 import { BIN, ROOT } from "../helpers/server.ts";
 
 describe("BurstWatch", () => {
@@ -67,7 +67,7 @@ const before = size();
 collectReducingMemory();
 setTimeout(() => console.log(JSON.stringify({ before, after: size(), kept: keep.length })), 200);
 `);
-  const check = (out: { stdout: string; stderr: string; code: number }) => {
+  const check = (out: Outcome) => {
     expect(out.code, out.stderr).toBe(0);
     const { before, after, kept } = JSON.parse(out.stdout);
     expect(kept).toBe(200_000);
