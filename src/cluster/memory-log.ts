@@ -16,8 +16,12 @@ import type { Appended, LogEntry, RoomChange, RoomLog } from "./types.ts";
 interface RoomLogState {
   epoch: number;
   seq: number;
-  /** Ring of the last `historySize` entries, at `seq % historySize` (grows as entries come). */
-  ring: (LogEntry | undefined)[];
+  /**
+   * Frames of the last `historySize` entries, at `seq % historySize` (grows as entries come).
+   * Only the frame: an entry's seq is its position and its epoch the log's, and an object per
+   * entry kept for every join of every room was ~48 B per idle connection.
+   */
+  ring: (Uint8Array | undefined)[];
   /** Append time of each ring slot. */
   at: number[];
   /** Oldest seq still readable (entries before it were trimmed by count or age). */
@@ -94,7 +98,7 @@ export class MemoryRoomLog implements RoomLog {
     for (const frame of frames) {
       const seq = ++s.seq;
       const entry: LogEntry = { seq, epoch: s.epoch, frame: sequenced(frame, seq, s.epoch, s.arena) };
-      s.ring[seq % n] = entry;
+      s.ring[seq % n] = entry.frame;
       s.at[seq % n] = s.touched = logs.clock.now();
       if (seq - s.oldest >= n) s.oldest = seq - n + 1;
       this.bus.publish(room, entry.frame);
@@ -111,7 +115,7 @@ export class MemoryRoomLog implements RoomLog {
     const out: LogEntry[] = [];
     const end = Math.min(s.seq, afterSeq + Math.max(0, limit));
     const n = this.broker.logs.historySize;
-    for (let q = afterSeq + 1; q <= end; q++) out.push(s.ring[q % n]!);
+    for (let q = afterSeq + 1; q <= end; q++) out.push({ seq: q, epoch: s.epoch, frame: s.ring[q % n]! });
     return out;
   }
 

@@ -43,10 +43,10 @@ export function logEntries(broker: MemoryBroker, room: string): LogRecord[] {
   if (!s) return [];
   const out: LogRecord[] = [];
   for (let q = s.oldest; q <= s.seq; q++) {
-    const e = s.ring[q % broker.logs.historySize];
-    if (!e) continue;
-    const f = decodeFrame(e.frame);
-    out.push({ seq: e.seq, epoch: e.epoch, sender: f.sender, only: f.only, msg: decodeBinary(f.payload) });
+    const frame = s.ring[q % broker.logs.historySize];
+    if (!frame) continue;
+    const f = decodeFrame(frame);
+    out.push({ seq: q, epoch: s.epoch, sender: f.sender, only: f.only, msg: decodeBinary(f.payload) });
   }
   return out;
 }
