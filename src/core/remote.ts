@@ -25,9 +25,13 @@ export interface ControlNotice {
   replace?: { node: string; conn: string; code: number; reason: string };
 }
 
-/** Replays a remote message on the local world copy. */
-export function applyRemote(world: World, msg: Envelope, now: number): void {
-  switch (msg.payload) {
+/**
+ * Replays a remote message on the local world copy. Returns the message's kind (its payload's
+ * name): protobufjs finds it by scanning the message's keys on every read, so callers reuse this.
+ */
+export function applyRemote(world: World, msg: Envelope, now: number): Envelope["payload"] {
+  const kind = msg.payload;
+  switch (kind) {
     case "position_update": {
       const p = msg.position_update!;
       if (world.players.has(p.entity_id!)) world.movePlayer(p.entity_id!, p.position, p.rotation, now);
@@ -73,6 +77,7 @@ export function applyRemote(world: World, msg: Envelope, now: number): void {
       unhold(world, msg.object_release!.client_id ?? "", msg.object_release!.entity_id ?? "", now);
       break;
   }
+  return kind;
 }
 
 /** What {@link Remote} needs. */
@@ -129,8 +134,8 @@ export class Remote {
       return this.opts.inOrder.accept(room, entry.epoch, entry.seq, () => this.entry(room, entry));
     }
     sequencer.ordered(room, () => {
-      applyRemote(room.world, msg, this.opts.clock.now());
-      if (msg.payload === "position_update" && this.opts.poses?.take(room, out)) return;
+      const kind = applyRemote(room.world, msg, this.opts.clock.now());
+      if (kind === "position_update" && this.opts.poses?.take(room, out)) return;
       delivery.deliver(room, out, f, undefined, msg.position_update?.entity_id);
     });
   };
@@ -145,8 +150,7 @@ export class Remote {
       return this.opts.logger.warn("bus_frame_invalid", { room: room.id });
     }
     room.remember(entry);
-    applyRemote(room.world, out.msg, this.opts.clock.now());
-    if (out.msg.payload === "moderation") this.opts.moderated(room, out.msg.moderation!);
+    if (applyRemote(room.world, out.msg, this.opts.clock.now()) === "moderation") this.opts.moderated(room, out.msg.moderation!);
     this.opts.delivery.deliver(room, out, f);
   };
 
