@@ -11,7 +11,7 @@ import { Session } from "node:inspector";
 import { setImmediate } from "node:timers";
 
 /**
- * Starts one memory-reducing collection (the process pauses for it: ~0.1 s per 10,000 idle
+ * Starts one memory-reducing collection (the process pauses for it: ~0.15 s per 10,000 idle
  * connections here). Does nothing where the inspector is not allowed: Deno asks for `--allow-sys`
  * (all of it) to open a session, which `deno task start` does not grant, so Deno skips it.
  */

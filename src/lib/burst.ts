@@ -7,7 +7,7 @@
  * promoted scattered over old-space pages it never compacts by itself, and its young generation
  * at full size — on Node 10,000 idle connections held ~11 KiB each 12 s after their burst,
  * ~6.3 KiB after one memory-reducing collection (bench/ANALYSIS.md, "Idle memory per connection").
- * One pause per burst (~0.1 s per 10,000 sockets), never during one; steady arrivals never make
+ * One pause per burst (on Node ~0.15 s per 10,000 sockets), never during one; steady arrivals never make
  * a burst, since any quiet {@link BURST_QUIET_MS} starts the count again.
  * @module
  */
