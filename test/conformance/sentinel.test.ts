@@ -23,7 +23,7 @@ const diagnose = (members: Recorder[], servers: RunningServer[]) =>
 const step = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, members: Recorder[], servers: RunningServer[]) => {
   const t0 = Date.now();
   await eventually(check, timeoutMs, what).catch(async (e) => {
-    const health = await Promise.all(servers.map(async (s) => `${s.runtime} /health: ${await fetch(`${s.http}/health`).then((r) => r.text(), (x) => String(x))}`));
+    const health = await Promise.all(servers.map(async (s) => `${s.runtime} /health: ${await fetch(`${s.http}/health`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text(), (x) => String(x))}`));
     throw new Error(`${(e as Error).message} (after ${Date.now() - t0} ms); ${diagnose(members, servers)}\n${health.join("\n")}`);
   });
 };

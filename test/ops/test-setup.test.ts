@@ -23,7 +23,7 @@ const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
 test("npm test runs the set-up first, then the typecheck, deno check and the suite; .ci/run calls npm test", () => {
   expect(pkg.scripts.pretest).toBe("bash scripts/test-setup.sh");
   expect(pkg.scripts.test).toBe("npm run -s typecheck && npm run -s check:deno && npm run -s test:suite");
-  expect(pkg.scripts["test:suite"]).toStartWith("bun test --timeout 60000 --reporter=junit --reporter-outfile=test-results/junit.xml || { bun scripts/failures.ts test-results/junit.xml; exit 1; }");
+  expect(pkg.scripts["test:suite"]).toStartWith("rm -f test-results/junit.xml && bun test --timeout 60000 --reporter=junit --reporter-outfile=test-results/junit.xml || { bun scripts/failures.ts test-results/junit.xml; exit 1; }");
   expect(pkg.scripts.typecheck).toBe("tsc --noEmit -p .");
   expect(pkg.scripts["check:deno"]).toMatch(/^deno check adapters\/deno\.ts/);
   expect(readFileSync(join(ROOT, ".ci/run"), "utf8")).toMatch(/\nnpm test\n$/);
