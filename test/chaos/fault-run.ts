@@ -17,6 +17,8 @@ import type { ChaosObservations, ProbeResult, TimelineEvent } from "./verdict.ts
 export const ROOM = "chaos";
 const RUNTIMES: Runtime[] = ["bun", "deno", "node"];
 const WINDOW_MS = 10_000;
+/** How long after a stall a leave waiting in an outbox may still be unappended: the heartbeat that finds Redis back, then a sweep (the model runner allows the same). */
+const LEAVE_RETRY_MS = 1500;
 
 export interface FaultRunOptions {
   seed: number;
@@ -72,6 +74,8 @@ async function drive(
   for (let i = 0; i < ACK_CLIENTS; i++) clients.push(new ModelClient(`c${i}`, ROOM, true, i % 2 ? "protobuf" : "json", Date.now));
   for (let i = 0; i < PLAIN_CLIENTS; i++) clients.push(new ModelClient(`p${i}`, ROOM, false, i % 2 ? "protobuf" : "json", Date.now));
   const timeline: TimelineEvent[] = [];
+  /** When the current Redis stall ends (0: none so far). */
+  let stallUntil = 0;
   const pendingResume = new Map<ModelClient, ReturnType<typeof setTimeout>>();
   const lastCloses = new Map<ModelClient, number>();
   const liveNode = (n: number) => {
@@ -128,12 +132,25 @@ async function drive(
         if (c!.state !== "connected" || pendingResume.has(c!)) return void skipped++;
         c!.leave();
         timeline.push({ t: Date.now(), id: c!.id, ev: "leave" });
+        // During a stall the leave waits in its instance's outbox until Redis is back (and a sweep
+        // ran): if that instance dies first, it is lost with it (docs/delivery.md, "Known gaps").
+        if (c!.leaveUnsure && Date.now() < stallUntil) c!.leaveUnsure.until = stallUntil + LEAVE_RETRY_MS;
+        else c!.leaveUnsure = undefined;
         resumeLater(c!, e.after, e.node);
         break;
       case "kill":
         log(`kill -9 ${nodes[e.node]!.name}`);
         alive[e.node] = false;
         servers[e.node]!.proc.kill("SIGKILL");
+        // A leave still waiting in its outbox is lost: to the room, that client's instance died
+        // while it was connected (its leave comes when its window closes, if it is not back).
+        for (const cl of clients) {
+          const u = cl.leaveUnsure;
+          if (!u || u.node !== nodes[e.node] || Date.now() >= u.until) continue;
+          cl.lostLeaves.push(...u.entities);
+          const leave = timeline.findLast((x) => x.id === cl.id && x.ev === "leave");
+          if (leave) leave.ev = "drop";
+        }
         break;
       case "restart": {
         const rt = RUNTIMES[e.node]!;
@@ -158,6 +175,7 @@ async function drive(
         log(`Redis stalled for ${e.ms} ms`);
         redis!.stall();
         setTimeout(() => redis!.resume(), e.ms);
+        stallUntil = Date.now() + e.ms;
         break;
       case "failover": {
         const master = await rc!.masterOf(ROOM);

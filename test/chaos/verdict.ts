@@ -18,6 +18,9 @@
  * - **false leave**: a PRESENCE_LEAVE for a client that had a connection, or was inside its
  *   resume window (acknowledging clients only), during the whole 2.5 s before anyone first got
  *   the leave; **leave count**: per acknowledging client, the leaves seen ≠ the sessions it ended.
+ *   A deliberate leave made during a Redis stall on an instance killed before it could append
+ *   it is lost with that instance (docs/delivery.md, "Known gaps"): the runner records it as a
+ *   drop, as the cluster sees it, and its entities as uncertain.
  * - **presence / stats / world**: after the settle, each instance's fresh joiner sees exactly
  *   the connected clients and the owners' entities, and each instance's stats list them. An
  *   entity with an op whose outcome its owner could not learn (neither ACCEPTED nor refused, and
