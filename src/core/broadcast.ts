@@ -151,7 +151,7 @@ export class Broadcaster {
    * here; else it is kept for a resume here (bounded, see {@link Room.outcomes}).
    */
   #outcome(room: Room, sender: Connection, msg: Envelope): void {
-    const live = sender.isClosed ? room.byClient.get(sender.clientId) : sender;
+    const live = sender.isClosed ? room.members.holder(sender.clientId) : sender;
     if (live && !live.isClosed && live.session === sender.session) return this.send(live, msg);
     if (sender.session) room.keepOutcome(sender.session, msg);
   }

@@ -60,7 +60,7 @@ export interface JoinerOptions {
  * token) or another connection here holds the client id.
  */
 function unjoin(room: Room, conn: Connection, player: Player, now: number): void {
-  const holder = room.byClient.get(conn.clientId);
+  const holder = room.members.holder(conn.clientId);
   if (room.world.players.get(conn.clientId) !== player || player.token !== conn.token || (holder && holder !== conn)) return;
   room.world.unjoin(conn.clientId, now);
 }

@@ -45,7 +45,7 @@ export class Delivery {
   deliver(ch: RoomChannel, payload: Payload, meta: FrameMeta, sender?: Recipient, key?: string): void {
     // The sender's client never gets its own message back: not from the log or another
     // instance, nor on the connection that replaced the one it was sent on.
-    if (meta.sender) sender = ch.byClient.get(meta.sender) ?? sender;
+    if (meta.sender) sender = ch.members.holder(meta.sender) ?? sender;
     if (meta.only) {
       for (const m of ch.members) if (m !== sender && m.clientId === meta.only) this.sendTo(m, payload, key);
       return;

@@ -9,6 +9,7 @@ import type { LogEntry } from "../cluster/types.ts";
 import type { SendQueue } from "../lib/send-queue.ts";
 import type { Transport } from "../lib/transport.ts";
 import { FORMATS, type Format } from "../protocol/types.ts";
+import { Members } from "./members.ts";
 import type { AppendRequest } from "./sequencer.ts";
 
 /** Reliable entries each room keeps of what it delivered (see {@link RoomChannel.recent}). */
@@ -41,9 +42,8 @@ export interface Recipient {
  * format), the members served from their queue instead, and the room's reliable sequence.
  */
 export class RoomChannel<R extends Recipient = Recipient> {
-  readonly members = new Set<R>();
-  /** The member holding each client id (a message's sender is found here when only its id is known). */
-  readonly byClient = new Map<string, R>();
+  /** Its members; `members.holder(id)` finds a message's sender when only its client id is known. */
+  readonly members = new Members<R>();
   /** Members currently served from their send queue instead of the topic. */
   readonly slow = new Set<R>();
   /** Fan-out topic per format. */
@@ -82,14 +82,11 @@ export class RoomChannel<R extends Recipient = Recipient> {
   /** Makes `m` a member. */
   admit(m: R): void {
     this.members.add(m);
-    this.byClient.set(m.clientId, m);
   }
 
   /** Removes `m`; false when it was not a member. */
   remove(m: R): boolean {
-    if (!this.members.delete(m)) return false;
-    if (this.byClient.get(m.clientId) === m) this.byClient.delete(m.clientId);
-    return true;
+    return this.members.delete(m);
   }
 
   /** Keeps `entry` among the last {@link RECENT_ENTRIES} delivered here. */

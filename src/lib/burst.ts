@@ -1,6 +1,7 @@
 /**
  * Notices the end of a connect burst, so an adapter can give the burst's garbage back to the
- * system at once (Bun: a full synchronous collection; Node: V8's memory-reducing collection).
+ * system at once (Bun: a full collection, then JavaScriptCore's footprint shrink; Node: V8's
+ * memory-reducing collection).
  *
  * Why: a burst of upgrades (token checks, hellos, presence to every peer) leaves its garbage in
  * the heap. JavaScriptCore keeps that capacity for many seconds; V8 leaves the survivors it

@@ -1,5 +1,5 @@
 /**
- * After a connect burst each adapter runs one collection (src/lib/burst.ts: Bun.gc, V8's
+ * After a connect burst each adapter runs one collection (src/lib/burst.ts: Bun.gc and Bun.shrink, V8's
  * memory-reducing collection on Node). The server must go on serving: every socket of the burst
  * stays open, and a chat still goes round. (A first version blocked Node's main thread for good
  * after the collection; this test fails on it.)
