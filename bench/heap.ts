@@ -2,7 +2,8 @@
  * Where Bun's memory per idle connection goes. Starts our Bun server in a child (this file with
  * HEAP_SERVE=1: the server plus a SIGUSR1 handler that runs a full GC and prints JSC's heap
  * statistics), opens N authenticated connections in 100 rooms, and prints per connection: RSS,
- * JavaScript heap, and the object types that grew (count and share).
+ * JavaScript heap (live, and the capacity JSC holds for it: the difference is the connect burst's
+ * garbage left between survivors), and the object types that grew (count and share).
  * Usage: [HEAP_SHAPES=1] bun bench/heap.ts [N=5000] [format=json]  (the idle benchmark's clients are
  * protobuf; HEAP_SHAPES=1 also lists the cells that grew by class and property names, from heap snapshots)
  * @module
@@ -15,7 +16,7 @@ if (process.env.HEAP_SERVE === "1") {
     Bun.gc(true);
     const h = heapStats();
     const rss = Number(/VmRSS:\s+(\d+)/.exec(require("node:fs").readFileSync("/proc/self/status", "utf8"))![1]);
-    process.stderr.write(`HEAP ${JSON.stringify({ rssKib: rss, heapSize: h.heapSize, objectCount: h.objectCount, types: h.objectTypeCounts, shapes: process.env.HEAP_SHAPES === "1" ? shapes() : {} })}\n`);
+    process.stderr.write(`HEAP ${JSON.stringify({ rssKib: rss, heapSize: h.heapSize, heapCapacity: h.heapCapacity, objectCount: h.objectCount, types: h.objectTypeCounts, shapes: process.env.HEAP_SHAPES === "1" ? shapes() : {} })}\n`);
   });
   /**
    * Count and bytes per kind of cell in a JSC heap snapshot: the class name, and for plain
@@ -88,7 +89,7 @@ if (process.env.HEAP_SERVE === "1") {
   await Bun.sleep(3000);
   const b = await snap();
   const per = (x: number) => (x / N).toFixed(1);
-  console.log(`${N} connections: RSS ${per((b.rssKib - a.rssKib) * 1024)} B/conn, JS heap ${per(b.heapSize - a.heapSize)} B/conn, objects ${per(b.objectCount - a.objectCount)}/conn`);
+  console.log(`${N} connections: RSS ${per((b.rssKib - a.rssKib) * 1024)} B/conn, JS heap ${per(b.heapSize - a.heapSize)} B/conn live of ${per(b.heapCapacity - a.heapCapacity)} capacity, objects ${per(b.objectCount - a.objectCount)}/conn`);
   const grew = Object.keys(b.types).map((t) => [t, (b.types[t] ?? 0) - (a.types[t] ?? 0)] as const).filter(([, d]) => d >= N / 2).sort((x, y) => y[1] - x[1]);
   for (const [t, d] of grew) console.log(`  ${(d / N).toFixed(2).padStart(6)} × ${t}`);
   if (process.env.HEAP_SHAPES === "1") {
