@@ -175,13 +175,17 @@ function firstError(stderr: string): string {
   return (i >= 0 ? lines.slice(i, i + 3) : lines.slice(-3)).join(" | ").slice(0, 500);
 }
 
-async function runOnce(s: Scenario, targetId: string, rep: number): Promise<void> {
+/**
+ * One run of `targetId` in scenario `s`: recorded and reported, unless `probe` (a sizing run,
+ * see {@link sizeByRawCpu}); `over` overrides the scenario's load spec. Returns the result row.
+ */
+async function runOnce(s: Scenario, targetId: string, rep: number, over: Partial<LoadSpec> = {}, probe = false): Promise<Record<string, unknown>> {
   const def = TARGETS[targetId];
   const row: Record<string, unknown> = { type: "result", scenario: s.id, target: targetId, runtime: def.runtime, kind: def.kind, rep };
   let started;
   try {
     started = await startTarget(def, JWT_SECRET, 180, pinServer);
-    const spec = { ...loadSpec(s, started.ports, [...started.servers, ...(started.redis ? [started.redis] : [])].map((c) => c.pid)), dialect: def.dialect };
+    const spec = { ...loadSpec(s, started.ports, [...started.servers, ...(started.redis ? [started.redis] : [])].map((c) => c.pid)), ...over, dialect: def.dialect };
     const lg = await spawnChild(`loadgen:${s.id}:${targetId}`, [BUN, "bench/loadgen.ts", JSON.stringify(spec)], {
       cpu: pinLoad, cwd: ROOT, limitS: (spec.deadlineMs ?? 60_000) / 1000 + 15, keepStdout: true,
     });
@@ -201,10 +205,35 @@ async function runOnce(s: Scenario, targetId: string, rep: number): Promise<void
   } finally {
     await started?.stop();
   }
+  const main = row[s.primary.key];
+  if (probe) return row;
   emit(row);
   record(row);
-  const main = row[s.primary.key];
   log(`${s.id} ${targetId} #${rep}: ${row.ok ? `${s.primary.label} ${main}` : `FAILED ${String(row.error).slice(0, 300)}`}`);
+  return row;
+}
+
+/**
+ * Per runtime, the client count at which its raw baseline's server CPU % falls within
+ * `s.sizeByRawCpu.cpu` (up to three probe runs, each scaling the count by how far off it was).
+ * A runtime whose baseline is not among the targets keeps the scenario's count.
+ */
+async function sizeByRawCpu(s: Scenario): Promise<Map<string, Partial<LoadSpec>>> {
+  const sizes = new Map<string, Partial<LoadSpec>>();
+  const [lo, hi] = s.sizeByRawCpu!.cpu;
+  const perRoom = (s.spec.clients ?? 1000) / (s.spec.rooms ?? 100);
+  for (const t of s.targets.filter((t) => TARGETS[t].kind === "baseline" && RUNTIME_BASELINES[TARGETS[t].runtime][0] === t)) {
+    let clients = s.spec.clients ?? 1000;
+    for (let i = 1; i <= 3; i++) {
+      const row = await runOnce(s, t, 0, { clients, rooms: clients / perRoom }, true);
+      const cpu = Number(row.server_cpu_pct);
+      log(`${s.id} sizing ${t}: ${clients} clients → server CPU ${row.ok ? `${cpu} %` : `failed: ${String(row.error).slice(0, 200)}`}`);
+      if (!row.ok || !(cpu > 0) || (cpu >= lo && cpu <= hi) || i === 3) break;
+      clients = Math.max(perRoom, Math.min(5000, Math.round((clients * (lo + hi)) / 2 / cpu / perRoom) * perRoom));
+    }
+    sizes.set(TARGETS[t].runtime, { clients, rooms: clients / perRoom });
+  }
+  return sizes;
 }
 
 if (reportFrom) {
@@ -219,8 +248,9 @@ if (reportFrom) {
   buildFor([...new Set(scenarios.flatMap((s) => s.targets))], log);
   for (const s of scenarios) {
     log(`scenario ${s.id}: ${s.targets.join(", ")} × ${s.reps}`);
+    const sizes = s.sizeByRawCpu ? await sizeByRawCpu(s) : new Map<string, Partial<LoadSpec>>();
     for (let rep = 1; rep <= s.reps; rep++) {
-      for (const t of s.targets) await runOnce(s, t, rep);
+      for (const t of s.targets) await runOnce(s, t, rep, sizes.get(TARGETS[t].runtime));
     }
   }
 }

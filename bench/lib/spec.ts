@@ -44,6 +44,8 @@ export interface LoadResult {
   error?: string;
   /** Connections that failed to open, and the first reason. */
   connect_failures?: number;
+  /** Position: how many clients sent (a runtime's count when the scenario is sized per runtime). */
+  clients?: number;
   connect_ms?: number;
   sent?: number;
   sent_per_s?: number;

@@ -84,6 +84,7 @@ export async function position(run: LoadRun): Promise<LoadResult> {
   const closed = conns.filter((c) => c.isClosed).length;
   return {
     ok: true,
+    clients: C,
     connect_ms: sig(connectMs, 3),
     sent: idxM1 - idxM0,
     sent_per_s: sig((idxM1 - idxM0) / wall),
