@@ -7,7 +7,6 @@ import type { ServerWebSocket } from "bun";
 import { getConnInfo, upgradeWebSocket, websocket as honoWebsocket } from "hono/bun";
 import { boot } from "../src/boot.ts";
 import { runtimeFrameCap } from "../src/config.ts";
-import { BURST_QUIET_MS, BurstWatch } from "../src/lib/burst.ts";
 import { SendResult, type ConnectionHandle, type Fanout, type Frame, type Transport } from "../src/lib/transport.ts";
 import type { CoreEvents } from "../src/http/app.ts";
 import { processHost } from "./process-host.ts";
@@ -76,7 +75,8 @@ const fanout: Fanout = {
 const handleOf = (ws: Socket) => (ws.data as BunTransport).handle;
 
 /**
- * After a connect burst: one full collection, then JavaScriptCore's "shrink footprint" — the
+ * After a connect burst (the core decides when: lib/burst.ts, COLLECT_AFTER_BURST): one full
+ * collection, then JavaScriptCore's "shrink footprint" — the
  * path it takes under memory pressure (drop compiled code, collect again, hand the allocator's
  * free pages back to the system). JSC keeps a burst's garbage (token checks, upgrades, hellos,
  * presence) as heap capacity for many seconds, and RSS with it; the collection alone leaves the
@@ -87,15 +87,15 @@ const handleOf = (ws: Socket) => (ws.data as BunTransport).handle;
  * called only where it exists.
  */
 const shrink = (Bun as { shrink?: () => void }).shrink;
-const burst = new BurstWatch(() => {
+const collectGarbage = (): boolean => {
   Bun.gc(true);
   shrink?.();
-});
+  return true;
+};
 
 // Events go straight to the connection's handle: no event object or context per message.
 const websocket = {
   open: (ws: Socket) => {
-    burst.open();
     honoWebsocket.open(ws as never); // our onOpen (via hono) creates the transport and attaches the handle
     const t = (ws.data as { transport?: BunTransport }).transport;
     if (t) ws.data = t; // hono's data (events, a URL) is not needed any more
@@ -118,6 +118,7 @@ await boot({
   runtimeVersion: Bun.main.startsWith("/$bunfs/") ? `${Bun.version}, compiled binary` : Bun.version,
   ...processHost(),
   fanout,
+  collectGarbage,
   upgradeWebSocket: upgradeWebSocket as never,
   remoteAddress: (c) => getConnInfo(c).remote.address,
   transportOf: (raw) => {
@@ -132,7 +133,6 @@ await boot({
       fetch: (req, srv) => app.fetch(req, { server: srv }),
       websocket: { ...websocket, maxPayloadLength: runtimeFrameCap(config), backpressureLimit: 16 * 1024 * 1024 },
     });
-    setInterval(() => burst.tick(), BURST_QUIET_MS).unref();
     // Not awaited: Bun's stop() resolves only once every open socket has closed.
     return { port: server.port!, stopAccepting: () => void server!.stop(false) };
   },

@@ -16,7 +16,6 @@ import { createWss, handleUpgrade, upgradeWebSocket, type NodeSocket } from "./n
 import { collectReducingMemory } from "./v8-memory.ts";
 import type { Host } from "../src/boot.ts";
 import { runtimeFrameCap } from "../src/config.ts";
-import { BURST_QUIET_MS, BurstWatch } from "../src/lib/burst.ts";
 import { useFrameSlab } from "../src/lib/frame-alloc.ts";
 import { LoopFanout } from "../src/lib/loop-fanout.ts";
 import { SendResult, type ConnectionHandle, type Frame, type Transport } from "../src/lib/transport.ts";
@@ -196,17 +195,16 @@ function listenError(e: Error & { code?: string }): Error {
 }
 
 /** Everything of a {@link Host} that is the Node HTTP and WebSocket server. */
-export function nodeServerHost(): Pick<Host, "fanout" | "upgradeWebSocket" | "remoteAddress" | "transportOf" | "listen"> {
+export function nodeServerHost(): Pick<Host, "fanout" | "upgradeWebSocket" | "remoteAddress" | "transportOf" | "listen" | "collectGarbage"> {
   useFrameSlab(); // V8: a fresh ArrayBuffer per stamped frame costs more than the stamping (lib/frame-alloc.ts)
-  const burst = new BurstWatch(collectReducingMemory); // memory back after a connect burst (lib/burst.ts)
   return {
     fanout: new LoopFanout(),
     upgradeWebSocket: upgradeWebSocket as never,
     remoteAddress: (c) => getConnInfo(c).remote.address,
+    collectGarbage: collectReducingMemory, // memory back after a connect burst (lib/burst.ts)
     transportOf: (raw) => {
       const ws = raw as Raw;
       if (ws.__transport) return ws.__transport;
-      burst.open();
       return (ws.__transport = new NodeTransport(ws, ws.__socket!));
     },
     listen(app, _server, config) {
@@ -220,7 +218,6 @@ export function nodeServerHost(): Pick<Host, "fanout" | "upgradeWebSocket" | "re
         }, (info) => resolve({ port: info.port, stopAccepting: () => void server.close() })) as HttpServer;
         server.once("error", (e) => reject(listenError(e))); // cannot listen (port in use, bad HOST): boot prints one line
         guardHeaders(server);
-        setInterval(() => burst.tick(), BURST_QUIET_MS).unref();
         server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
           headersDone(req);
           socket.on("error", destroyOnError);

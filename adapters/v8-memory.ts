@@ -12,17 +12,18 @@ import { setImmediate } from "node:timers";
 
 /**
  * Starts one memory-reducing collection (the process pauses for it: ~0.15 s per 10,000 idle
- * connections here). Does nothing where the inspector is not allowed: Deno asks for `--allow-sys`
+ * connections here); true when it started. Does nothing (false) where the inspector is not allowed: Deno asks for `--allow-sys`
  * (all of it) to open a session, which `deno task start` does not grant, so Deno skips it.
  */
-export function collectReducingMemory(): void {
+export function collectReducingMemory(): boolean {
   let session: Session;
   try {
     session = new Session();
     session.connect();
   } catch {
-    return; // no inspector in this build, or not allowed (Deno without --allow-sys)
+    return false; // no inspector in this build, or not allowed (Deno without --allow-sys)
   }
   // Disconnecting inside the reply's callback blocks Node's main thread for good: leave it first.
   session.post("HeapProfiler.collectGarbage", () => void setImmediate(() => session.disconnect()));
+  return true;
 }

@@ -43,6 +43,8 @@ export interface Host {
   fanout: Fanout;
   upgradeWebSocket: UpgradeWebSocket<unknown>;
   transportOf: (raw: unknown) => Transport;
+  /** Gives a connect burst's garbage back to the system; false where it cannot (see ServerOptions). */
+  collectGarbage?: () => boolean;
   /** The peer address of a request (hono's conninfo helper of the runtime). */
   remoteAddress?: (c: Context) => string | undefined;
   /** Whether a host name resolves (checked before listening on a name, not an IP address). */
@@ -158,7 +160,7 @@ async function serve(host: Host, config: Config, log: Logger, auth: AuthPolicy):
       throw redisFailure(e, config);
     }
   }
-  const server = new Server({ config: nodeId === config.nodeId ? config : { ...config, nodeId }, fanout: host.fanout, log, auth, runtime: host.runtime, cluster });
+  const server = new Server({ config: nodeId === config.nodeId ? config : { ...config, nodeId }, fanout: host.fanout, log, auth, runtime: host.runtime, cluster, collectGarbage: host.collectGarbage });
   const app = createApp({
     server,
     upgradeWebSocket: host.upgradeWebSocket,

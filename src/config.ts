@@ -63,6 +63,7 @@ export const SETTINGS = {
   metricsMaxRooms: define({ env: "METRICS_MAX_ROOMS", default: 100, ...int(1, 100_000), group: O, doc: "Rooms with their own metric series; the rest are aggregated." }),
   drainBatch: define({ env: "DRAIN_BATCH", default: 500, ...int(1, 1_000_000), group: O, doc: "Connections closed per 100 ms while draining." }),
   drainTimeoutMs: define({ env: "DRAIN_TIMEOUT_MS", default: 10_000, ...int(100, 3_600_000), group: O, doc: "On SIGTERM/SIGINT, the longest the drain takes before the process exits." }),
+  collectAfterBurst: define({ env: "COLLECT_AFTER_BURST", default: true, ...bool, group: O, doc: "After a connect burst, give its garbage back to the system at once (one pause per burst)." }),
   jwtSecret: define({ env: "JWT_SECRET", default: "", ...secret(32), secret: true, group: A, doc: "HMAC secret (HS256/384/512) for tokens; never logged." }),
   jwtPublicKey: define({ env: "JWT_PUBLIC_KEY", default: "", ...text("SPKI PEM (\\n escapes allowed)"), group: A, doc: "PEM public key (RS*, PS*, ES*, EdDSA) for tokens." }),
   jwtJwksUrl: define({ env: "JWT_JWKS_URL", default: "", ...text("https:// URL (http:// to loopback only)"), group: A, doc: "JWKS URL for tokens (cached; refreshed on an unknown kid)." }),

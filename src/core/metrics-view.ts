@@ -118,6 +118,7 @@ function extraFamilies(hub: MetricsSource): MetricFamily[] {
     { type: "counter", name: `${p}kind_sent_bytes_total`, unit: "bytes", help: "Bytes delivered, by message kind and format.", samples: byKind(m.sentBytesByKind) },
     { type: "counter", name: `${p}rate_limited_total`, help: "Messages dropped by a rate limit (connection, global) and connection attempts refused (connect).", samples: (["connection", "global", "connect"] as const).map((kind) => ({ labels: { kind }, value: m.rateLimited[kind] })) },
     { type: "counter", name: `${p}rate_limit_closes_total`, help: "Connections closed for staying over their rate limit.", samples: one(m.rateLimited.closes) },
+    { type: "counter", name: `${p}burst_collections_total`, help: "Collections run after a connect burst to give its garbage back (COLLECT_AFTER_BURST).", samples: one(m.burstCollections) },
     { type: "counter", name: `${p}delivery_retries_total`, help: "Reliable messages resent for lack of an ACK.", samples: one(m.delivery.retries) },
     { type: "counter", name: `${p}delivery_resumes_total`, help: "Sessions resumed after a reconnect.", samples: one(m.delivery.resumes) },
     { type: "counter", name: `${p}delivery_resume_misses_total`, help: "Resume requests that could not be honoured (unknown, expired or trimmed).", samples: one(m.delivery.resume_misses) },

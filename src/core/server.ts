@@ -38,6 +38,7 @@ import { Sessions } from "./sessions.ts";
 import type { Player } from "./world.ts";
 import { Moderation } from "./moderation.ts";
 import { Interest } from "./interest/index.ts";
+import { collectAfterBursts, type BurstCollector } from "../lib/burst.ts";
 import { MessageType } from "../protocol/types.ts";
 import { becomeXr } from "./xr-format.ts";
 import type { MetricsSource } from "./metrics-view.ts";
@@ -60,6 +61,8 @@ export interface ServerOptions {
   cluster?: ClusterBackend;
   /** Runtime name, for metrics and heartbeats. */
   runtime?: string;
+  /** Gives a connect burst's garbage back (lib/burst.ts); false where it cannot. @default none */
+  collectGarbage?: () => boolean;
 }
 
 /** The core of one instance. */
@@ -90,6 +93,8 @@ export class Server implements ConnectionEvents {
   /** Set by a drain: new upgrades get 503 and /ready says so. */
   draining = false;
   readonly #ids = new MessageIds();
+  /** The collection after a connect burst (lib/burst.ts); none without a collector or with COLLECT_AFTER_BURST off. */
+  readonly #bursts?: BurstCollector;
 
   constructor(opts: ServerOptions) {
     const cfg = (this.config = opts.config);
@@ -98,6 +103,7 @@ export class Server implements ConnectionEvents {
     this.auth = opts.auth ?? AuthPolicy.development();
     this.runtime = opts.runtime ?? "";
     const metrics = (this.metrics = new Metrics(clock.now()));
+    if (opts.collectGarbage && cfg.collectAfterBurst) this.#bursts = collectAfterBursts(clock, opts.collectGarbage, () => metrics.burstCollections++);
     const backend = (this.backend = opts.cluster ?? new MemoryBroker({ clock, historySize: cfg.historySize, historyTtlMs: historyTtlMs(cfg) }).node(cfg.nodeId || crypto.randomUUID().slice(0, 8)));
     const ids = this.#ids;
     this.limits = {
@@ -200,20 +206,13 @@ export class Server implements ConnectionEvents {
     return { rooms: this.rooms, replication: this.replication, clock: this.clock, connections: () => this.connections.size, moderation: this.moderation };
   }
 
-  moderationRefusal(room: string, clientId: string | undefined, resuming: boolean) {
-    return this.moderation.admission(room, clientId, resuming);
-  }
+  moderationRefusal = (room: string, clientId: string | undefined, resuming: boolean) => this.moderation.admission(room, clientId, resuming);
 
   get metricsSource(): MetricsSource {
     return {
-      metrics: this.metrics,
-      clock: this.clock,
-      runtime: this.runtime,
-      maxRooms: this.config.metricsMaxRooms,
-      rooms: () => this.rooms.values(),
+      metrics: this.metrics, clock: this.clock, runtime: this.runtime, maxRooms: this.config.metricsMaxRooms, rooms: () => this.rooms.values(),
       cluster: () => ({ kind: this.backend.kind, node_id: this.nodeId, healthy: this.replication.notReady() === undefined, bus: this.backend.bus.counters }),
-      unacked: () => this.acks.unacked(),
-      outbox: () => this.sequencer.outboxSize,
+      unacked: () => this.acks.unacked(), outbox: () => this.sequencer.outboxSize,
       batches: () => ({ rooms: this.interest.batchRooms, phaseTime: this.interest.phaseTime, skipped: this.interest.skipped }),
     };
   }
@@ -222,9 +221,7 @@ export class Server implements ConnectionEvents {
     return { uptime_s: Math.round((this.clock.now() - this.metrics.startedAt) / 1000), connections: this.connections.size };
   }
 
-  clusterNotReady(): string | undefined {
-    return this.replication.notReady();
-  }
+  clusterNotReady = (): string | undefined => this.replication.notReady();
 
   get clusterKind(): string {
     return this.backend.kind;
@@ -238,6 +235,7 @@ export class Server implements ConnectionEvents {
     const now = this.clock.now();
     identity.slot?.opened();
     const conn = new Connection(this, crypto.randomUUID(), new Room(identity.roomId, now, this.rooms.limits), identity, transport, now);
+    this.#bursts?.open();
     this.connections.add(conn);
     this.metrics.connectionsTotal++;
     this.metrics.connectionsActive++;
@@ -296,5 +294,6 @@ export class Server implements ConnectionEvents {
   stop(): void {
     this.interest.stop();
     this.replication.stop();
+    this.#bursts?.stop();
   }
 }

@@ -37,6 +37,8 @@ export class Metrics {
   connectionsTotal = 0;
   connectionsActive = 0;
   connectionErrors = 0;
+  /** Collections run after a connect burst (COLLECT_AFTER_BURST; lib/burst.ts). */
+  burstCollections = 0;
   /** Disconnections by close code (bounded; see MAX_CLOSE_CODES). */
   readonly closesByCode = new Map<string, number>();
   messagesReceived = 0;

@@ -32,10 +32,10 @@ export interface OpenOptions {
 }
 
 /** A server on memory sockets (`cluster`: a shared broker's node, as in the model tests). */
-export function memoryHub(config: Partial<Config> = {}, opts: { clock?: ManualClock; cluster?: ClusterBackend } = {}) {
+export function memoryHub(config: Partial<Config> = {}, opts: { clock?: ManualClock; cluster?: ClusterBackend; collectGarbage?: () => boolean } = {}) {
   const clock = opts.clock ?? new ManualClock();
   const fanout = new LoopFanout();
-  const hub = new Server({ config: defaultConfig(config), fanout, clock, cluster: opts.cluster });
+  const hub = new Server({ config: defaultConfig(config), fanout, clock, cluster: opts.cluster, collectGarbage: opts.collectGarbage });
   const open = (roomId: string, clientId: string = crypto.randomUUID(), o: OpenOptions = {}): TestConn => {
     const t = new MemoryTransport();
     const conn = hub.open({ roomId, clientId, userId: o.userId ?? null, format: o.format ?? "json", displayName: o.displayName, reliable: o.reliable, resume: o.resume, batch: o.batch }, t);

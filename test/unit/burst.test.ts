@@ -8,7 +8,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BURST_OPENS, BurstWatch } from "../../src/lib/burst.ts";
+import type { Config } from "../../src/config.ts";
+import { BURST_OPENS, BURST_QUIET_MS, BurstWatch } from "../../src/lib/burst.ts";
+import { memoryHub } from "../helpers/hub.ts";
 import { runToEnd, type Outcome } from "../helpers/builds.ts";
 import { BIN, ROOT } from "../helpers/server.ts";
 
@@ -49,6 +51,44 @@ describe("BurstWatch", () => {
     const w = watch();
     for (let i = 0; i < 20; i++) open(w.b, 100), w.b.tick(), w.b.tick();
     expect(w.n).toBe(0);
+  });
+});
+
+describe("the server runs the adapter's collector after a burst (core/server.ts)", () => {
+  const burstOf = (config: Partial<Config>, collector: () => boolean) => {
+    const calls = { n: 0 };
+    const h = memoryHub(config, { collectGarbage: () => (calls.n++, collector()) });
+    const run = () => {
+      for (let i = 0; i < BURST_OPENS; i++) h.open(`room-${i % 10}`, `c${i}`);
+      h.clock.advance(BURST_QUIET_MS); // still counting the burst's opens
+      h.clock.advance(BURST_QUIET_MS); // quiet: collect
+      h.clock.advance(10 * BURST_QUIET_MS); // and only once
+    };
+    return { h, calls, run, counted: () => h.hub.metrics.burstCollections };
+  };
+
+  test("once per burst, counted in the metrics; no more while quiet", () => {
+    const b = burstOf({}, () => true);
+    b.run();
+    expect(b.calls.n).toBe(1);
+    expect(b.counted()).toBe(1);
+    b.h.hub.stop();
+  });
+
+  test("COLLECT_AFTER_BURST=false: never", () => {
+    const b = burstOf({ collectAfterBurst: false }, () => true);
+    b.run();
+    expect(b.calls.n).toBe(0);
+    expect(b.counted()).toBe(0);
+    expect(b.h.clock.pending).toBe(0); // not even a timer
+  });
+
+  test("a collector that could not run (Deno without --allow-sys) is not counted", () => {
+    const b = burstOf({}, () => false);
+    b.run();
+    expect(b.calls.n).toBe(1);
+    expect(b.counted()).toBe(0);
+    b.h.hub.stop();
   });
 });
 
