@@ -76,15 +76,14 @@ const handleOf = (ws: Socket) => (ws.data as BunTransport).handle;
 
 /**
  * After a connect burst (the core decides when: lib/burst.ts, COLLECT_AFTER_BURST): one full
- * collection, then JavaScriptCore's "shrink footprint" — the
- * path it takes under memory pressure (drop compiled code, collect again, hand the allocator's
- * free pages back to the system). JSC keeps a burst's garbage (token checks, upgrades, hellos,
- * presence) as heap capacity for many seconds, and RSS with it; the collection alone leaves the
- * freed pages with the allocator (bench/ANALYSIS.md, "Idle memory per connection": 4.9 → 3.8 KiB
- * per idle connection with the rest of that change). Cost, measured at 10,000 sockets: ~20 ms
- * for the collection and ~20 ms for the shrink, once per burst; the hot paths compile again as
- * they run. `Bun.shrink` is marked deprecated in Bun's types (no replacement named), so it is
- * called only where it exists.
+ * collection, then JavaScriptCore's "shrink footprint" — the path it takes under memory pressure
+ * (drop compiled code, collect again, hand the allocator's free pages back to the system). JSC
+ * keeps a burst's garbage (token checks, upgrades, hellos, presence) as heap capacity for many
+ * seconds, and RSS with it; the collection alone leaves the freed pages with the allocator
+ * (bench/ANALYSIS.md, "Idle memory per connection": 4.9 → 3.8 KiB per idle connection with the
+ * rest of that change). Cost, measured at 10,000 sockets: ~20 ms for the collection and ~20 ms
+ * for the shrink, once per burst; the hot paths compile again as they run. `Bun.shrink` is
+ * marked deprecated in Bun's types (no replacement named), so it is called only where it exists.
  */
 const shrink = (Bun as { shrink?: () => void }).shrink;
 const collectGarbage = (): boolean => {

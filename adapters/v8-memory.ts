@@ -12,8 +12,9 @@ import { setImmediate } from "node:timers";
 
 /**
  * Starts one memory-reducing collection (the process pauses for it: ~0.15 s per 10,000 idle
- * connections here); true when it started. Does nothing (false) where the inspector is not allowed: Deno asks for `--allow-sys`
- * (all of it) to open a session, which `deno task start` does not grant, so Deno skips it.
+ * connections here); true when it started. Does nothing (false) where the inspector is not
+ * allowed: Deno asks for `--allow-sys` (all of it) to open a session, which `deno task start`
+ * does not grant, so Deno skips it.
  */
 export function collectReducingMemory(): boolean {
   let session: Session;
