@@ -67,28 +67,19 @@ describe("the server runs the adapter's collector after a burst (core/server.ts)
     return { h, calls, run, counted: () => h.hub.metrics.burstCollections };
   };
 
-  test("once per burst, counted in the metrics; no more while quiet", () => {
-    const b = burstOf({}, () => true);
+  // [case, config, what the collector answers, collector calls, collections counted, timers until stop()]
+  test.each([
+    ["once per burst, counted in the metrics; no more while quiet", {}, true, 1, 1, 1],
+    ["COLLECT_AFTER_BURST=false: never (not even a timer)", { collectAfterBurst: false }, true, 0, 0, 0],
+    ["a collector that could not run (Deno without --allow-sys) is not counted", {}, false, 1, 0, 1],
+  ] as const)("%s", (_, config, answers, calls, counted, timers) => {
+    const b = burstOf(config, () => answers);
     b.run();
-    expect(b.calls.n).toBe(1);
-    expect(b.counted()).toBe(1);
+    expect(b.calls.n).toBe(calls);
+    expect(b.counted()).toBe(counted);
+    expect(b.h.clock.pending).toBe(timers); // the burst's tick, and nothing when off
     b.h.hub.stop();
-  });
-
-  test("COLLECT_AFTER_BURST=false: never", () => {
-    const b = burstOf({ collectAfterBurst: false }, () => true);
-    b.run();
-    expect(b.calls.n).toBe(0);
-    expect(b.counted()).toBe(0);
-    expect(b.h.clock.pending).toBe(0); // not even a timer
-  });
-
-  test("a collector that could not run (Deno without --allow-sys) is not counted", () => {
-    const b = burstOf({}, () => false);
-    b.run();
-    expect(b.calls.n).toBe(1);
-    expect(b.counted()).toBe(0);
-    b.h.hub.stop();
+    expect(b.h.clock.pending).toBe(0); // and stop() leaves no timer behind
   });
 });
 
